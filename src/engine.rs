@@ -1,0 +1,645 @@
+//! The simulation engine: one replication as a discrete-event simulation,
+//! and many replications in parallel.
+//!
+//! # What happens to a buyer
+//!
+//! ```text
+//!  channel ──capture──▶ [stage k] ──dwell──▶ [stage k+1] ─ … ─▶ [deciding] ──▶ won / competitor / no decision
+//!                          │  stall ──▶ no decision      ▲ welcome touch may advance at once
+//!        marketing holds ──┤  touchpoints: nurture (trust ↑, dwell ↓), lead score
+//!                          │  handoff policy ──▶ sales queue ──rep free──▶ touch
+//!                          │                     welcome: trust ↑ · unwelcome: resistance ↑, may go dark
+//!                          └─ poor fit ──▶ disqualified
+//! ```
+//!
+//! # Guarantees
+//! * A replication is a pure function of (scenario, seed, replication index):
+//!   every draw comes from a stream named in [`crate::rng`], and same-time
+//!   events are processed in scheduling order ([`crate::event`]).
+//! * [`run`] gives bit-identical results for any number of threads: each
+//!   replication is independent, and results are reduced serially in
+//!   replication order, a chunk at a time, so memory holds one small row per
+//!   replication plus constant-size pipeline sketches.
+
+use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
+use rayon::prelude::*;
+
+use crate::buyer::{Buyer, Owner};
+use crate::channel::{Arrivals, pick};
+use crate::decision::DecisionInputs;
+use crate::event::{EventKind, EventQueue};
+use crate::handoff::HandoffPolicy;
+use crate::marketing::score_signal;
+use crate::metrics::{Tally, metric_names, metric_row};
+use crate::outcome::{Cause, Outcome};
+use crate::outreach::TouchFactors;
+use crate::rng::{SimRng, Stream, uniform};
+use crate::scenario::Scenario;
+use crate::stats::{Estimate, P2Quantile};
+use crate::values::MINIMISES_RISK;
+
+/// Result of one replication.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replication {
+    /// Counters.
+    pub tally: Tally,
+    /// Pipeline snapshots: for snapshot `k` and stage `s`, open buyers at
+    /// `[k * stages + s]`.
+    pub pipeline_count: Vec<u32>,
+    /// Pipeline value (sum of deal values of open buyers), same layout.
+    pub pipeline_value: Vec<f64>,
+}
+
+/// Simulates replication `replication` of `s`.
+pub fn simulate_replication(s: &Scenario, replication: u64) -> Replication {
+    Sim::new(s, replication).run()
+}
+
+struct Sim<'a> {
+    s: &'a Scenario,
+    rep: u64,
+    queue: EventQueue,
+    buyers: Vec<Buyer>,
+    rep_free_at: Vec<f64>,
+    arrivals: SimRng,
+    tally: Tally,
+    open_count: Vec<u32>,
+    open_value: Vec<f64>,
+    snap_count: Vec<u32>,
+    snap_value: Vec<f64>,
+    window_start: f64,
+    window_end: f64,
+    end: f64,
+    last_stage: usize,
+}
+
+impl<'a> Sim<'a> {
+    fn new(s: &'a Scenario, rep: u64) -> Self {
+        let n_stages = s.stages.len();
+        let n_snap = s.snapshot_days().len();
+        let window = s.window();
+        Self {
+            s,
+            rep,
+            queue: EventQueue::new(),
+            buyers: Vec::new(),
+            rep_free_at: vec![0.0; s.outreach.reps as usize],
+            arrivals: s.seed.replication_rng(rep, Stream::Arrivals),
+            tally: Tally::new(s),
+            open_count: vec![0; n_stages],
+            open_value: vec![0.0; n_stages],
+            snap_count: vec![0; n_snap * n_stages],
+            snap_value: vec![0.0; n_snap * n_stages],
+            window_start: window.start_day,
+            window_end: window.end_day,
+            end: window.followed_until_day,
+            last_stage: n_stages - 1,
+        }
+    }
+
+    fn in_window(&self, t: f64) -> bool {
+        t >= self.window_start && t < self.window_end
+    }
+
+    fn run(mut self) -> Replication {
+        let s = self.s;
+        for (c, ch) in s.channels.iter().enumerate() {
+            match &ch.arrivals {
+                Arrivals::Poisson { leads_per_day } => {
+                    let dt: f64 = Exp1.sample(&mut self.arrivals);
+                    self.queue.push(dt / leads_per_day, EventKind::Arrival, 0, 0, c as u32);
+                }
+                Arrivals::Bursts(bursts) => {
+                    for (i, b) in bursts.iter().enumerate() {
+                        self.queue.push(b.day, EventKind::Burst, i as u32, 0, c as u32);
+                    }
+                }
+            }
+        }
+        for (k, day) in s.snapshot_days().into_iter().enumerate() {
+            self.queue.push(day, EventKind::Snapshot, 0, 0, k as u32);
+        }
+
+        while let Some(ev) = self.queue.pop() {
+            if ev.time > self.end {
+                break;
+            }
+            self.tally.events_processed += 1;
+            let t = ev.time;
+            let b = ev.buyer as usize;
+            match ev.kind {
+                EventKind::Arrival => {
+                    let c = ev.aux as usize;
+                    self.capture(t, c);
+                    if let Arrivals::Poisson { leads_per_day } = s.channels[c].arrivals {
+                        let dt: f64 = Exp1.sample(&mut self.arrivals);
+                        self.queue.push(t + dt / leads_per_day, EventKind::Arrival, 0, 0, ev.aux);
+                    }
+                }
+                EventKind::Burst => {
+                    let c = ev.aux as usize;
+                    if let Arrivals::Bursts(bursts) = &s.channels[c].arrivals {
+                        let burst = bursts[b];
+                        if self.in_window(t) {
+                            self.tally.events_in_window[c] += 1;
+                        }
+                        let n = Poisson::new(burst.mean_leads).map_or(0.0, |p| p.sample(&mut self.arrivals)) as u64;
+                        for _ in 0..n {
+                            let at = t + uniform(&mut self.arrivals) * burst.duration_days;
+                            self.queue.push(at, EventKind::Capture, 0, 0, ev.aux);
+                        }
+                    }
+                }
+                EventKind::Capture => self.capture(t, ev.aux as usize),
+                EventKind::Advance => {
+                    if self.buyers[b].journey_epoch == ev.epoch && self.buyers[b].owner != Owner::Closed {
+                        self.end_of_dwell(t, b);
+                    }
+                }
+                EventKind::MarketingTouch => {
+                    let buyer = &self.buyers[b];
+                    if buyer.marketing_epoch == ev.epoch && buyer.owner == Owner::Marketing {
+                        self.marketing_touch(t, b);
+                    }
+                }
+                EventKind::Handoff => {
+                    let buyer = &self.buyers[b];
+                    if buyer.marketing_epoch == ev.epoch && buyer.owner == Owner::Marketing {
+                        self.handoff(t, b);
+                    }
+                }
+                EventKind::TouchDue => {
+                    let buyer = &self.buyers[b];
+                    if buyer.sales_epoch == ev.epoch && buyer.owner == Owner::Sales {
+                        self.assign_rep(t, b);
+                    }
+                }
+                EventKind::Touch => {
+                    let buyer = &self.buyers[b];
+                    if buyer.sales_epoch == ev.epoch && buyer.owner == Owner::Sales {
+                        self.touch(t, b);
+                    }
+                }
+                EventKind::Snapshot => {
+                    let n = self.open_count.len();
+                    let k = ev.aux as usize;
+                    self.snap_count[k * n..(k + 1) * n].copy_from_slice(&self.open_count);
+                    self.snap_value[k * n..(k + 1) * n].copy_from_slice(&self.open_value);
+                }
+            }
+        }
+
+        // Cohort leads still undecided are open pipeline, never dropped.
+        for b in &self.buyers {
+            if b.in_cohort && b.owner != Owner::Closed {
+                self.tally.outcomes[Outcome::Open as usize] += 1;
+            }
+        }
+        Replication {
+            tally: self.tally,
+            pipeline_count: self.snap_count,
+            pipeline_value: self.snap_value,
+        }
+    }
+
+    fn capture(&mut self, t: f64, c: usize) {
+        let s = self.s;
+        let ch = &s.channels[c];
+        let id = self.buyers.len() as u64;
+        let mut journey_rng = s.seed.buyer_rng(self.rep, Stream::Journey, id);
+        let stage = pick(&ch.stage_cdf, uniform(&mut journey_rng));
+        let segment = pick(&ch.segment_cdf, uniform(&mut journey_rng));
+        let fit = uniform(&mut journey_rng) < ch.fit;
+        let deal_value = s.segments[segment].deal_value.sample(&mut journey_rng);
+        let in_cohort = self.in_window(t);
+        if in_cohort {
+            self.tally.leads[c] += 1;
+            for r in &mut self.tally.reached[..=stage] {
+                *r += 1;
+            }
+        }
+        self.open_count[stage] += 1;
+        self.open_value[stage] += deal_value;
+        self.buyers.push(Buyer {
+            captured_at: t,
+            handoff_at: 0.0,
+            deal_value,
+            trust: 0.0,
+            resistance: 0.0,
+            warmth: 1.0,
+            alignment: 0.0,
+            risk_support: 0.0,
+            journey_rng,
+            marketing_rng: s.seed.buyer_rng(self.rep, Stream::Marketing, id),
+            sales_rng: s.seed.buyer_rng(self.rep, Stream::Sales, id),
+            journey_epoch: 0,
+            marketing_epoch: 0,
+            sales_epoch: 0,
+            stage: stage as u8,
+            segment: segment as u8,
+            channel: c as u8,
+            unanswered: 0,
+            owner: Owner::Marketing,
+            fit,
+            in_cohort,
+            first_touch_done: false,
+        });
+        let b = id as usize;
+        self.schedule_advance(t, b);
+        match s.handoff {
+            HandoffPolicy::Immediate => self.handoff(t, b),
+            HandoffPolicy::Delay { days } => {
+                self.queue.push(t + days, EventKind::Handoff, id as u32, 0, 0);
+                self.schedule_marketing_touch(t, b);
+            }
+            _ => {
+                self.marketing_check(t, b, true);
+                if self.buyers[b].owner == Owner::Marketing {
+                    self.schedule_marketing_touch(t, b);
+                }
+            }
+        }
+    }
+
+    fn schedule_advance(&mut self, t: f64, b: usize) {
+        let s = self.s;
+        let buyer = &mut self.buyers[b];
+        let stage = &s.stages[buyer.stage as usize];
+        let scale = stage.mean_days * s.segments[buyer.segment as usize].pace
+            / (1.0 + s.marketing.dwell_speedup * buyer.trust);
+        let dwell = stage.dwell.sample_unit(&mut buyer.journey_rng) * scale;
+        self.queue.push(t + dwell, EventKind::Advance, b as u32, buyer.journey_epoch, 0);
+    }
+
+    fn schedule_marketing_touch(&mut self, t: f64, b: usize) {
+        let e = self.buyers[b].marketing_epoch;
+        self.queue.push(t + self.s.marketing.touch_every_days, EventKind::MarketingTouch, b as u32, e, 0);
+    }
+
+    /// End of the buyer's own dwell: stall, decide, or move on.
+    fn end_of_dwell(&mut self, t: f64, b: usize) {
+        let s = self.s;
+        let buyer = &mut self.buyers[b];
+        if !buyer.fit {
+            // A poor-fit account never had a real need: its journey goes
+            // nowhere and the lead is purged.
+            self.close(t, b, Outcome::Disqualified, Some(Cause::PoorFitLead));
+            return;
+        }
+        let stage = buyer.stage as usize;
+        if uniform(&mut buyer.journey_rng) < s.stages[stage].stall_probability {
+            self.close(t, b, Outcome::NoDecision, Some(Cause::BuyerStalled));
+        } else if stage == self.last_stage {
+            self.decide(t, b);
+        } else {
+            self.enter_next_stage(t, b);
+        }
+    }
+
+    fn enter_next_stage(&mut self, t: f64, b: usize) {
+        let buyer = &mut self.buyers[b];
+        let from = buyer.stage as usize;
+        let to = from + 1;
+        buyer.stage = to as u8;
+        buyer.journey_epoch = buyer.journey_epoch.wrapping_add(1);
+        let (value, cohort) = (buyer.deal_value, buyer.in_cohort);
+        self.open_count[from] -= 1;
+        self.open_value[from] -= value;
+        self.open_count[to] += 1;
+        self.open_value[to] += value;
+        if cohort {
+            self.tally.reached[to] += 1;
+        }
+        self.schedule_advance(t, b);
+        if self.buyers[b].owner == Owner::Marketing {
+            self.marketing_check(t, b, true);
+        }
+    }
+
+    fn decide(&mut self, t: f64, b: usize) {
+        let s = self.s;
+        let buyer = &self.buyers[b];
+        let inputs = DecisionInputs {
+            trust: buyer.trust,
+            resistance: buyer.resistance,
+            alignment: buyer.alignment,
+            risk_support: buyer.risk_support,
+        };
+        // A one-draw stream of its own, so the choice does not depend on how
+        // many journey draws came before it.
+        let mut rng = s.seed.buyer_rng(self.rep, Stream::Decision, b as u64);
+        let outcome = s.decision.choose(inputs, uniform(&mut rng));
+        if buyer.in_cohort {
+            self.tally.decided += 1;
+            if outcome == Outcome::Won {
+                self.tally.revenue += buyer.deal_value;
+                self.tally.cycle_days_sum += t - buyer.captured_at;
+            }
+        }
+        let cause = match outcome {
+            Outcome::LostCompetitor => Some(Cause::CompetitorWon),
+            Outcome::NoDecision => Some(Cause::BuyerStalled),
+            _ => None,
+        };
+        self.close(t, b, outcome, cause);
+    }
+
+    fn close(&mut self, _t: f64, b: usize, outcome: Outcome, cause: Option<Cause>) {
+        let buyer = &mut self.buyers[b];
+        debug_assert!(buyer.owner != Owner::Closed, "a buyer closes once");
+        buyer.owner = Owner::Closed;
+        let stage = buyer.stage as usize;
+        self.open_count[stage] -= 1;
+        self.open_value[stage] -= buyer.deal_value;
+        if buyer.in_cohort {
+            self.tally.outcomes[outcome as usize] += 1;
+            if let Some(c) = cause {
+                self.tally.causes[c as usize] += 1;
+            }
+        }
+    }
+
+    /// Handoff checks made while marketing holds the lead: on capture, on
+    /// stage entry and at touchpoints (`fresh_score` reads a new score).
+    fn marketing_check(&mut self, t: f64, b: usize, fresh_score: bool) {
+        let s = self.s;
+        let n_stages = s.stages.len();
+        let buyer = &mut self.buyers[b];
+        let stage = buyer.stage as usize;
+        let hand_off = match s.handoff {
+            HandoffPolicy::ScoreThreshold { threshold } if fresh_score => {
+                let noise: f64 = StandardNormal.sample(&mut buyer.marketing_rng);
+                score_signal(stage, n_stages, buyer.fit) + s.marketing.score_noise_sd * noise >= threshold
+            }
+            HandoffPolicy::StageGate { stage: gate } => stage >= gate,
+            HandoffPolicy::BuyerInitiated { propensity } => {
+                let p = HandoffPolicy::hand_raise_probability(propensity, s.stages[stage].receptivity, buyer.trust);
+                uniform(&mut buyer.marketing_rng) < p
+            }
+            _ => false,
+        };
+        if hand_off {
+            self.handoff(t, b);
+        }
+    }
+
+    fn marketing_touch(&mut self, t: f64, b: usize) {
+        let s = self.s;
+        let m = &s.marketing;
+        let buyer = &mut self.buyers[b];
+        if m.nurture {
+            let alignment = s.segments[buyer.segment as usize].values.alignment(&m.content);
+            buyer.trust += m.trust_gain * alignment * (1.0 - buyer.trust);
+            if buyer.alignment == 0.0 {
+                buyer.alignment = alignment;
+            }
+            if buyer.in_cohort {
+                self.tally.nurture_touches += 1;
+            }
+        }
+        // Stage gates are checked on stage entry; touchpoints read scores and
+        // give buyers a chance to raise a hand.
+        if !matches!(s.handoff, HandoffPolicy::StageGate { .. }) {
+            self.marketing_check(t, b, true);
+        }
+        if self.buyers[b].owner == Owner::Marketing {
+            self.schedule_marketing_touch(t, b);
+        }
+    }
+
+    fn handoff(&mut self, t: f64, b: usize) {
+        let s = self.s;
+        let buyer = &mut self.buyers[b];
+        buyer.owner = Owner::Sales;
+        buyer.marketing_epoch = buyer.marketing_epoch.wrapping_add(1);
+        buyer.handoff_at = t;
+        buyer.unanswered = 0;
+        buyer.first_touch_done = false;
+        if buyer.in_cohort {
+            self.tally.handoffs_by_stage[buyer.stage as usize] += 1;
+        }
+        if s.outreach.reps > 0 {
+            let e = buyer.sales_epoch;
+            self.queue.push(t + s.outreach.first_response_days, EventKind::TouchDue, b as u32, e, 0);
+        }
+    }
+
+    /// A touch is ready: it goes to the rep who is free first (lowest index on
+    /// ties), so touches are served first come, first served and the wait
+    /// grows when handed-off leads exceed capacity.
+    fn assign_rep(&mut self, t: f64, b: usize) {
+        let (mut best, mut free_at) = (0, f64::INFINITY);
+        for (i, &f) in self.rep_free_at.iter().enumerate() {
+            if f < free_at {
+                best = i;
+                free_at = f;
+            }
+        }
+        let start = t.max(free_at);
+        self.rep_free_at[best] = start + self.s.outreach.touch_duration_days;
+        let e = self.buyers[b].sales_epoch;
+        self.queue.push(start, EventKind::Touch, b as u32, e, 0);
+    }
+
+    fn touch(&mut self, t: f64, b: usize) {
+        let s = self.s;
+        let o = &s.outreach;
+        let r = &s.response;
+        let cohort = self.buyers[b].in_cohort;
+        if cohort {
+            self.tally.touches += 1;
+        }
+        let buyer = &mut self.buyers[b];
+        if !buyer.first_touch_done {
+            buyer.first_touch_done = true;
+            let wait = t - buyer.handoff_at;
+            buyer.warmth = (-wait / o.cold_after_days).exp();
+            if cohort {
+                self.tally.first_touches += 1;
+                self.tally.response_days_sum += wait;
+            }
+        }
+        if !buyer.fit {
+            self.close(t, b, Outcome::Disqualified, Some(Cause::PoorFitLead));
+            return;
+        }
+        let segment = &s.segments[buyer.segment as usize];
+        let alignment = segment.values.alignment(&o.approach.scores);
+        let factors = TouchFactors {
+            readiness: s.stages[buyer.stage as usize].receptivity.powf(0.5 + o.approach.pushiness),
+            fit: 1.0 - r.alignment_weight * (1.0 - alignment),
+            warmth: buyer.warmth,
+            openness: 1.0 - buyer.resistance,
+        };
+        if uniform(&mut buyer.sales_rng) < factors.welcome_probability() {
+            if cohort {
+                self.tally.welcome += 1;
+            }
+            buyer.trust += r.trust_gain * alignment * (1.0 - buyer.trust);
+            buyer.alignment = alignment;
+            buyer.risk_support = o.approach.scores.0[MINIMISES_RISK];
+            buyer.unanswered = 0;
+            let advance = (buyer.stage as usize) < self.last_stage && uniform(&mut buyer.sales_rng) < r.advance_on_welcome;
+            let e = buyer.sales_epoch;
+            self.queue.push(t + o.follow_up_every_days, EventKind::TouchDue, b as u32, e, 0);
+            if advance {
+                self.enter_next_stage(t, b);
+            }
+        } else {
+            buyer.resistance += r.resistance_gain * o.approach.pushiness * (1.0 - buyer.resistance);
+            let p_dark = r.go_dark_base + r.go_dark_per_resistance * buyer.resistance;
+            if uniform(&mut buyer.sales_rng) < p_dark {
+                let cause = unwelcome_cause(&factors);
+                self.close(t, b, Outcome::WentDark, Some(cause));
+                return;
+            }
+            buyer.unanswered = buyer.unanswered.saturating_add(1);
+            if u32::from(buyer.unanswered) >= o.max_unanswered_touches {
+                // Sales gives up and recycles the lead to marketing nurture.
+                buyer.owner = Owner::Marketing;
+                buyer.sales_epoch = buyer.sales_epoch.wrapping_add(1);
+                if cohort {
+                    self.tally.recycled += 1;
+                }
+                self.schedule_marketing_touch(t, b);
+            } else {
+                let e = buyer.sales_epoch;
+                self.queue.push(t + o.touch_spacing_days, EventKind::TouchDue, b as u32, e, 0);
+            }
+        }
+    }
+}
+
+/// The proximate cause of an unwelcome touch: whichever factor of the welcome
+/// probability was smallest (ties go to the earlier factor).
+pub fn unwelcome_cause(f: &TouchFactors) -> Cause {
+    let mut cause = Cause::PrematureHandoff;
+    let mut worst = f.readiness;
+    if f.fit < worst {
+        cause = Cause::ApproachMismatch;
+        worst = f.fit;
+    }
+    if f.warmth < worst {
+        cause = Cause::SlowResponse;
+    }
+    cause
+}
+
+/// Hooks the engine calls while running; every method has an empty default.
+/// Methods may be called from several threads at once.
+pub trait RunObserver: Sync {
+    /// A replication finished (in any order).
+    fn replication_finished(&self) {}
+    /// Checked between chunks of replications; return `true` to stop early.
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// An observer that does nothing.
+pub struct Silent;
+impl RunObserver for Silent {}
+
+/// Pipeline bands per snapshot and stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PipelineBand {
+    /// Snapshot day.
+    pub day: f64,
+    /// Stage index.
+    pub stage: usize,
+    /// Open buyers: mean, p05, p50, p95 across replications.
+    pub count: [f64; 4],
+    /// Open pipeline value: mean, p05, p50, p95 across replications.
+    pub value: [f64; 4],
+}
+
+/// Everything a run produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunResult {
+    /// Metric names (columns of `rows`).
+    pub names: Vec<String>,
+    /// One row per replication, in replication order.
+    pub rows: Vec<Vec<f64>>,
+    /// One estimate per metric.
+    pub estimates: Vec<Estimate>,
+    /// Pipeline bands (snapshot-major, then stage).
+    pub pipeline: Vec<PipelineBand>,
+    /// Replications finished (fewer than requested if cancelled).
+    pub completed: u32,
+    /// Total events processed over all replications.
+    pub events: u64,
+}
+
+impl RunResult {
+    /// The estimate of a metric by name.
+    pub fn estimate(&self, name: &str) -> Option<&Estimate> {
+        self.names.iter().position(|n| n == name).map(|i| &self.estimates[i])
+    }
+}
+
+/// Replications simulated in parallel before their results are folded in.
+/// Bounds memory; does not affect results.
+const CHUNK: u32 = 64;
+
+/// Runs all replications of `s` in parallel on the current rayon pool.
+pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
+    let names = metric_names(s);
+    let days = s.snapshot_days();
+    let n_stages = s.stages.len();
+    let cells = days.len() * n_stages;
+    let mut rows = Vec::with_capacity(s.replications as usize);
+    let mut count_sum = vec![0.0; cells];
+    let mut value_sum = vec![0.0; cells];
+    let new_sketch = || [P2Quantile::new(0.05), P2Quantile::new(0.5), P2Quantile::new(0.95)];
+    let mut count_q: Vec<_> = (0..cells).map(|_| new_sketch()).collect();
+    let mut value_q: Vec<_> = (0..cells).map(|_| new_sketch()).collect();
+    let mut events = 0;
+    let mut start = 0;
+    while start < s.replications && !observer.cancelled() {
+        let end = (start + CHUNK).min(s.replications);
+        let chunk: Vec<Replication> = (start..end)
+            .into_par_iter()
+            .map(|rep| {
+                let r = simulate_replication(s, u64::from(rep));
+                observer.replication_finished();
+                r
+            })
+            .collect();
+        // Serial fold in replication order: thread-count independent.
+        for r in chunk {
+            events += r.tally.events_processed;
+            rows.push(metric_row(s, &r.tally));
+            for i in 0..cells {
+                let c = f64::from(r.pipeline_count[i]);
+                let v = r.pipeline_value[i];
+                count_sum[i] += c;
+                value_sum[i] += v;
+                count_q[i].iter_mut().for_each(|q| q.push(c));
+                value_q[i].iter_mut().for_each(|q| q.push(v));
+            }
+        }
+        start = end;
+    }
+    let completed = rows.len() as u32;
+    let estimates = (0..names.len())
+        .map(|j| Estimate::from_values(&rows.iter().map(|r| r[j]).collect::<Vec<_>>()))
+        .collect();
+    let n = f64::from(completed.max(1));
+    let q = |s: &[P2Quantile; 3], i: usize| s[i].value().unwrap_or(f64::NAN);
+    let pipeline = (0..cells)
+        .map(|i| PipelineBand {
+            day: days[i / n_stages],
+            stage: i % n_stages,
+            count: [count_sum[i] / n, q(&count_q[i], 0), q(&count_q[i], 1), q(&count_q[i], 2)],
+            value: [value_sum[i] / n, q(&value_q[i], 0), q(&value_q[i], 1), q(&value_q[i], 2)],
+        })
+        .collect();
+    RunResult {
+        names,
+        rows,
+        estimates,
+        pipeline,
+        completed,
+        events,
+    }
+}

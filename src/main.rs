@@ -1,0 +1,27 @@
+//! The `funnelsim` command. Parsing and wiring live in `cli`; this only maps
+//! errors to messages and exit codes: 0 success, 2 bad input (scenario or
+//! arguments), 1 anything else.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let args = cli::Cli::parse();
+    let result = match args.command {
+        cli::Command::Run(a) => cli::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            if err.downcast_ref::<cli::BadInput>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+    }
+}

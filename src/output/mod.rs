@@ -1,0 +1,19 @@
+//! The edges: tables (polars), JSON, the terminal summary and atomic output
+//! directories. Everything here formats results the core computed; nothing
+//! here simulates.
+
+pub mod fs;
+pub mod json;
+pub mod tables;
+pub mod terminal;
+
+use crate::engine::RunResult;
+use crate::scenario::Scenario;
+
+/// A finished run of one scenario, ready to be formatted.
+pub struct Run<'a> {
+    /// The scenario that was run.
+    pub scenario: &'a Scenario,
+    /// What the engine produced.
+    pub result: &'a RunResult,
+}

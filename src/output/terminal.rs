@@ -1,0 +1,173 @@
+//! The human-readable summary printed by `funnelsim run`.
+
+use std::fmt::Write as _;
+
+use super::Run;
+use crate::outcome::{Cause, Outcome, Side};
+use crate::scenario::Scenario;
+use crate::stats::Estimate;
+
+/// "figures cover leads captured on days 180–545 …" for a scenario.
+pub fn window_sentence(s: &Scenario) -> String {
+    let w = s.window();
+    format!(
+        "figures cover leads captured on days {}–{} ({} days after a {}-day warm-up), followed until day {}",
+        w.start_day,
+        w.end_day,
+        w.end_day - w.start_day,
+        w.start_day,
+        w.followed_until_day
+    )
+}
+
+/// Formats a number for people: thousands separators, sensible decimals.
+pub fn human(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".to_owned();
+    }
+    let a = x.abs();
+    let decimals = if a >= 100.0 || x == x.trunc() {
+        0
+    } else if a >= 10.0 {
+        1
+    } else {
+        2
+    };
+    let s = format!("{:.*}", decimals, a);
+    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::new();
+    for (i, ch) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push(',');
+        }
+        grouped.push(ch);
+    }
+    let sign = if x < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
+    match frac {
+        Some(f) => format!("{sign}{grouped}.{f}"),
+        None => format!("{sign}{grouped}"),
+    }
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.filter(|v| v.is_finite()).map_or("n/a".to_owned(), |v| format!("{:.1}%", v * 100.0))
+}
+
+/// Formats a value of a metric, as a percentage for rates.
+fn value(name: &str, x: Option<f64>) -> String {
+    match x {
+        None => "n/a".to_owned(),
+        Some(v) if name.ends_with("_rate") || name == "roi" || name.starts_with("share.") => pct(Some(v)),
+        Some(v) => human(v),
+    }
+}
+
+fn metric_line(out: &mut String, name: &str, label: &str, e: &Estimate) {
+    let ci = match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => format!("{} – {}", value(name, Some(lo)), value(name, Some(hi))),
+        _ if e.n == 0 => "n/a (never defined)".to_owned(),
+        _ => "n/a (needs ≥ 2 replications)".to_owned(),
+    };
+    let range = match (e.p05, e.p95) {
+        (Some(lo), Some(hi)) => format!("{} … {}", value(name, Some(lo)), value(name, Some(hi))),
+        _ => "n/a".to_owned(),
+    };
+    let _ = writeln!(out, "  {label:<26}{:>12}   {ci:<26}{range}", value(name, e.mean));
+}
+
+/// The summary text.
+pub fn summary(run: &Run<'_>) -> String {
+    let s = run.scenario;
+    let r = run.result;
+    let get = |name: &str| r.estimate(name).and_then(|e| e.mean);
+    let mut out = String::new();
+    let _ = writeln!(out, "funnelsim · {}", s.name());
+    let _ = writeln!(
+        out,
+        "  {} replications · seed {} · handoff {} · outreach {}",
+        r.completed,
+        s.seed().0,
+        s.handoff().name(),
+        s.approach_name()
+    );
+    let _ = writeln!(out, "  {}", window_sentence(s));
+    if r.completed < 30 {
+        let _ = writeln!(
+            out,
+            "  note: only {} replications; intervals are wide and percentiles rough (try --replications 200)",
+            r.completed
+        );
+    }
+
+    let _ = writeln!(out, "\nKey metrics (per window){:>25}{:<26}{}", "mean   ", "95% CI of the mean", "p05 … p95 across replications");
+    let rows = [
+        ("leads", "leads"),
+        ("handoffs", "handoffs to sales"),
+        ("touches", "sales touches"),
+        ("welcome_rate", "touches welcome"),
+        ("response_days", "first response (days)"),
+        ("won", "deals won"),
+        ("close_rate", "close rate (won/leads)"),
+        ("win_rate", "win rate (won/decided)"),
+        ("cycle_days", "sales cycle (days)"),
+        ("revenue", "revenue"),
+        ("marketing_spend", "marketing spend"),
+        ("sales_spend", "sales spend"),
+        ("cost_per_win", "cost per won deal"),
+        ("roi", "ROI"),
+    ];
+    for (name, label) in rows {
+        if let Some(e) = r.estimate(name) {
+            metric_line(&mut out, name, label, e);
+        }
+    }
+
+    let _ = writeln!(out, "\nFunnel (cohort leads whose journey reached each stage; handed off there)");
+    let top = get(&format!("reached.{}", s.stage_names().next().unwrap_or_default())).unwrap_or(0.0);
+    for (i, st) in s.stage_names().enumerate() {
+        let reached = get(&format!("reached.{st}")).unwrap_or(0.0);
+        let bar = if top > 0.0 { "█".repeat(((reached / top) * 30.0).round() as usize) } else { String::new() };
+        let conv = if i == 0 { String::new() } else { format!("{:>7}", pct(get(&format!("conversion.{st}")))) };
+        let handed = get(&format!("handoffs.{st}")).unwrap_or(0.0);
+        let _ = writeln!(out, "  {st:<24}{:>9} {conv:>7}  {:>8} handed off  {bar}", human(reached), human(handed));
+    }
+
+    let _ = writeln!(out, "\nOutcomes (share of cohort leads)");
+    for o in Outcome::ALL {
+        let share = get(&format!("share.{}", o.name()));
+        let count = get(&format!("outcome.{}", o.name()));
+        let _ = writeln!(out, "  {:<18}{:>7}  ({} leads)", o.name(), pct(share), count.map_or("n/a".into(), human));
+    }
+
+    let losses: f64 = Cause::ALL.iter().filter_map(|c| get(&format!("blame.{}", c.name()))).sum();
+    let _ = writeln!(out, "\nWho is to blame (proximate cause of {} lost leads)", human(losses));
+    for c in Cause::ALL {
+        let n = get(&format!("blame.{}", c.name())).unwrap_or(0.0);
+        let share = if losses > 0.0 { Some(n / losses) } else { None };
+        let _ = writeln!(out, "  {:<20}{:<11}{:>9}  {:>6}", c.name(), c.side().name(), human(n), pct(share));
+    }
+    let sides: Vec<String> = Side::ALL
+        .iter()
+        .map(|side| {
+            let n = get(&format!("blame_side.{}", side.name())).unwrap_or(0.0);
+            format!("{} side {}", side.name(), pct(if losses > 0.0 { Some(n / losses) } else { None }))
+        })
+        .collect();
+    let _ = writeln!(out, "  {}", sides.join(" · "));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human;
+
+    #[test]
+    fn human_numbers() {
+        assert_eq!(human(1234567.4), "1,234,567");
+        assert_eq!(human(-1234.0), "-1,234");
+        assert_eq!(human(12.345), "12.3");
+        assert_eq!(human(0.5), "0.50");
+        assert_eq!(human(0.0), "0");
+        assert_eq!(human(f64::NAN), "n/a");
+    }
+}

@@ -1,0 +1,616 @@
+//! Scenarios: parsed from TOML into [`spec::ScenarioSpec`], checked once into
+//! a [`Scenario`] that the engine trusts without re-validating.
+
+pub mod error;
+pub mod spec;
+
+use std::collections::BTreeMap;
+
+use rand_distr::LogNormal;
+
+pub use error::{Problem, ScenarioError};
+use spec::{ArrivalsSpec, DealValueSpec, DwellSpec, HandoffSpec, ScenarioSpec, ValuesSpec};
+
+use crate::channel::{Arrivals, Burst, Channel, Spend};
+use crate::decision::DecisionModel;
+use crate::handoff::HandoffPolicy;
+use crate::marketing::{MAX_SCORE, Marketing};
+use crate::outreach::{Approach, Outreach, Response};
+use crate::rng::Seed;
+use crate::segment::{DealValue, Segment};
+use crate::stage::{Dwell, Stage};
+use crate::values::{NAMES, Values};
+
+/// Tolerance on mixes that must sum to 1.
+const MIX_TOLERANCE: f64 = 1e-6;
+
+/// A validated scenario. Build it with [`Scenario::from_toml_str`] or
+/// [`Scenario::from_spec`]; every invariant the engine relies on holds.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    pub(crate) spec: ScenarioSpec,
+    pub(crate) seed: Seed,
+    pub(crate) replications: u32,
+    pub(crate) warmup_days: f64,
+    pub(crate) horizon_days: f64,
+    pub(crate) runoff_days: f64,
+    pub(crate) snapshot_every_days: f64,
+    pub(crate) stages: Vec<Stage>,
+    pub(crate) segments: Vec<Segment>,
+    pub(crate) channels: Vec<Channel>,
+    pub(crate) marketing: Marketing,
+    pub(crate) handoff: HandoffPolicy,
+    pub(crate) outreach: Outreach,
+    pub(crate) response: Response,
+    pub(crate) decision: DecisionModel,
+}
+
+/// The period whose leads the figures describe.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Window {
+    /// First day of the measurement window (end of warm-up).
+    pub start_day: f64,
+    /// Last day of the measurement window.
+    pub end_day: f64,
+    /// Day the simulation stops (window end plus run-off).
+    pub followed_until_day: f64,
+}
+
+impl Scenario {
+    /// Parses and validates TOML text. Errors carry key paths and byte spans;
+    /// render them with [`ScenarioError::render`].
+    pub fn from_toml_str(text: &str) -> Result<Self, ScenarioError> {
+        let spec = parse_spec(text)?;
+        Self::from_spec(spec).map_err(|mut e| {
+            attach_spans(&mut e, text);
+            e
+        })
+    }
+
+    /// Validates a spec, reporting every problem found.
+    pub fn from_spec(spec: ScenarioSpec) -> Result<Self, ScenarioError> {
+        Validator::default().run(spec)
+    }
+
+    /// The spec this scenario was built from (echoed into manifests).
+    pub fn spec(&self) -> &ScenarioSpec {
+        &self.spec
+    }
+
+    /// The scenario's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Master seed.
+    pub fn seed(&self) -> Seed {
+        self.seed
+    }
+
+    /// Number of replications.
+    pub fn replications(&self) -> u32 {
+        self.replications
+    }
+
+    /// Stage names in journey order.
+    pub fn stage_names(&self) -> impl Iterator<Item = &str> {
+        self.stages.iter().map(|s| s.name.as_str())
+    }
+
+    /// Number of stages.
+    pub fn stage_count(&self) -> usize {
+        self.stages.len()
+    }
+
+    /// Channel names.
+    pub fn channel_names(&self) -> impl Iterator<Item = &str> {
+        self.channels.iter().map(|c| c.name.as_str())
+    }
+
+    /// The handoff policy.
+    pub fn handoff(&self) -> &HandoffPolicy {
+        &self.handoff
+    }
+
+    /// The outreach approach's name.
+    pub fn approach_name(&self) -> &'static str {
+        self.outreach.approach.name()
+    }
+
+    /// The measurement window.
+    pub fn window(&self) -> Window {
+        Window {
+            start_day: self.warmup_days,
+            end_day: self.warmup_days + self.horizon_days,
+            followed_until_day: self.end_day(),
+        }
+    }
+
+    /// Day the simulation stops.
+    pub(crate) fn end_day(&self) -> f64 {
+        self.warmup_days + self.horizon_days + self.runoff_days
+    }
+
+    /// Snapshot days, from 0 to the end of the run.
+    pub fn snapshot_days(&self) -> Vec<f64> {
+        let n = (self.end_day() / self.snapshot_every_days).floor() as usize;
+        // Integer multiples, never repeated float addition.
+        (0..=n).map(|k| k as f64 * self.snapshot_every_days).collect()
+    }
+
+    /// A copy with another seed.
+    pub fn with_seed(mut self, seed: u64) -> Self {
+        self.seed = Seed(seed);
+        self.spec.simulation.seed = seed;
+        self
+    }
+
+    /// A copy with another replication count.
+    ///
+    /// # Errors
+    /// If `replications` is zero.
+    pub fn with_replications(mut self, replications: u32) -> Result<Self, ScenarioError> {
+        if replications == 0 {
+            return Err(ScenarioError::single(
+                "simulation.replications",
+                "must be at least 1",
+                None,
+            ));
+        }
+        self.replications = replications;
+        self.spec.simulation.replications = replications;
+        Ok(self)
+    }
+}
+
+/// Parses TOML into the raw spec; syntax, unknown-key and type errors keep
+/// the key path and span.
+pub fn parse_spec(text: &str) -> Result<ScenarioSpec, ScenarioError> {
+    let de = toml::Deserializer::parse(text).map_err(|e| {
+        ScenarioError::single("", format!("TOML syntax error: {}", e.message().trim()), e.span())
+    })?;
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let path = if path == "." { String::new() } else { path };
+        let inner = e.into_inner();
+        ScenarioError::single(path, inner.message().trim().to_owned(), inner.span())
+    })
+}
+
+/// Fills in spans for problems found during validation by looking their key
+/// path up in the parsed document.
+fn attach_spans(err: &mut ScenarioError, text: &str) {
+    let Ok(doc) = toml::de::DeTable::parse(text) else {
+        return;
+    };
+    for p in &mut err.problems {
+        if p.span.is_none() {
+            p.span = span_of_path(doc.get_ref(), &p.path);
+        }
+    }
+}
+
+/// Byte span of the value at `path` (`a.b[2].c`), or of the deepest parent
+/// that exists.
+fn span_of_path(root: &toml::de::DeTable<'_>, path: &str) -> Option<std::ops::Range<usize>> {
+    let mut segments = Vec::new();
+    for part in path.split('.') {
+        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
+        if !key.is_empty() {
+            segments.push(Err(key));
+        }
+        for idx in rest.split('[') {
+            if let Ok(i) = idx.trim_end_matches(']').parse::<usize>() {
+                segments.push(Ok(i));
+            }
+        }
+    }
+    let mut span = None;
+    let mut table: Option<&toml::de::DeTable<'_>> = Some(root);
+    let mut value: Option<&toml::Spanned<toml::de::DeValue<'_>>> = None;
+    for seg in segments {
+        let next = match (seg, table, value) {
+            (Err(key), Some(t), _) => t.get(key),
+            (Ok(i), _, Some(v)) => v.get_ref().as_array().and_then(|a| a.get(i)),
+            _ => None,
+        };
+        let Some(v) = next else { break };
+        span = Some(v.span());
+        value = Some(v);
+        table = v.get_ref().as_table();
+    }
+    span
+}
+
+#[derive(Default)]
+struct Validator {
+    problems: Vec<Problem>,
+}
+
+impl Validator {
+    fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+            span: None,
+        });
+    }
+
+    fn probability(&mut self, path: &str, v: f64) -> f64 {
+        if !(0.0..=1.0).contains(&v) {
+            self.problem(path, format!("{v} is not a probability (expected a number in [0, 1])"));
+        }
+        v
+    }
+
+    fn positive(&mut self, path: &str, v: f64) -> f64 {
+        if !(v > 0.0 && v.is_finite()) {
+            self.problem(path, format!("{v} must be a positive number"));
+        }
+        v
+    }
+
+    fn non_negative(&mut self, path: &str, v: f64) -> f64 {
+        if !(v >= 0.0 && v.is_finite()) {
+            self.problem(path, format!("{v} must be zero or a positive number"));
+        }
+        v
+    }
+
+    fn finite(&mut self, path: &str, v: f64) -> f64 {
+        if !v.is_finite() {
+            self.problem(path, format!("{v} must be a finite number"));
+        }
+        v
+    }
+
+    fn unit_scores(&mut self, path: &str, v: ValuesSpec) -> Values {
+        let values = Values::from(v);
+        for (name, x) in NAMES.iter().zip(values.0) {
+            self.probability(&format!("{path}.{name}"), x);
+        }
+        values
+    }
+
+    fn weights(&mut self, path: &str, v: ValuesSpec) -> Values {
+        let values = Values::from(v);
+        for (name, x) in NAMES.iter().zip(values.0) {
+            self.non_negative(&format!("{path}.{name}"), x);
+        }
+        let total: f64 = values.0.iter().sum();
+        if total > 0.0 && total.is_finite() {
+            Values(values.0.map(|x| x / total))
+        } else {
+            if values.0.iter().all(|x| *x >= 0.0) {
+                self.problem(path, "at least one value weight must be positive");
+            }
+            values
+        }
+    }
+
+    fn unique_names<'a>(&mut self, section: &str, names: impl Iterator<Item = &'a str>) -> BTreeMap<String, usize> {
+        let mut index = BTreeMap::new();
+        for (i, name) in names.enumerate() {
+            if name.trim().is_empty() {
+                self.problem(format!("{section}[{i}].name"), "must not be empty");
+            } else if index.insert(name.to_owned(), i).is_some() {
+                self.problem(
+                    format!("{section}[{i}].name"),
+                    format!("'{name}' is defined twice; {section} names must be unique"),
+                );
+            }
+        }
+        index
+    }
+
+    /// Turns a name → weight mix into a cumulative distribution over `index`.
+    fn mix(&mut self, path: &str, mix: &BTreeMap<String, f64>, index: &BTreeMap<String, usize>, what: &str) -> Vec<f64> {
+        let mut weights = vec![0.0; index.len()];
+        for (name, &w) in mix {
+            let p = format!("{path}.{name}");
+            self.probability(&p, w);
+            match index.get(name) {
+                Some(&i) => weights[i] = w,
+                None => {
+                    let known: Vec<&str> = index.keys().map(String::as_str).collect();
+                    self.problem(p, format!("unknown {what} '{name}'; defined {what}s are: {}", known.join(", ")));
+                }
+            }
+        }
+        let total: f64 = mix.values().sum();
+        if (total - 1.0).abs() > MIX_TOLERANCE {
+            self.problem(path, format!("weights sum to {total}, but must sum to 1"));
+        }
+        let mut acc = 0.0;
+        weights
+            .iter()
+            .map(|w| {
+                acc += w;
+                acc
+            })
+            .collect()
+    }
+
+    fn run(mut self, spec: ScenarioSpec) -> Result<Scenario, ScenarioError> {
+        let sim = &spec.simulation;
+        if sim.replications == 0 {
+            self.problem("simulation.replications", "must be at least 1");
+        }
+        let warmup = self.non_negative("simulation.warmup_days", sim.warmup_days);
+        let horizon = self.positive("simulation.horizon_days", sim.horizon_days);
+        let runoff = self.non_negative("simulation.runoff_days", sim.runoff_days);
+        let snap = self.positive("simulation.snapshot_every_days", sim.snapshot_every_days);
+        let end = warmup + horizon + runoff;
+        if snap > 0.0 && end / snap > 100_000.0 {
+            self.problem(
+                "simulation.snapshot_every_days",
+                format!("{snap} days gives more than 100000 snapshots; use a longer interval"),
+            );
+        }
+
+        // Stages.
+        if spec.stages.is_empty() {
+            self.problem("stages", "at least one stage is required");
+        }
+        let stage_index = self.unique_names("stages", spec.stages.iter().map(|s| s.name.as_str()));
+        let mut stages = Vec::with_capacity(spec.stages.len());
+        for (i, s) in spec.stages.iter().enumerate() {
+            let p = format!("stages[{i}]");
+            let (mean, dwell) = match s.dwell {
+                DwellSpec::Exponential { mean_days } => (mean_days, Some(Dwell::Exponential)),
+                DwellSpec::Gamma { mean_days, shape } => {
+                    let shape = self.positive(&format!("{p}.dwell.shape"), shape);
+                    (mean_days, Dwell::gamma(shape))
+                }
+                DwellSpec::Lognormal { mean_days, sigma } => {
+                    let sigma = self.positive(&format!("{p}.dwell.sigma"), sigma);
+                    (mean_days, Dwell::lognormal(sigma))
+                }
+            };
+            let mean = self.positive(&format!("{p}.dwell.mean_days"), mean);
+            let stall = self.probability(&format!("{p}.stall_probability"), s.stall_probability);
+            let receptivity = self.probability(&format!("{p}.receptivity"), s.receptivity);
+            stages.push(Stage {
+                name: s.name.clone(),
+                mean_days: mean,
+                dwell: dwell.unwrap_or(Dwell::Exponential),
+                stall_probability: stall,
+                receptivity,
+            });
+        }
+
+        // Segments.
+        if spec.segments.is_empty() {
+            self.problem("segments", "at least one segment is required");
+        }
+        let segment_index = self.unique_names("segments", spec.segments.iter().map(|s| s.name.as_str()));
+        let mut segments = Vec::with_capacity(spec.segments.len());
+        for (i, s) in spec.segments.iter().enumerate() {
+            let p = format!("segments[{i}]");
+            let pace = self.positive(&format!("{p}.pace"), s.pace);
+            let deal_value = match s.deal_value {
+                DealValueSpec::Fixed { value } => DealValue::Fixed(self.positive(&format!("{p}.deal_value.value"), value)),
+                DealValueSpec::Lognormal { median, sigma } => {
+                    let median = self.positive(&format!("{p}.deal_value.median"), median);
+                    let sigma = self.positive(&format!("{p}.deal_value.sigma"), sigma);
+                    LogNormal::new(median.max(f64::MIN_POSITIVE).ln(), sigma)
+                        .map(DealValue::Lognormal)
+                        .unwrap_or(DealValue::Fixed(median))
+                }
+            };
+            let values = self.weights(&format!("{p}.values"), s.values);
+            segments.push(Segment {
+                name: s.name.clone(),
+                pace,
+                deal_value,
+                values,
+            });
+        }
+
+        // Channels.
+        if spec.channels.is_empty() {
+            self.problem("channels", "at least one channel is required");
+        }
+        self.unique_names("channels", spec.channels.iter().map(|c| c.name.as_str()));
+        let mut channels = Vec::with_capacity(spec.channels.len());
+        for (i, c) in spec.channels.iter().enumerate() {
+            let p = format!("channels[{i}]");
+            let arrivals = match &c.arrivals {
+                ArrivalsSpec::Poisson { leads_per_day } => Arrivals::Poisson {
+                    leads_per_day: self.positive(&format!("{p}.arrivals.leads_per_day"), *leads_per_day),
+                },
+                ArrivalsSpec::Bursts { events, repeat_every_days } => {
+                    if events.is_empty() {
+                        self.problem(format!("{p}.arrivals.events"), "at least one event is required");
+                    }
+                    let period = repeat_every_days.map(|d| self.positive(&format!("{p}.arrivals.repeat_every_days"), d));
+                    let mut bursts = Vec::new();
+                    for (j, e) in events.iter().enumerate() {
+                        let ep = format!("{p}.arrivals.events[{j}]");
+                        let day = self.non_negative(&format!("{ep}.day"), e.day);
+                        let mean_leads = self.positive(&format!("{ep}.mean_leads"), e.mean_leads);
+                        let duration = self.positive(&format!("{ep}.duration_days"), e.duration_days);
+                        if day.is_finite() && day >= end {
+                            self.problem(
+                                format!("{ep}.day"),
+                                format!("day {day} is after the simulation ends (day {end}); days count from the start of the warm-up"),
+                            );
+                        }
+                        let mut k = 0u32;
+                        loop {
+                            let d = day + f64::from(k) * period.unwrap_or(0.0);
+                            if !(d < end && d.is_finite()) || (k > 0 && period.is_none_or(|x| x <= 0.0)) {
+                                break;
+                            }
+                            bursts.push(Burst { day: d, mean_leads, duration_days: duration });
+                            k += 1;
+                            if k > 10_000 {
+                                self.problem(format!("{p}.arrivals.repeat_every_days"), "repeats more than 10000 times; use a longer period");
+                                break;
+                            }
+                        }
+                    }
+                    bursts.sort_by(|a, b| a.day.total_cmp(&b.day));
+                    Arrivals::Bursts(bursts)
+                }
+            };
+            let spend = Spend {
+                fixed_per_year: self.non_negative(&format!("{p}.spend.fixed_per_year"), c.spend.fixed_per_year),
+                per_lead: self.non_negative(&format!("{p}.spend.per_lead"), c.spend.per_lead),
+                per_event: self.non_negative(&format!("{p}.spend.per_event"), c.spend.per_event),
+            };
+            let fit = self.probability(&format!("{p}.fit"), c.fit);
+            let stage_cdf = self.mix(&format!("{p}.stage_mix"), &c.stage_mix, &stage_index, "stage");
+            let segment_cdf = if c.segment_mix.is_empty() && segment_index.len() == 1 {
+                vec![1.0]
+            } else if c.segment_mix.is_empty() {
+                self.problem(
+                    format!("{p}.segment_mix"),
+                    "is required when the scenario has more than one segment",
+                );
+                vec![1.0; segment_index.len()]
+            } else {
+                self.mix(&format!("{p}.segment_mix"), &c.segment_mix, &segment_index, "segment")
+            };
+            channels.push(Channel {
+                name: c.name.clone(),
+                kind: c.kind,
+                arrivals,
+                spend,
+                fit,
+                stage_cdf,
+                segment_cdf,
+            });
+        }
+
+        // Marketing.
+        let m = &spec.marketing;
+        let marketing = Marketing {
+            touch_every_days: self.positive("marketing.touch_every_days", m.touch_every_days),
+            nurture: m.nurture,
+            content: self.unit_scores("marketing.content", m.content),
+            cost_per_touch: self.non_negative("marketing.cost_per_touch", m.cost_per_touch),
+            trust_gain: self.probability("marketing.trust_gain", m.trust_gain),
+            dwell_speedup: self.non_negative("marketing.dwell_speedup", m.dwell_speedup),
+            score_noise_sd: self.non_negative("marketing.score_noise_sd", m.score_noise_sd),
+        };
+
+        // Handoff.
+        let handoff = match &spec.handoff {
+            HandoffSpec::Immediate => HandoffPolicy::Immediate,
+            HandoffSpec::ScoreThreshold { threshold } => {
+                if !(0.0..=MAX_SCORE).contains(threshold) {
+                    self.problem(
+                        "handoff.threshold",
+                        format!("{threshold} is outside the lead-score range [0, {MAX_SCORE}]"),
+                    );
+                }
+                HandoffPolicy::ScoreThreshold { threshold: *threshold }
+            }
+            HandoffSpec::StageGate { stage } => match stage_index.get(stage) {
+                Some(&i) => HandoffPolicy::StageGate { stage: i },
+                None => {
+                    let known: Vec<&str> = stage_index.keys().map(String::as_str).collect();
+                    self.problem(
+                        "handoff.stage",
+                        format!("unknown stage '{stage}'; defined stages are: {}", known.join(", ")),
+                    );
+                    HandoffPolicy::StageGate { stage: 0 }
+                }
+            },
+            HandoffSpec::BuyerInitiated { propensity } => HandoffPolicy::BuyerInitiated {
+                propensity: self.probability("handoff.propensity", *propensity),
+            },
+            HandoffSpec::Delay { days } => HandoffPolicy::Delay {
+                days: self.non_negative("handoff.days", *days),
+            },
+        };
+
+        // Outreach.
+        let o = &spec.outreach;
+        let mut approach = Approach::builtin(o.approach);
+        if let Some(scores) = o.scores {
+            approach.scores = self.unit_scores("outreach.scores", scores);
+        }
+        if let Some(p) = o.pushiness {
+            approach.pushiness = self.probability("outreach.pushiness", p);
+        }
+        let per_day = self.positive("outreach.touches_per_rep_per_day", o.touches_per_rep_per_day);
+        if o.max_unanswered_touches == 0 {
+            self.problem("outreach.max_unanswered_touches", "must be at least 1");
+        }
+        let outreach = Outreach {
+            approach,
+            reps: o.reps,
+            touch_duration_days: 1.0 / per_day,
+            first_response_days: self.non_negative("outreach.first_response_days", o.first_response_days),
+            touch_spacing_days: self.positive("outreach.touch_spacing_days", o.touch_spacing_days),
+            follow_up_every_days: self.positive("outreach.follow_up_every_days", o.follow_up_every_days),
+            max_unanswered_touches: o.max_unanswered_touches,
+            cold_after_days: self.positive("outreach.cold_after_days", o.cold_after_days),
+            cost_per_touch: self.non_negative("outreach.cost_per_touch", o.cost_per_touch),
+            cost_per_rep_day: self.non_negative("outreach.cost_per_rep_day", o.cost_per_rep_day),
+        };
+
+        let r = &spec.response;
+        let response = Response {
+            alignment_weight: self.probability("response.alignment_weight", r.alignment_weight),
+            trust_gain: self.probability("response.trust_gain", r.trust_gain),
+            resistance_gain: self.probability("response.resistance_gain", r.resistance_gain),
+            go_dark_base: self.probability("response.go_dark_base", r.go_dark_base),
+            go_dark_per_resistance: self.non_negative("response.go_dark_per_resistance", r.go_dark_per_resistance),
+            advance_on_welcome: self.probability("response.advance_on_welcome", r.advance_on_welcome),
+        };
+
+        let d = &spec.decision;
+        let decision = DecisionModel {
+            base_us: self.finite("decision.base_us", d.base_us),
+            trust_weight: self.finite("decision.trust_weight", d.trust_weight),
+            alignment_weight: self.finite("decision.alignment_weight", d.alignment_weight),
+            resistance_weight: self.finite("decision.resistance_weight", d.resistance_weight),
+            base_competitor: self.finite("decision.base_competitor", d.base_competitor),
+            base_no_decision: self.finite("decision.base_no_decision", d.base_no_decision),
+            risk_weight: self.finite("decision.risk_weight", d.risk_weight),
+        };
+
+        // Semantic checks across sections.
+        if let HandoffPolicy::StageGate { stage } = handoff {
+            let reachable = spec
+                .channels
+                .iter()
+                .flat_map(|c| c.stage_mix.iter())
+                .filter(|(_, w)| **w > 0.0)
+                .filter_map(|(name, _)| stage_index.get(name))
+                .any(|&s| s <= stage);
+            let blocked = stages.iter().take(stage).any(|s| s.stall_probability >= 1.0);
+            if !reachable || blocked {
+                self.problem(
+                    "handoff.stage",
+                    "no buyer can ever reach this stage (check the channels' stage_mix and earlier stages' stall_probability)",
+                );
+            }
+        }
+        if !self.problems.is_empty() {
+            return Err(ScenarioError {
+                problems: self.problems,
+            });
+        }
+        Ok(Scenario {
+            seed: Seed(spec.simulation.seed),
+            replications: spec.simulation.replications,
+            warmup_days: warmup,
+            horizon_days: horizon,
+            runoff_days: runoff,
+            snapshot_every_days: snap,
+            stages,
+            segments,
+            channels,
+            marketing,
+            handoff,
+            outreach,
+            response,
+            decision,
+            spec,
+        })
+    }
+}

@@ -1,0 +1,57 @@
+//! Decision stages and the time buyers spend in them on their own.
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
+
+/// Index of a stage in journey order.
+pub type StageId = usize;
+
+/// A dwell-time sampler with unit mean; the engine scales each draw by the
+/// stage mean, the segment's pace and the buyer's trust, so one precomputed
+/// sampler serves every buyer.
+#[derive(Clone, Debug)]
+pub enum Dwell {
+    /// Exponential (constant hazard).
+    Exponential,
+    /// Gamma with unit mean.
+    Gamma(Gamma<f64>),
+    /// Lognormal with unit mean.
+    Lognormal(LogNormal<f64>),
+}
+
+impl Dwell {
+    /// A unit-mean gamma sampler with shape `shape` (> 0).
+    pub fn gamma(shape: f64) -> Option<Self> {
+        Gamma::new(shape, 1.0 / shape).ok().map(Dwell::Gamma)
+    }
+
+    /// A unit-mean lognormal sampler with log-scale `sigma` (> 0).
+    pub fn lognormal(sigma: f64) -> Option<Self> {
+        LogNormal::new(-sigma * sigma / 2.0, sigma).ok().map(Dwell::Lognormal)
+    }
+
+    /// A draw with mean 1.
+    #[inline]
+    pub fn sample_unit<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+        match self {
+            Dwell::Exponential => Exp1.sample(rng),
+            Dwell::Gamma(g) => g.sample(rng),
+            Dwell::Lognormal(l) => l.sample(rng),
+        }
+    }
+}
+
+/// One decision stage of the buyer's journey.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    /// Unique name.
+    pub name: String,
+    /// Mean dwell in days (before pace and trust adjustments).
+    pub mean_days: f64,
+    /// Unit-mean dwell sampler.
+    pub dwell: Dwell,
+    /// Probability of stalling into "no decision" at the end of the stage.
+    pub stall_probability: f64,
+    /// Receptivity to sales contact in [0, 1].
+    pub receptivity: f64,
+}
