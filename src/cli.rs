@@ -80,7 +80,9 @@ fn apply(s: Scenario, args: &SimArgs) -> Result<Scenario> {
         None => s,
     };
     Ok(match args.replications {
-        Some(n) => s.with_replications(n).map_err(|_| BadInput("--replications must be at least 1".into()))?,
+        Some(n) => s
+            .with_replications(n)
+            .map_err(|_| BadInput("--replications must be at least 1".into()))?,
         None => s,
     })
 }
@@ -153,9 +155,16 @@ pub fn run(args: RunArgs) -> Result<()> {
             "window": scenario.window(),
             "note": "results depend only on (scenario, seed, replications) and the funnelsim version; threads is informational",
         });
-        staging.write("manifest.json", serde_json::to_string_pretty(&manifest)?.as_bytes())?;
+        staging.write(
+            "manifest.json",
+            serde_json::to_string_pretty(&manifest)?.as_bytes(),
+        )?;
         let dir = staging.commit()?;
-        eprintln!("wrote tables ({}), summary.json and manifest.json to {}", args.format.extension(), dir.display());
+        eprintln!(
+            "wrote tables ({}), summary.json and manifest.json to {}",
+            args.format.extension(),
+            dir.display()
+        );
     }
     if args.json {
         println!("{}", serde_json::to_string(&summary)?);

@@ -107,7 +107,8 @@ impl<'a> Sim<'a> {
             match &ch.arrivals {
                 Arrivals::Poisson { leads_per_day } => {
                     let dt: f64 = Exp1.sample(&mut self.arrivals);
-                    self.queue.push(dt / leads_per_day, EventKind::Arrival, 0, 0, c as u32);
+                    self.queue
+                        .push(dt / leads_per_day, EventKind::Arrival, 0, 0, c as u32);
                 }
                 Arrivals::Bursts(bursts) => {
                     for (i, b) in bursts.iter().enumerate() {
@@ -133,7 +134,8 @@ impl<'a> Sim<'a> {
                     self.capture(t, c);
                     if let Arrivals::Poisson { leads_per_day } = s.channels[c].arrivals {
                         let dt: f64 = Exp1.sample(&mut self.arrivals);
-                        self.queue.push(t + dt / leads_per_day, EventKind::Arrival, 0, 0, ev.aux);
+                        self.queue
+                            .push(t + dt / leads_per_day, EventKind::Arrival, 0, 0, ev.aux);
                     }
                 }
                 EventKind::Burst => {
@@ -143,7 +145,8 @@ impl<'a> Sim<'a> {
                         if self.in_window(t) {
                             self.tally.events_in_window[c] += 1;
                         }
-                        let n = Poisson::new(burst.mean_leads).map_or(0.0, |p| p.sample(&mut self.arrivals)) as u64;
+                        let n = Poisson::new(burst.mean_leads).map_or(0.0, |p| p.sample(&mut self.arrivals))
+                            as u64;
                         for _ in 0..n {
                             let at = t + uniform(&mut self.arrivals) * burst.duration_days;
                             self.queue.push(at, EventKind::Capture, 0, 0, ev.aux);
@@ -268,12 +271,19 @@ impl<'a> Sim<'a> {
         let scale = stage.mean_days * s.segments[buyer.segment as usize].pace
             / (1.0 + s.marketing.dwell_speedup * buyer.trust);
         let dwell = stage.dwell.sample_unit(&mut buyer.journey_rng) * scale;
-        self.queue.push(t + dwell, EventKind::Advance, b as u32, buyer.journey_epoch, 0);
+        self.queue
+            .push(t + dwell, EventKind::Advance, b as u32, buyer.journey_epoch, 0);
     }
 
     fn schedule_marketing_touch(&mut self, t: f64, b: usize) {
         let e = self.buyers[b].marketing_epoch;
-        self.queue.push(t + self.s.marketing.touch_every_days, EventKind::MarketingTouch, b as u32, e, 0);
+        self.queue.push(
+            t + self.s.marketing.touch_every_days,
+            EventKind::MarketingTouch,
+            b as u32,
+            e,
+            0,
+        );
     }
 
     /// End of the buyer's own dwell: stall, decide, or move on.
@@ -373,7 +383,11 @@ impl<'a> Sim<'a> {
             }
             HandoffPolicy::StageGate { stage: gate } => stage >= gate,
             HandoffPolicy::BuyerInitiated { propensity } => {
-                let p = HandoffPolicy::hand_raise_probability(propensity, s.stages[stage].receptivity, buyer.trust);
+                let p = HandoffPolicy::hand_raise_probability(
+                    propensity,
+                    s.stages[stage].receptivity,
+                    buyer.trust,
+                );
                 uniform(&mut buyer.marketing_rng) < p
             }
             _ => false,
@@ -420,7 +434,13 @@ impl<'a> Sim<'a> {
         }
         if s.outreach.reps > 0 {
             let e = buyer.sales_epoch;
-            self.queue.push(t + s.outreach.first_response_days, EventKind::TouchDue, b as u32, e, 0);
+            self.queue.push(
+                t + s.outreach.first_response_days,
+                EventKind::TouchDue,
+                b as u32,
+                e,
+                0,
+            );
         }
     }
 
@@ -466,7 +486,9 @@ impl<'a> Sim<'a> {
         let segment = &s.segments[buyer.segment as usize];
         let alignment = segment.values.alignment(&o.approach.scores);
         let factors = TouchFactors {
-            readiness: s.stages[buyer.stage as usize].receptivity.powf(0.5 + o.approach.pushiness),
+            readiness: s.stages[buyer.stage as usize]
+                .receptivity
+                .powf(0.5 + o.approach.pushiness),
             fit: 1.0 - r.alignment_weight * (1.0 - alignment),
             warmth: buyer.warmth,
             openness: 1.0 - buyer.resistance,
@@ -479,9 +501,11 @@ impl<'a> Sim<'a> {
             buyer.alignment = alignment;
             buyer.risk_support = o.approach.scores.0[MINIMISES_RISK];
             buyer.unanswered = 0;
-            let advance = (buyer.stage as usize) < self.last_stage && uniform(&mut buyer.sales_rng) < r.advance_on_welcome;
+            let advance = (buyer.stage as usize) < self.last_stage
+                && uniform(&mut buyer.sales_rng) < r.advance_on_welcome;
             let e = buyer.sales_epoch;
-            self.queue.push(t + o.follow_up_every_days, EventKind::TouchDue, b as u32, e, 0);
+            self.queue
+                .push(t + o.follow_up_every_days, EventKind::TouchDue, b as u32, e, 0);
             if advance {
                 self.enter_next_stage(t, b);
             }
@@ -504,7 +528,8 @@ impl<'a> Sim<'a> {
                 self.schedule_marketing_touch(t, b);
             } else {
                 let e = buyer.sales_epoch;
-                self.queue.push(t + o.touch_spacing_days, EventKind::TouchDue, b as u32, e, 0);
+                self.queue
+                    .push(t + o.touch_spacing_days, EventKind::TouchDue, b as u32, e, 0);
             }
         }
     }
@@ -573,7 +598,10 @@ pub struct RunResult {
 impl RunResult {
     /// The estimate of a metric by name.
     pub fn estimate(&self, name: &str) -> Option<&Estimate> {
-        self.names.iter().position(|n| n == name).map(|i| &self.estimates[i])
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.estimates[i])
     }
 }
 
@@ -630,8 +658,18 @@ pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
         .map(|i| PipelineBand {
             day: days[i / n_stages],
             stage: i % n_stages,
-            count: [count_sum[i] / n, q(&count_q[i], 0), q(&count_q[i], 1), q(&count_q[i], 2)],
-            value: [value_sum[i] / n, q(&value_q[i], 0), q(&value_q[i], 1), q(&value_q[i], 2)],
+            count: [
+                count_sum[i] / n,
+                q(&count_q[i], 0),
+                q(&count_q[i], 1),
+                q(&count_q[i], 2),
+            ],
+            value: [
+                value_sum[i] / n,
+                q(&value_q[i], 0),
+                q(&value_q[i], 1),
+                q(&value_q[i], 2),
+            ],
         })
         .collect();
     RunResult {

@@ -148,7 +148,9 @@ mod tests {
             shadow.push((t, i));
         }
         shadow.sort_by(|a, b| a.0.total_cmp(&b.0));
-        let got: Vec<(f64, u32)> = std::iter::from_fn(|| q.pop()).map(|e| (e.time, e.buyer)).collect();
+        let got: Vec<(f64, u32)> = std::iter::from_fn(|| q.pop())
+            .map(|e| (e.time, e.buyer))
+            .collect();
         assert_eq!(got, shadow);
     }
 }

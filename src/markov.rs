@@ -11,6 +11,9 @@
 use crate::channel::Arrivals;
 use crate::scenario::Scenario;
 
+/// A dense matrix, row-major.
+pub type Matrix = Vec<Vec<f64>>;
+
 /// An absorbing Markov chain with mean holding times.
 #[derive(Clone, Debug)]
 pub struct AbsorbingChain {
@@ -29,7 +32,9 @@ impl AbsorbingChain {
         let n = self.q.len();
         let mut a: Vec<Vec<f64>> = (0..n)
             .map(|i| {
-                let mut row: Vec<f64> = (0..n).map(|j| f64::from(u8::from(i == j)) - self.q[i][j]).collect();
+                let mut row: Vec<f64> = (0..n)
+                    .map(|j| f64::from(u8::from(i == j)) - self.q[i][j])
+                    .collect();
                 row.extend((0..n).map(|j| f64::from(u8::from(i == j))));
                 row
             })
@@ -46,8 +51,9 @@ impl AbsorbingChain {
                 if row != col {
                     let f = a[row][col];
                     if f != 0.0 {
-                        for k in 0..2 * n {
-                            a[row][k] -= f * a[col][k];
+                        let pivot_row = a[col].clone();
+                        for (x, p) in a[row].iter_mut().zip(&pivot_row) {
+                            *x -= f * p;
                         }
                     }
                 }
@@ -58,15 +64,23 @@ impl AbsorbingChain {
 
     /// Absorption probabilities `B = N R` and `E[T · 1{absorb in j}]`, per
     /// starting state.
-    pub fn solve(&self) -> Option<(Vec<Vec<f64>>, Vec<Vec<f64>>)> {
+    pub fn solve(&self) -> Option<(Matrix, Matrix)> {
         let nmat = self.fundamental()?;
         let n = self.q.len();
         let k = self.r.first().map_or(0, Vec::len);
         let b: Vec<Vec<f64>> = (0..n)
-            .map(|i| (0..k).map(|j| (0..n).map(|l| nmat[i][l] * self.r[l][j]).sum()).collect())
+            .map(|i| {
+                (0..k)
+                    .map(|j| (0..n).map(|l| nmat[i][l] * self.r[l][j]).sum())
+                    .collect()
+            })
             .collect();
         let t: Vec<Vec<f64>> = (0..n)
-            .map(|i| (0..k).map(|j| (0..n).map(|l| nmat[i][l] * self.holding[l] * b[l][j]).sum()).collect())
+            .map(|i| {
+                (0..k)
+                    .map(|j| (0..n).map(|l| nmat[i][l] * self.holding[l] * b[l][j]).sum())
+                    .collect()
+            })
             .collect();
         Some((b, t))
     }
@@ -101,8 +115,14 @@ pub struct NotMarkov(pub &'static str);
 /// [`NotMarkov`] naming the first setting that couples the journey to policy.
 pub fn closed_form(s: &Scenario) -> Result<ClosedForm, NotMarkov> {
     let d = &s.decision;
-    if d.trust_weight != 0.0 || d.alignment_weight != 0.0 || d.resistance_weight != 0.0 || d.risk_weight != 0.0 {
-        return Err(NotMarkov("decision weights on trust, alignment, resistance or risk are not zero"));
+    if d.trust_weight != 0.0
+        || d.alignment_weight != 0.0
+        || d.resistance_weight != 0.0
+        || d.risk_weight != 0.0
+    {
+        return Err(NotMarkov(
+            "decision weights on trust, alignment, resistance or risk are not zero",
+        ));
     }
     if s.marketing.dwell_speedup != 0.0 {
         return Err(NotMarkov("marketing.dwell_speedup is not zero"));

@@ -117,7 +117,10 @@ fn visit(s: &Scenario, t: &Tally, mut f: impl FnMut(&str, f64)) {
     f("roi", ratio(t.revenue - spend, spend));
     f("cost_per_win", ratio(spend, won));
     f("cycle_days", ratio(t.cycle_days_sum, won));
-    f("response_days", ratio(t.response_days_sum, t.first_touches as f64));
+    f(
+        "response_days",
+        ratio(t.response_days_sum, t.first_touches as f64),
+    );
     f("handoffs", t.handoffs_by_stage.iter().sum::<u64>() as f64);
     f("recycled", t.recycled as f64);
     f("touches", t.touches as f64);
@@ -129,13 +132,20 @@ fn visit(s: &Scenario, t: &Tally, mut f: impl FnMut(&str, f64)) {
         f(&format!("outcome.{}", o.name()), t.outcomes[o as usize] as f64);
     }
     for o in Outcome::ALL {
-        f(&format!("share.{}", o.name()), ratio(t.outcomes[o as usize] as f64, leads));
+        f(
+            &format!("share.{}", o.name()),
+            ratio(t.outcomes[o as usize] as f64, leads),
+        );
     }
     for c in Cause::ALL {
         f(&format!("blame.{}", c.name()), t.causes[c as usize] as f64);
     }
     for side in Side::ALL {
-        let n: u64 = Cause::ALL.iter().filter(|c| c.side() == side).map(|&c| t.causes[c as usize]).sum();
+        let n: u64 = Cause::ALL
+            .iter()
+            .filter(|c| c.side() == side)
+            .map(|&c| t.causes[c as usize])
+            .sum();
         f(&format!("blame_side.{}", side.name()), n as f64);
     }
     for (i, c) in s.channels.iter().enumerate() {

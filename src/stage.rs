@@ -27,7 +27,9 @@ impl Dwell {
 
     /// A unit-mean lognormal sampler with log-scale `sigma` (> 0).
     pub fn lognormal(sigma: f64) -> Option<Self> {
-        LogNormal::new(-sigma * sigma / 2.0, sigma).ok().map(Dwell::Lognormal)
+        LogNormal::new(-sigma * sigma / 2.0, sigma)
+            .ok()
+            .map(Dwell::Lognormal)
     }
 
     /// A draw with mean 1.

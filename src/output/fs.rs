@@ -28,7 +28,12 @@ impl Staging {
         let dir = tempfile::Builder::new()
             .prefix(".funnelsim-staging-")
             .tempdir_in(&parent)
-            .with_context(|| format!("cannot create output directory in {} (is it writable?)", parent.display()))?;
+            .with_context(|| {
+                format!(
+                    "cannot create output directory in {} (is it writable?)",
+                    parent.display()
+                )
+            })?;
         Ok(Self {
             dir: Some(dir),
             target: target.to_path_buf(),
@@ -37,7 +42,11 @@ impl Staging {
 
     /// Path of a file inside the staging directory.
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.as_ref().expect("staging directory exists until commit").path().join(name)
+        self.dir
+            .as_ref()
+            .expect("staging directory exists until commit")
+            .path()
+            .join(name)
     }
 
     /// Writes a file into the staging directory.

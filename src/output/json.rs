@@ -46,7 +46,10 @@ pub fn summary(run: &Run<'_>) -> Value {
             })
         })
         .collect();
-    let losses: f64 = Cause::ALL.iter().filter_map(|c| get(&format!("blame.{}", c.name()))).sum();
+    let losses: f64 = Cause::ALL
+        .iter()
+        .filter_map(|c| get(&format!("blame.{}", c.name())))
+        .sum();
     let mut causes = Map::new();
     for c in Cause::ALL {
         let n = get(&format!("blame.{}", c.name()));

@@ -47,7 +47,13 @@ fn scol(name: &str, values: Vec<String>) -> Column {
 
 fn estimate_columns(prefix: &str, es: &[&Estimate]) -> Vec<Column> {
     let pick = |f: fn(&Estimate) -> Option<f64>| es.iter().map(|e| f(e)).collect::<Vec<_>>();
-    let p = |s: &str| if prefix.is_empty() { s.to_owned() } else { format!("{prefix}_{s}") };
+    let p = |s: &str| {
+        if prefix.is_empty() {
+            s.to_owned()
+        } else {
+            format!("{prefix}_{s}")
+        }
+    };
     vec![
         fcol(&p("mean"), pick(|e| e.mean)),
         fcol(&p("sd"), pick(|e| e.sd)),
@@ -67,43 +73,99 @@ fn frame(columns: Vec<Column>) -> Result<DataFrame> {
 pub fn all_tables(run: &Run<'_>) -> Result<Vec<(&'static str, DataFrame)>> {
     let s = run.scenario;
     let r = run.result;
-    let est = |name: &str| r.estimate(name).expect("metric names come from the same scenario");
+    let est = |name: &str| {
+        r.estimate(name)
+            .expect("metric names come from the same scenario")
+    };
 
     // One row per replication.
-    let mut cols = vec![Column::new("replication".into(), (0..r.rows.len() as u32).collect::<Vec<_>>())];
+    let mut cols = vec![Column::new(
+        "replication".into(),
+        (0..r.rows.len() as u32).collect::<Vec<_>>(),
+    )];
     for (j, name) in r.names.iter().enumerate() {
-        let v: Vec<Option<f64>> = r.rows.iter().map(|row| Some(row[j]).filter(|x| x.is_finite())).collect();
+        let v: Vec<Option<f64>> = r
+            .rows
+            .iter()
+            .map(|row| Some(row[j]).filter(|x| x.is_finite()))
+            .collect();
         cols.push(fcol(name, v));
     }
     let replications = frame(cols)?;
 
     let mut cols = vec![scol("metric", r.names.clone())];
     cols.extend(estimate_columns("", &r.estimates.iter().collect::<Vec<_>>()));
-    cols.push(Column::new("n".into(), r.estimates.iter().map(|e| e.n).collect::<Vec<_>>()));
+    cols.push(Column::new(
+        "n".into(),
+        r.estimates.iter().map(|e| e.n).collect::<Vec<_>>(),
+    ));
     let summary = frame(cols)?;
 
     let stages: Vec<String> = s.stage_names().map(str::to_owned).collect();
     let mut cols = vec![scol("stage", stages.clone())];
-    cols.extend(estimate_columns("reached", &stages.iter().map(|st| est(&format!("reached.{st}"))).collect::<Vec<_>>()));
+    cols.extend(estimate_columns(
+        "reached",
+        &stages
+            .iter()
+            .map(|st| est(&format!("reached.{st}")))
+            .collect::<Vec<_>>(),
+    ));
     cols.push(fcol(
         "conversion_from_previous",
-        stages.iter().enumerate().map(|(i, st)| if i == 0 { None } else { est(&format!("conversion.{st}")).mean }).collect(),
+        stages
+            .iter()
+            .enumerate()
+            .map(|(i, st)| {
+                if i == 0 {
+                    None
+                } else {
+                    est(&format!("conversion.{st}")).mean
+                }
+            })
+            .collect(),
     ));
-    cols.push(fcol("handed_off_at_stage_mean", stages.iter().map(|st| est(&format!("handoffs.{st}")).mean).collect()));
+    cols.push(fcol(
+        "handed_off_at_stage_mean",
+        stages
+            .iter()
+            .map(|st| est(&format!("handoffs.{st}")).mean)
+            .collect(),
+    ));
     let funnel = frame(cols)?;
 
     let names: Vec<String> = Outcome::ALL.iter().map(|o| o.name().to_owned()).collect();
     let mut cols = vec![scol("outcome", names.clone())];
-    cols.extend(estimate_columns("count", &names.iter().map(|o| est(&format!("outcome.{o}"))).collect::<Vec<_>>()));
-    cols.extend(estimate_columns("share", &names.iter().map(|o| est(&format!("share.{o}"))).collect::<Vec<_>>()));
+    cols.extend(estimate_columns(
+        "count",
+        &names
+            .iter()
+            .map(|o| est(&format!("outcome.{o}")))
+            .collect::<Vec<_>>(),
+    ));
+    cols.extend(estimate_columns(
+        "share",
+        &names
+            .iter()
+            .map(|o| est(&format!("share.{o}")))
+            .collect::<Vec<_>>(),
+    ));
     let outcomes = frame(cols)?;
 
     let causes: Vec<String> = Cause::ALL.iter().map(|c| c.name().to_owned()).collect();
     let mut cols = vec![
         scol("cause", causes.clone()),
-        scol("side", Cause::ALL.iter().map(|c| c.side().name().to_owned()).collect()),
+        scol(
+            "side",
+            Cause::ALL.iter().map(|c| c.side().name().to_owned()).collect(),
+        ),
     ];
-    cols.extend(estimate_columns("count", &causes.iter().map(|c| est(&format!("blame.{c}"))).collect::<Vec<_>>()));
+    cols.extend(estimate_columns(
+        "count",
+        &causes
+            .iter()
+            .map(|c| est(&format!("blame.{c}")))
+            .collect::<Vec<_>>(),
+    ));
     let blame = frame(cols)?;
 
     let channels: Vec<String> = s.channel_names().map(str::to_owned).collect();
@@ -111,15 +173,33 @@ pub fn all_tables(run: &Run<'_>) -> Result<Vec<(&'static str, DataFrame)>> {
         scol("channel", channels.clone()),
         scol(
             "kind",
-            s.channels.iter().map(|c| serde_json::to_value(c.kind).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()).collect(),
+            s.channels
+                .iter()
+                .map(|c| {
+                    serde_json::to_value(c.kind)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                })
+                .collect(),
         ),
     ];
-    cols.extend(estimate_columns("leads", &channels.iter().map(|c| est(&format!("leads.{c}"))).collect::<Vec<_>>()));
+    cols.extend(estimate_columns(
+        "leads",
+        &channels
+            .iter()
+            .map(|c| est(&format!("leads.{c}")))
+            .collect::<Vec<_>>(),
+    ));
     let leads = frame(cols)?;
 
     let p = &r.pipeline;
     let stage_names: Vec<String> = p.iter().map(|b| stages[b.stage].clone()).collect();
-    let g = |f: &dyn Fn(&crate::engine::PipelineBand) -> f64| p.iter().map(|b| Some(f(b)).filter(|x| x.is_finite())).collect::<Vec<_>>();
+    let g = |f: &dyn Fn(&crate::engine::PipelineBand) -> f64| {
+        p.iter()
+            .map(|b| Some(f(b)).filter(|x| x.is_finite()))
+            .collect::<Vec<_>>()
+    };
     let pipeline = frame(vec![
         fcol("day", g(&|b| b.day)),
         scol("stage", stage_names),

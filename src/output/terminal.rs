@@ -34,7 +34,9 @@ pub fn human(x: f64) -> String {
         2
     };
     let s = format!("{:.*}", decimals, a);
-    let (int, frac) = s.split_once('.').map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
+    let (int, frac) = s
+        .split_once('.')
+        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
     let mut grouped = String::new();
     for (i, ch) in int.chars().enumerate() {
         if i > 0 && (int.len() - i) % 3 == 0 {
@@ -42,7 +44,11 @@ pub fn human(x: f64) -> String {
         }
         grouped.push(ch);
     }
-    let sign = if x < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') { "-" } else { "" };
+    let sign = if x < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
+        "-"
+    } else {
+        ""
+    };
     match frac {
         Some(f) => format!("{sign}{grouped}.{f}"),
         None => format!("{sign}{grouped}"),
@@ -50,7 +56,8 @@ pub fn human(x: f64) -> String {
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite()).map_or("n/a".to_owned(), |v| format!("{:.1}%", v * 100.0))
+    x.filter(|v| v.is_finite())
+        .map_or("n/a".to_owned(), |v| format!("{:.1}%", v * 100.0))
 }
 
 /// Formats a value of a metric, as a percentage for rates.
@@ -99,7 +106,11 @@ pub fn summary(run: &Run<'_>) -> String {
         );
     }
 
-    let _ = writeln!(out, "\nKey metrics (per window){:>25}{:<26}{}", "mean   ", "95% CI of the mean", "p05 … p95 across replications");
+    let header = format!(
+        "{:<28}{:>12}   {:<26}{}",
+        "Key metrics (per window)", "mean", "95% CI of the mean", "p05 … p95 across replications"
+    );
+    let _ = writeln!(out, "\n{header}");
     let rows = [
         ("leads", "leads"),
         ("handoffs", "handoffs to sales"),
@@ -122,35 +133,75 @@ pub fn summary(run: &Run<'_>) -> String {
         }
     }
 
-    let _ = writeln!(out, "\nFunnel (cohort leads whose journey reached each stage; handed off there)");
+    let _ = writeln!(
+        out,
+        "\nFunnel (cohort leads whose journey reached each stage; handed off there)"
+    );
     let top = get(&format!("reached.{}", s.stage_names().next().unwrap_or_default())).unwrap_or(0.0);
     for (i, st) in s.stage_names().enumerate() {
         let reached = get(&format!("reached.{st}")).unwrap_or(0.0);
-        let bar = if top > 0.0 { "█".repeat(((reached / top) * 30.0).round() as usize) } else { String::new() };
-        let conv = if i == 0 { String::new() } else { format!("{:>7}", pct(get(&format!("conversion.{st}")))) };
+        let bar = if top > 0.0 {
+            "█".repeat(((reached / top) * 30.0).round() as usize)
+        } else {
+            String::new()
+        };
+        let conv = if i == 0 {
+            String::new()
+        } else {
+            format!("{:>7}", pct(get(&format!("conversion.{st}"))))
+        };
         let handed = get(&format!("handoffs.{st}")).unwrap_or(0.0);
-        let _ = writeln!(out, "  {st:<24}{:>9} {conv:>7}  {:>8} handed off  {bar}", human(reached), human(handed));
+        let _ = writeln!(
+            out,
+            "  {st:<24}{:>9} {conv:>7}  {:>8} handed off  {bar}",
+            human(reached),
+            human(handed)
+        );
     }
 
     let _ = writeln!(out, "\nOutcomes (share of cohort leads)");
     for o in Outcome::ALL {
         let share = get(&format!("share.{}", o.name()));
         let count = get(&format!("outcome.{}", o.name()));
-        let _ = writeln!(out, "  {:<18}{:>7}  ({} leads)", o.name(), pct(share), count.map_or("n/a".into(), human));
+        let _ = writeln!(
+            out,
+            "  {:<18}{:>7}  ({} leads)",
+            o.name(),
+            pct(share),
+            count.map_or("n/a".into(), human)
+        );
     }
 
-    let losses: f64 = Cause::ALL.iter().filter_map(|c| get(&format!("blame.{}", c.name()))).sum();
-    let _ = writeln!(out, "\nWho is to blame (proximate cause of {} lost leads)", human(losses));
+    let losses: f64 = Cause::ALL
+        .iter()
+        .filter_map(|c| get(&format!("blame.{}", c.name())))
+        .sum();
+    let _ = writeln!(
+        out,
+        "\nWho is to blame (proximate cause of {} lost leads)",
+        human(losses)
+    );
     for c in Cause::ALL {
         let n = get(&format!("blame.{}", c.name())).unwrap_or(0.0);
         let share = if losses > 0.0 { Some(n / losses) } else { None };
-        let _ = writeln!(out, "  {:<20}{:<11}{:>9}  {:>6}", c.name(), c.side().name(), human(n), pct(share));
+        let _ = writeln!(
+            out,
+            "  {:<20}{:<11}{:>9}  {:>6}",
+            c.name(),
+            c.side().name(),
+            human(n),
+            pct(share)
+        );
     }
     let sides: Vec<String> = Side::ALL
         .iter()
         .map(|side| {
             let n = get(&format!("blame_side.{}", side.name())).unwrap_or(0.0);
-            format!("{} side {}", side.name(), pct(if losses > 0.0 { Some(n / losses) } else { None }))
+            format!(
+                "{} side {}",
+                side.name(),
+                pct(if losses > 0.0 { Some(n / losses) } else { None })
+            )
         })
         .collect();
     let _ = writeln!(out, "  {}", sides.join(" · "));

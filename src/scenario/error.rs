@@ -23,7 +23,11 @@ pub struct ScenarioError {
 }
 
 impl ScenarioError {
-    pub(crate) fn single(path: impl Into<String>, message: impl Into<String>, span: Option<Range<usize>>) -> Self {
+    pub(crate) fn single(
+        path: impl Into<String>,
+        message: impl Into<String>,
+        span: Option<Range<usize>>,
+    ) -> Self {
         Self {
             problems: vec![Problem {
                 path: path.into(),

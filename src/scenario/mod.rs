@@ -238,7 +238,10 @@ impl Validator {
 
     fn probability(&mut self, path: &str, v: f64) -> f64 {
         if !(0.0..=1.0).contains(&v) {
-            self.problem(path, format!("{v} is not a probability (expected a number in [0, 1])"));
+            self.problem(
+                path,
+                format!("{v} is not a probability (expected a number in [0, 1])"),
+            );
         }
         v
     }
@@ -288,37 +291,63 @@ impl Validator {
         }
     }
 
-    fn unique_names<'a>(&mut self, section: &str, names: impl Iterator<Item = &'a str>) -> BTreeMap<String, usize> {
+    fn unique_names<'a>(
+        &mut self,
+        section: &str,
+        names: impl Iterator<Item = &'a str>,
+    ) -> BTreeMap<String, usize> {
         let mut index = BTreeMap::new();
         for (i, name) in names.enumerate() {
             if name.trim().is_empty() {
                 self.problem(format!("{section}[{i}].name"), "must not be empty");
-            } else if index.insert(name.to_owned(), i).is_some() {
+            } else if index.contains_key(name) {
                 self.problem(
                     format!("{section}[{i}].name"),
-                    format!("'{name}' is defined twice; {section} names must be unique"),
+                    format!(
+                        "'{name}' is defined twice; {} names must be unique",
+                        section.trim_end_matches('s')
+                    ),
                 );
+            } else {
+                index.insert(name.to_owned(), i);
             }
         }
         index
     }
 
     /// Turns a name → weight mix into a cumulative distribution over `index`.
-    fn mix(&mut self, path: &str, mix: &BTreeMap<String, f64>, index: &BTreeMap<String, usize>, what: &str) -> Vec<f64> {
-        let mut weights = vec![0.0; index.len()];
+    fn mix(
+        &mut self,
+        path: &str,
+        mix: &BTreeMap<String, f64>,
+        index: &BTreeMap<String, usize>,
+        n: usize,
+        what: &str,
+    ) -> Vec<f64> {
+        let mut weights = vec![0.0; n];
         for (name, &w) in mix {
             let p = format!("{path}.{name}");
             self.probability(&p, w);
             match index.get(name) {
                 Some(&i) => weights[i] = w,
+                // With no valid names at all the section itself was reported.
+                None if index.is_empty() => {}
                 None => {
-                    let known: Vec<&str> = index.keys().map(String::as_str).collect();
-                    self.problem(p, format!("unknown {what} '{name}'; defined {what}s are: {}", known.join(", ")));
+                    let mut known: Vec<(&String, &usize)> = index.iter().collect();
+                    known.sort_by_key(|(_, i)| **i);
+                    let known: Vec<&str> = known.into_iter().map(|(n, _)| n.as_str()).collect();
+                    self.problem(
+                        p,
+                        format!(
+                            "unknown {what} '{name}'; defined {what}s are: {}",
+                            known.join(", ")
+                        ),
+                    );
                 }
             }
         }
         let total: f64 = mix.values().sum();
-        if (total - 1.0).abs() > MIX_TOLERANCE {
+        if (total - 1.0).abs() > MIX_TOLERANCE && !index.is_empty() {
             self.problem(path, format!("weights sum to {total}, but must sum to 1"));
         }
         let mut acc = 0.0;
@@ -389,7 +418,9 @@ impl Validator {
             let p = format!("segments[{i}]");
             let pace = self.positive(&format!("{p}.pace"), s.pace);
             let deal_value = match s.deal_value {
-                DealValueSpec::Fixed { value } => DealValue::Fixed(self.positive(&format!("{p}.deal_value.value"), value)),
+                DealValueSpec::Fixed { value } => {
+                    DealValue::Fixed(self.positive(&format!("{p}.deal_value.value"), value))
+                }
                 DealValueSpec::Lognormal { median, sigma } => {
                     let median = self.positive(&format!("{p}.deal_value.median"), median);
                     let sigma = self.positive(&format!("{p}.deal_value.sigma"), sigma);
@@ -419,11 +450,15 @@ impl Validator {
                 ArrivalsSpec::Poisson { leads_per_day } => Arrivals::Poisson {
                     leads_per_day: self.positive(&format!("{p}.arrivals.leads_per_day"), *leads_per_day),
                 },
-                ArrivalsSpec::Bursts { events, repeat_every_days } => {
+                ArrivalsSpec::Bursts {
+                    events,
+                    repeat_every_days,
+                } => {
                     if events.is_empty() {
                         self.problem(format!("{p}.arrivals.events"), "at least one event is required");
                     }
-                    let period = repeat_every_days.map(|d| self.positive(&format!("{p}.arrivals.repeat_every_days"), d));
+                    let period = repeat_every_days
+                        .map(|d| self.positive(&format!("{p}.arrivals.repeat_every_days"), d));
                     let mut bursts = Vec::new();
                     for (j, e) in events.iter().enumerate() {
                         let ep = format!("{p}.arrivals.events[{j}]");
@@ -442,10 +477,17 @@ impl Validator {
                             if !(d < end && d.is_finite()) || (k > 0 && period.is_none_or(|x| x <= 0.0)) {
                                 break;
                             }
-                            bursts.push(Burst { day: d, mean_leads, duration_days: duration });
+                            bursts.push(Burst {
+                                day: d,
+                                mean_leads,
+                                duration_days: duration,
+                            });
                             k += 1;
                             if k > 10_000 {
-                                self.problem(format!("{p}.arrivals.repeat_every_days"), "repeats more than 10000 times; use a longer period");
+                                self.problem(
+                                    format!("{p}.arrivals.repeat_every_days"),
+                                    "repeats more than 10000 times; use a longer period",
+                                );
                                 break;
                             }
                         }
@@ -455,22 +497,35 @@ impl Validator {
                 }
             };
             let spend = Spend {
-                fixed_per_year: self.non_negative(&format!("{p}.spend.fixed_per_year"), c.spend.fixed_per_year),
+                fixed_per_year: self
+                    .non_negative(&format!("{p}.spend.fixed_per_year"), c.spend.fixed_per_year),
                 per_lead: self.non_negative(&format!("{p}.spend.per_lead"), c.spend.per_lead),
                 per_event: self.non_negative(&format!("{p}.spend.per_event"), c.spend.per_event),
             };
             let fit = self.probability(&format!("{p}.fit"), c.fit);
-            let stage_cdf = self.mix(&format!("{p}.stage_mix"), &c.stage_mix, &stage_index, "stage");
-            let segment_cdf = if c.segment_mix.is_empty() && segment_index.len() == 1 {
+            let stage_cdf = self.mix(
+                &format!("{p}.stage_mix"),
+                &c.stage_mix,
+                &stage_index,
+                spec.stages.len(),
+                "stage",
+            );
+            let segment_cdf = if c.segment_mix.is_empty() && spec.segments.len() == 1 {
                 vec![1.0]
             } else if c.segment_mix.is_empty() {
                 self.problem(
                     format!("{p}.segment_mix"),
                     "is required when the scenario has more than one segment",
                 );
-                vec![1.0; segment_index.len()]
+                vec![1.0; spec.segments.len()]
             } else {
-                self.mix(&format!("{p}.segment_mix"), &c.segment_mix, &segment_index, "segment")
+                self.mix(
+                    &format!("{p}.segment_mix"),
+                    &c.segment_mix,
+                    &segment_index,
+                    spec.segments.len(),
+                    "segment",
+                )
             };
             channels.push(Channel {
                 name: c.name.clone(),
@@ -505,15 +560,20 @@ impl Validator {
                         format!("{threshold} is outside the lead-score range [0, {MAX_SCORE}]"),
                     );
                 }
-                HandoffPolicy::ScoreThreshold { threshold: *threshold }
+                HandoffPolicy::ScoreThreshold {
+                    threshold: *threshold,
+                }
             }
             HandoffSpec::StageGate { stage } => match stage_index.get(stage) {
                 Some(&i) => HandoffPolicy::StageGate { stage: i },
                 None => {
-                    let known: Vec<&str> = stage_index.keys().map(String::as_str).collect();
+                    let known: Vec<&str> = spec.stages.iter().map(|s| s.name.as_str()).collect();
                     self.problem(
                         "handoff.stage",
-                        format!("unknown stage '{stage}'; defined stages are: {}", known.join(", ")),
+                        format!(
+                            "unknown stage '{stage}'; defined stages are: {}",
+                            known.join(", ")
+                        ),
                     );
                     HandoffPolicy::StageGate { stage: 0 }
                 }
@@ -558,7 +618,8 @@ impl Validator {
             trust_gain: self.probability("response.trust_gain", r.trust_gain),
             resistance_gain: self.probability("response.resistance_gain", r.resistance_gain),
             go_dark_base: self.probability("response.go_dark_base", r.go_dark_base),
-            go_dark_per_resistance: self.non_negative("response.go_dark_per_resistance", r.go_dark_per_resistance),
+            go_dark_per_resistance: self
+                .non_negative("response.go_dark_per_resistance", r.go_dark_per_resistance),
             advance_on_welcome: self.probability("response.advance_on_welcome", r.advance_on_welcome),
         };
 

@@ -1,0 +1,20 @@
+//! The real `funnelsim` binary, driven as a user would.
+
+mod bad_input;
+mod run;
+
+use std::path::PathBuf;
+
+use assert_cmd::Command;
+
+/// The binary under test.
+pub fn funnelsim() -> Command {
+    Command::cargo_bin("funnelsim").expect("binary is built")
+}
+
+/// Path of a shipped scenario.
+pub fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios")
+        .join(format!("{name}.toml"))
+}
