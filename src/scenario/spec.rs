@@ -406,18 +406,18 @@ impl Default for OutreachSpec {
 #[serde(deny_unknown_fields, default)]
 pub struct ResponseSpec {
     /// How much value alignment matters, in [0, 1]: the welcome probability
-    /// is multiplied by `1 − alignment_weight × (1 − alignment)` (default 0.7).
+    /// is multiplied by `1 − alignment_weight × (1 − alignment)` (default 0.5).
     pub alignment_weight: f64,
     /// Trust a welcome touch adds, as a fraction of the remaining distance to
     /// full trust, scaled by alignment (default 0.2).
     pub trust_gain: f64,
     /// Resistance an unwelcome touch adds, as a fraction of the remaining
-    /// distance to full resistance, scaled by pushiness (default 0.35).
+    /// distance to full resistance, scaled by pushiness (default 0.25).
     pub resistance_gain: f64,
     /// Probability of going dark after an unwelcome touch at zero
-    /// resistance (default 0.05).
+    /// resistance (default 0.02).
     pub go_dark_base: f64,
-    /// Extra probability of going dark per unit of resistance (default 0.6).
+    /// Extra probability of going dark per unit of resistance (default 0.35).
     pub go_dark_per_resistance: f64,
     /// Probability that a welcome touch moves the buyer to the next stage at
     /// once (sales helps apply knowledge), in [0, 1] (default 0.15).
@@ -427,11 +427,11 @@ pub struct ResponseSpec {
 impl Default for ResponseSpec {
     fn default() -> Self {
         Self {
-            alignment_weight: 0.7,
+            alignment_weight: 0.5,
             trust_gain: 0.2,
-            resistance_gain: 0.35,
-            go_dark_base: 0.05,
-            go_dark_per_resistance: 0.6,
+            resistance_gain: 0.25,
+            go_dark_base: 0.02,
+            go_dark_per_resistance: 0.35,
             advance_on_welcome: 0.15,
         }
     }
@@ -443,16 +443,16 @@ impl Default for ResponseSpec {
 pub struct DecisionSpec {
     /// Base utility of choosing us (default 0).
     pub base_us: f64,
-    /// Utility of us per unit of trust (default 2).
+    /// Utility of us per unit of trust (default 1.2).
     pub trust_weight: f64,
     /// Utility of us per unit of value alignment with the last supplier
-    /// contact (sales approach if engaged, else nurture content) (default 1.5).
+    /// contact (sales approach if engaged, else nurture content) (default 1).
     pub alignment_weight: f64,
-    /// Utility of us lost per unit of resistance (default 3).
+    /// Utility of us lost per unit of resistance (default 2).
     pub resistance_weight: f64,
-    /// Base utility of choosing a competitor (default 0.5).
+    /// Base utility of choosing a competitor (default 0.8).
     pub base_competitor: f64,
-    /// Base utility of making no decision (default 0).
+    /// Base utility of making no decision (default 0.2).
     pub base_no_decision: f64,
     /// Reduction of the no-decision utility per unit of risk support received
     /// (the risk score of the sales approach, if engaged) (default 1).
@@ -463,11 +463,11 @@ impl Default for DecisionSpec {
     fn default() -> Self {
         Self {
             base_us: 0.0,
-            trust_weight: 2.0,
-            alignment_weight: 1.5,
-            resistance_weight: 3.0,
-            base_competitor: 0.5,
-            base_no_decision: 0.0,
+            trust_weight: 1.2,
+            alignment_weight: 1.0,
+            resistance_weight: 2.0,
+            base_competitor: 0.8,
+            base_no_decision: 0.2,
             risk_weight: 1.0,
         }
     }
