@@ -60,6 +60,8 @@ pub struct Buyer {
     pub fit: bool,
     /// Whether the lead was captured in the measurement window.
     pub in_cohort: bool,
+    /// Whether the buyer has ever welcomed a sales touch.
+    pub engaged: bool,
     /// Whether the current handoff has had its first touch.
     pub first_touch_done: bool,
 }

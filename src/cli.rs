@@ -7,10 +7,15 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
+use funnelsim::compare::{self, KEY_METRICS};
 use funnelsim::engine::{self, RunObserver};
 use funnelsim::output::{self, Run, fs::Staging, tables::Format};
-use funnelsim::scenario::Scenario;
+use funnelsim::scenario::overrides::Override;
+use funnelsim::scenario::{Scenario, parse_spec, spec::ScenarioSpec};
+use funnelsim::sensitivity;
+use funnelsim::sweep::{self, Objective, Vary};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use polars::prelude::DataFrame;
 
 /// Monte Carlo sales-funnel simulation: lead-handoff timing, outreach
 /// policies, and who is to blame for lost deals.
@@ -27,6 +32,100 @@ pub enum Command {
     /// Run a scenario and print its summary (key metrics with 95% CIs, the
     /// funnel, outcome shares and the blame ledger).
     Run(RunArgs),
+    /// Compare scenarios with common random numbers: key metrics side by side
+    /// and each scenario's paired difference from the first.
+    Compare(CompareArgs),
+    /// Run a grid of parameter values (all points share random numbers) and
+    /// find the best point for an objective.
+    Sweep(SweepArgs),
+    /// Perturb each numeric parameter down and up and rank them by their
+    /// effect on a metric (the data behind a tornado chart).
+    Sensitivity(SensitivityArgs),
+}
+
+/// Output options shared by every command.
+#[derive(Debug, Args)]
+pub struct OutArgs {
+    /// Write the tables, the JSON summary and a manifest into DIR (replaced
+    /// atomically)
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Table format for --out
+    #[arg(long, value_enum, default_value_t = Format::Csv)]
+    pub format: Format,
+    /// Print the result as one JSON object on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `funnelsim compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Scenario files; the first is the baseline the others are compared with
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+}
+
+/// `funnelsim sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML)
+    pub scenario: PathBuf,
+    /// Parameter to vary: PATH=START:STOP:STEP (inclusive) or PATH=v1,v2,…;
+    /// repeat for a grid
+    #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
+    pub vary: Vec<String>,
+    /// What "best" means: close_rate, win_rate, revenue, profit, roi or
+    /// cost_per_win (minimised)
+    #[arg(long, default_value = "profit", value_parser = parse_objective)]
+    pub objective: Objective,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+}
+
+/// `funnelsim sensitivity`.
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    /// Scenario file (TOML)
+    pub scenario: PathBuf,
+    /// Comma-separated parameter paths [default: every numeric parameter
+    /// outside [simulation]]
+    #[arg(long, value_delimiter = ',', value_name = "P1,P2,…")]
+    pub params: Vec<String>,
+    /// Relative perturbation, e.g. 10% or 0.1
+    #[arg(long, default_value = "10%", value_parser = parse_delta)]
+    pub delta: f64,
+    /// Metric whose sensitivity is measured (any metric name of `run`)
+    #[arg(long, default_value = "close_rate")]
+    pub metric: String,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+}
+
+fn parse_objective(s: &str) -> Result<Objective, String> {
+    s.parse()
+}
+
+fn parse_delta(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("'{s}' is not a fraction or percentage"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("'{s}' must be between 0% and 100% (exclusive)"))
+    }
 }
 
 /// Options shared by commands that simulate.
@@ -41,6 +140,19 @@ pub struct SimArgs {
     /// Worker threads [default: all cores]; results do not depend on it
     #[arg(short = 'j', long, value_name = "T")]
     pub threads: Option<usize>,
+    /// Override a scenario parameter by key path, e.g. outreach.reps=6 or
+    /// channels.trade_shows.fit=0.5 (repeatable)
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+    pub set: Vec<String>,
+}
+
+impl SimArgs {
+    fn overrides(&self) -> Result<Vec<Override>> {
+        self.set
+            .iter()
+            .map(|s| Override::parse(s).map_err(|e| BadInput(e.to_string()).into()))
+            .collect()
+    }
 }
 
 /// `funnelsim run`.
@@ -50,16 +162,8 @@ pub struct RunArgs {
     pub scenario: PathBuf,
     #[command(flatten)]
     pub sim: SimArgs,
-    /// Write every table, the JSON summary and a manifest into DIR
-    /// (replaced atomically)
-    #[arg(short, long, value_name = "DIR")]
-    pub out: Option<PathBuf>,
-    /// Table format for --out
-    #[arg(long, value_enum, default_value_t = Format::Csv)]
-    pub format: Format,
-    /// Print the summary as one JSON object on stdout instead of text
-    #[arg(long)]
-    pub json: bool,
+    #[command(flatten)]
+    pub output: OutArgs,
 }
 
 /// A scenario file that could not be loaded; exit status 2.
@@ -67,11 +171,37 @@ pub struct RunArgs {
 #[error("{0}")]
 pub struct BadInput(pub String);
 
-/// Reads and validates a scenario file.
-pub fn load(path: &Path) -> Result<Scenario> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| BadInput(format!("cannot read scenario file {}: {e}", path.display())))?;
-    Scenario::from_toml_str(&text).map_err(|e| BadInput(e.render(&path.display().to_string(), &text)).into())
+fn read(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path)
+        .map_err(|e| BadInput(format!("cannot read scenario file {}: {e}", path.display())).into())
+}
+
+/// Reads a scenario file, applies `--set` overrides and validates it.
+pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario> {
+    let text = read(path)?;
+    Scenario::from_toml_str_with(&text, overrides)
+        .map_err(|e| BadInput(e.render(&path.display().to_string(), &text)).into())
+}
+
+/// Reads a scenario file into its raw spec (for sweeps and sensitivity,
+/// which build many scenarios from it).
+fn load_spec(path: &Path, args: &SimArgs) -> Result<(ScenarioSpec, Vec<Override>)> {
+    let text = read(path)?;
+    let origin = path.display().to_string();
+    let overrides = args.overrides()?;
+    // Validate once up front, so file errors carry their line numbers.
+    Scenario::from_toml_str_with(&text, &overrides).map_err(|e| BadInput(e.render(&origin, &text)))?;
+    let mut spec = parse_spec(&text).map_err(|e| BadInput(e.render(&origin, &text)))?;
+    if let Some(seed) = args.seed {
+        spec.simulation.seed = seed;
+    }
+    if let Some(n) = args.replications {
+        if n == 0 {
+            return Err(BadInput("--replications must be at least 1".into()).into());
+        }
+        spec.simulation.replications = n;
+    }
+    Ok((spec, overrides))
 }
 
 fn apply(s: Scenario, args: &SimArgs) -> Result<Scenario> {
@@ -96,6 +226,11 @@ impl RunObserver for Progress {
 }
 
 fn progress(len: u64, label: &str) -> Progress {
+    let label = if label.chars().count() > 40 {
+        format!("{}…", label.chars().take(39).collect::<String>())
+    } else {
+        label.to_owned()
+    };
     let target = if std::io::stderr().is_terminal() {
         ProgressDrawTarget::stderr()
     } else {
@@ -107,7 +242,7 @@ fn progress(len: u64, label: &str) -> Progress {
             .expect("static template is valid")
             .progress_chars("=> "),
     );
-    bar.set_prefix(label.to_owned());
+    bar.set_prefix(label);
     Progress(bar)
 }
 
@@ -122,11 +257,60 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     b.build().context("cannot start worker threads")
 }
 
+/// Writes tables plus `summary.json` and `manifest.json`, then swaps the
+/// directory into place.
+fn write_outputs(
+    staging: Staging,
+    format: Format,
+    tables: Vec<(String, DataFrame)>,
+    summary: &serde_json::Value,
+    manifest: serde_json::Value,
+) -> Result<()> {
+    for (name, mut df) in tables {
+        let file = format!("{name}.{}", format.extension());
+        output::tables::write(&mut df, &staging.path(&file), format)?;
+    }
+    staging.write("summary.json", serde_json::to_string_pretty(summary)?.as_bytes())?;
+    staging.write(
+        "manifest.json",
+        serde_json::to_string_pretty(&manifest)?.as_bytes(),
+    )?;
+    let dir = staging.commit()?;
+    eprintln!(
+        "wrote tables ({}), summary.json and manifest.json to {}",
+        format.extension(),
+        dir.display()
+    );
+    Ok(())
+}
+
+fn manifest(files: &[&Path], scenarios: &[&Scenario], threads: usize) -> serde_json::Value {
+    serde_json::json!({
+        "funnelsim_version": env!("CARGO_PKG_VERSION"),
+        "scenario_files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "scenarios": scenarios.iter().map(|s| s.spec()).collect::<Vec<_>>(),
+        "seed": scenarios.first().map(|s| s.seed().0),
+        "replications": scenarios.first().map(|s| s.replications()),
+        "rng": funnelsim::rng::RNG_ALGORITHMS,
+        "threads": threads,
+        "note": "results depend only on (scenario, seed, replications) and the funnelsim version; threads is informational",
+    })
+}
+
+fn emit(json: bool, value: &serde_json::Value, text: impl FnOnce() -> String) -> Result<()> {
+    if json {
+        println!("{}", serde_json::to_string(value)?);
+    } else {
+        print!("{}", text());
+    }
+    Ok(())
+}
+
 /// `funnelsim run`.
 pub fn run(args: RunArgs) -> Result<()> {
-    let scenario = apply(load(&args.scenario)?, &args.sim)?;
+    let scenario = apply(load(&args.scenario, &args.sim.overrides()?)?, &args.sim)?;
     // Check the output location before spending time simulating.
-    let staging = args.out.as_deref().map(Staging::new).transpose()?;
+    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(u64::from(scenario.replications()), scenario.name());
     let started = Instant::now();
@@ -139,37 +323,16 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     let summary = output::json::summary(&run);
     if let Some(staging) = staging {
-        for (name, mut df) in output::tables::all_tables(&run)? {
-            let file = format!("{name}.{}", args.format.extension());
-            output::tables::write(&mut df, &staging.path(&file), args.format)?;
-        }
-        staging.write("summary.json", serde_json::to_string_pretty(&summary)?.as_bytes())?;
-        let manifest = serde_json::json!({
-            "funnelsim_version": env!("CARGO_PKG_VERSION"),
-            "scenario_file": args.scenario.display().to_string(),
-            "scenario": scenario.spec(),
-            "seed": scenario.seed().0,
-            "replications": result.completed,
-            "rng": funnelsim::rng::RNG_ALGORITHMS,
-            "threads": pool.current_num_threads(),
-            "window": scenario.window(),
-            "note": "results depend only on (scenario, seed, replications) and the funnelsim version; threads is informational",
-        });
-        staging.write(
-            "manifest.json",
-            serde_json::to_string_pretty(&manifest)?.as_bytes(),
-        )?;
-        let dir = staging.commit()?;
-        eprintln!(
-            "wrote tables ({}), summary.json and manifest.json to {}",
-            args.format.extension(),
-            dir.display()
-        );
+        let tables = output::tables::all_tables(&run)?
+            .into_iter()
+            .map(|(n, df)| (n.to_owned(), df))
+            .collect();
+        let mut m = manifest(&[&args.scenario], &[&scenario], pool.current_num_threads());
+        m["window"] = serde_json::to_value(scenario.window())?;
+        write_outputs(staging, args.output.format, tables, &summary, m)?;
     }
-    if args.json {
-        println!("{}", serde_json::to_string(&summary)?);
-    } else {
-        print!("{}", output::terminal::summary(&run));
+    emit(args.output.json, &summary, || output::terminal::summary(&run))?;
+    if !args.output.json {
         eprintln!(
             "\n{} replications in {:.2} s ({:.1} M events/s)",
             result.completed,
@@ -178,4 +341,191 @@ pub fn run(args: RunArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// `funnelsim compare`.
+pub fn compare(args: CompareArgs) -> Result<()> {
+    let overrides = args.sim.overrides()?;
+    let mut scenarios = args
+        .scenarios
+        .iter()
+        .map(|p| load(p, &overrides))
+        .collect::<Result<Vec<_>>>()?;
+    // Common random numbers: every scenario runs with the same seed and
+    // replication count (the first scenario's unless given).
+    let seed = args.sim.seed.unwrap_or(scenarios[0].seed().0);
+    let reps = args.sim.replications.unwrap_or(scenarios[0].replications());
+    scenarios = scenarios
+        .into_iter()
+        .map(|s| {
+            s.with_seed(seed)
+                .with_replications(reps)
+                .map_err(|_| BadInput("--replications must be at least 1".into()).into())
+        })
+        .collect::<Result<_>>()?;
+    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
+    let pool = pool(args.sim.threads)?;
+    let bar = progress(u64::from(reps) * scenarios.len() as u64, "compare");
+    let results: Vec<_> = scenarios
+        .iter()
+        .map(|s| pool.install(|| engine::run(s, &bar)))
+        .collect();
+    bar.0.finish_and_clear();
+    let labels: Vec<String> = (0..scenarios.len())
+        .map(|i| char::from(b'A' + (i % 26) as u8).to_string())
+        .collect();
+    let rows: Vec<_> = results[1..]
+        .iter()
+        .map(|r| compare::compare(&results[0], r, &KEY_METRICS))
+        .collect();
+    let versus: Vec<output::compare::Versus<'_>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, rows)| output::compare::Versus {
+            baseline: &labels[0],
+            candidate: &labels[i + 1],
+            rows,
+        })
+        .collect();
+    let summary = serde_json::json!({
+        "seed": seed,
+        "replications": reps,
+        "scenarios": scenarios.iter().zip(&labels).zip(&args.scenarios).map(|((s, l), p)| serde_json::json!({
+            "label": l, "name": s.name(), "file": p.display().to_string(),
+            "summary": output::json::summary(&Run { scenario: s, result: &results[labels.iter().position(|x| x == l).unwrap_or(0)] }),
+        })).collect::<Vec<_>>(),
+        "comparisons": versus.iter().map(output::compare::json).collect::<Vec<_>>(),
+    });
+    if let Some(staging) = staging {
+        let tables = vec![("comparison".to_owned(), output::compare::table(&versus)?)];
+        let refs: Vec<&Scenario> = scenarios.iter().collect();
+        let files: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+        write_outputs(
+            staging,
+            args.output.format,
+            tables,
+            &summary,
+            manifest(&files, &refs, pool.current_num_threads()),
+        )?;
+    }
+    emit(args.output.json, &summary, || {
+        let mut text = format!(
+            "funnelsim compare · {reps} replications · seed {seed} · common random numbers (replication k of every scenario meets the same buyers)\n"
+        );
+        for ((s, l), p) in scenarios.iter().zip(&labels).zip(&args.scenarios) {
+            text.push_str(&format!("  {l} = {} ({})\n", s.name(), p.display()));
+        }
+        text.push_str(&format!(
+            "  {}\n",
+            output::terminal::window_sentence(&scenarios[0])
+        ));
+        text + &output::compare::text(&versus)
+    })
+}
+
+/// `funnelsim sweep`.
+pub fn sweep(args: SweepArgs) -> Result<()> {
+    let (spec, overrides) = load_spec(&args.scenario, &args.sim)?;
+    let varies = args
+        .vary
+        .iter()
+        .map(|v| Vary::parse(v).map_err(BadInput))
+        .collect::<Result<Vec<_>, _>>()?;
+    let points = sweep::grid(&varies).map_err(BadInput)?.len();
+    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
+    let pool = pool(args.sim.threads)?;
+    let bar = progress(points as u64 * u64::from(spec.simulation.replications), "sweep");
+    let metrics: Vec<&str> = [
+        "close_rate",
+        "win_rate",
+        "won",
+        "revenue",
+        "profit",
+        "roi",
+        "cost_per_win",
+    ]
+    .to_vec();
+    let result = pool
+        .install(|| sweep::run_sweep(&spec, &overrides, &varies, args.objective, &metrics, &bar))
+        .map_err(|(point, e)| {
+            let at: Vec<String> = point.iter().map(|o| format!("{}={}", o.path, o.value)).collect();
+            BadInput(format!(
+                "{}: at sweep point {}: {e}",
+                args.scenario.display(),
+                at.join(" ")
+            ))
+        })?;
+    bar.0.finish_and_clear();
+    let summary = serde_json::json!({
+        "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
+        "sweep": output::sweep::sweep_json(&result),
+    });
+    if let Some(staging) = staging {
+        let s = Scenario::from_spec(spec.clone())?;
+        let tables = vec![("sweep".to_owned(), output::sweep::sweep_table(&result)?)];
+        write_outputs(
+            staging,
+            args.output.format,
+            tables,
+            &summary,
+            manifest(&[&args.scenario], &[&s], pool.current_num_threads()),
+        )?;
+    }
+    emit(args.output.json, &summary, || {
+        format!(
+            "funnelsim sweep · {} · {} points × {} replications · seed {} (all points share random numbers)\n",
+            spec.name, points, spec.simulation.replications, spec.simulation.seed
+        ) + &output::sweep::sweep_text(&result)
+    })
+}
+
+/// `funnelsim sensitivity`.
+pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
+    let (mut spec, overrides) = load_spec(&args.scenario, &args.sim)?;
+    if args.sim.replications.is_none() {
+        // Each parameter costs two runs; paired differences are tight, so a
+        // smaller default keeps a full analysis to about a minute.
+        spec.simulation.replications = spec.simulation.replications.min(50);
+    }
+    let (spec, _) =
+        funnelsim::scenario::overrides::apply(&spec, &overrides).map_err(|e| BadInput(e.to_string()))?;
+    let n_params = if args.params.is_empty() {
+        sensitivity::numeric_parameters(&spec).len()
+    } else {
+        args.params.len()
+    };
+    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
+    let pool = pool(args.sim.threads)?;
+    let bar = progress(
+        (2 * n_params as u64 + 1) * u64::from(spec.simulation.replications),
+        "sensitivity",
+    );
+    let result = pool
+        .install(|| sensitivity::run_sensitivity(&spec, &args.params, args.delta, &args.metric, &bar))
+        .map_err(|e| BadInput(format!("{}: {e}", args.scenario.display())))?;
+    bar.0.finish_and_clear();
+    let summary = serde_json::json!({
+        "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
+        "sensitivity": output::sweep::sensitivity_json(&result),
+    });
+    if let Some(staging) = staging {
+        let s = Scenario::from_spec(spec.clone())?;
+        let tables = vec![(
+            "sensitivity".to_owned(),
+            output::sweep::sensitivity_table(&result)?,
+        )];
+        write_outputs(
+            staging,
+            args.output.format,
+            tables,
+            &summary,
+            manifest(&[&args.scenario], &[&s], pool.current_num_threads()),
+        )?;
+    }
+    emit(args.output.json, &summary, || {
+        format!(
+            "funnelsim sensitivity · {} · {} replications per run · seed {}\n",
+            spec.name, spec.simulation.replications, spec.simulation.seed
+        ) + &output::sweep::sensitivity_text(&result)
+    })
 }

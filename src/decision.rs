@@ -3,7 +3,8 @@
 //! A multinomial logit. The utility of choosing us grows with trust and with
 //! the value alignment of the supplier contact the buyer had, and falls with
 //! resistance; the utility of no decision falls when the supplier helped
-//! minimise risk. With all weights zero the choice probabilities are
+//! minimise risk, and once the buyer has talked with sales (buyers rarely
+//! choose a supplier they never spoke to). With all weights zero the choice probabilities are
 //! constant, which is what makes the Markov check possible.
 
 use crate::outcome::Outcome;
@@ -17,6 +18,8 @@ pub struct DecisionModel {
     pub trust_weight: f64,
     /// Utility per unit of alignment.
     pub alignment_weight: f64,
+    /// Utility added once the buyer has welcomed a sales conversation.
+    pub contact_weight: f64,
     /// Utility lost per unit of resistance.
     pub resistance_weight: f64,
     /// Base utility of a competitor.
@@ -38,13 +41,18 @@ pub struct DecisionInputs {
     pub alignment: f64,
     /// Risk support received, [0, 1].
     pub risk_support: f64,
+    /// Whether the buyer has had a welcome sales conversation.
+    pub engaged: bool,
 }
 
 impl DecisionModel {
     /// Probabilities of (us, competitor, no decision).
     pub fn probabilities(&self, x: DecisionInputs) -> [f64; 3] {
         let u = [
-            self.base_us + self.trust_weight * x.trust + self.alignment_weight * x.alignment
+            self.base_us
+                + self.trust_weight * x.trust
+                + self.alignment_weight * x.alignment
+                + if x.engaged { self.contact_weight } else { 0.0 }
                 - self.resistance_weight * x.resistance,
             self.base_competitor,
             self.base_no_decision - self.risk_weight * x.risk_support,
@@ -79,6 +87,7 @@ mod tests {
             base_us: 0.0,
             trust_weight: 2.0,
             alignment_weight: 1.0,
+            contact_weight: 1.0,
             resistance_weight: 3.0,
             base_competitor: 0.5,
             base_no_decision: 0.0,

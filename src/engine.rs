@@ -245,6 +245,7 @@ impl<'a> Sim<'a> {
             owner: Owner::Marketing,
             fit,
             in_cohort,
+            engaged: false,
             first_touch_done: false,
         });
         let b = id as usize;
@@ -334,6 +335,7 @@ impl<'a> Sim<'a> {
             resistance: buyer.resistance,
             alignment: buyer.alignment,
             risk_support: buyer.risk_support,
+            engaged: buyer.engaged,
         };
         // A one-draw stream of its own, so the choice does not depend on how
         // many journey draws came before it.
@@ -501,6 +503,7 @@ impl<'a> Sim<'a> {
             buyer.alignment = alignment;
             buyer.risk_support = o.approach.scores.0[MINIMISES_RISK];
             buyer.unanswered = 0;
+            buyer.engaged = true;
             let advance = (buyer.stage as usize) < self.last_stage
                 && uniform(&mut buyer.sales_rng) < r.advance_on_welcome;
             let e = buyer.sales_epoch;

@@ -22,6 +22,7 @@
 
 pub mod buyer;
 pub mod channel;
+pub mod compare;
 pub mod decision;
 pub mod engine;
 pub mod event;
@@ -35,6 +36,8 @@ pub mod outreach;
 pub mod rng;
 pub mod scenario;
 pub mod segment;
+pub mod sensitivity;
 pub mod stage;
 pub mod stats;
+pub mod sweep;
 pub mod values;

@@ -12,6 +12,9 @@ fn main() -> ExitCode {
     let args = cli::Cli::parse();
     let result = match args.command {
         cli::Command::Run(a) => cli::run(a),
+        cli::Command::Compare(a) => cli::compare(a),
+        cli::Command::Sweep(a) => cli::sweep(a),
+        cli::Command::Sensitivity(a) => cli::sensitivity(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

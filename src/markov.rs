@@ -117,11 +117,12 @@ pub fn closed_form(s: &Scenario) -> Result<ClosedForm, NotMarkov> {
     let d = &s.decision;
     if d.trust_weight != 0.0
         || d.alignment_weight != 0.0
+        || d.contact_weight != 0.0
         || d.resistance_weight != 0.0
         || d.risk_weight != 0.0
     {
         return Err(NotMarkov(
-            "decision weights on trust, alignment, resistance or risk are not zero",
+            "decision weights on trust, alignment, contact, resistance or risk are not zero",
         ));
     }
     if s.marketing.dwell_speedup != 0.0 {

@@ -2,8 +2,10 @@
 //! directories. Everything here formats results the core computed; nothing
 //! here simulates.
 
+pub mod compare;
 pub mod fs;
 pub mod json;
+pub mod sweep;
 pub mod tables;
 pub mod terminal;
 

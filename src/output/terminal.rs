@@ -30,8 +30,10 @@ pub fn human(x: f64) -> String {
         0
     } else if a >= 10.0 {
         1
-    } else {
+    } else if a >= 1.0 {
         2
+    } else {
+        3
     };
     let s = format!("{:.*}", decimals, a);
     let (int, frac) = s
@@ -217,7 +219,7 @@ mod tests {
         assert_eq!(human(1234567.4), "1,234,567");
         assert_eq!(human(-1234.0), "-1,234");
         assert_eq!(human(12.345), "12.3");
-        assert_eq!(human(0.5), "0.50");
+        assert_eq!(human(0.5), "0.500");
         assert_eq!(human(0.0), "0");
         assert_eq!(human(f64::NAN), "n/a");
     }

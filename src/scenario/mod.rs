@@ -2,6 +2,7 @@
 //! a [`Scenario`] that the engine trusts without re-validating.
 
 pub mod error;
+pub mod overrides;
 pub mod spec;
 
 use std::collections::BTreeMap;
@@ -62,6 +63,26 @@ impl Scenario {
     pub fn from_toml_str(text: &str) -> Result<Self, ScenarioError> {
         let spec = parse_spec(text)?;
         Self::from_spec(spec).map_err(|mut e| {
+            attach_spans(&mut e, text);
+            e
+        })
+    }
+
+    /// Parses TOML text, applies command-line overrides and validates the
+    /// result. Problems in overridden keys are labelled `--set PATH`; others
+    /// carry spans into `text`.
+    pub fn from_toml_str_with(text: &str, overrides: &[overrides::Override]) -> Result<Self, ScenarioError> {
+        let spec = parse_spec(text)?;
+        let (spec, set_paths) = overrides::apply(&spec, overrides)?;
+        Self::from_spec(spec).map_err(|mut e| {
+            for p in &mut e.problems {
+                if set_paths
+                    .iter()
+                    .any(|s| p.path == *s || p.path.starts_with(&format!("{s}.")))
+                {
+                    p.path = format!("--set {}", p.path);
+                }
+            }
             attach_spans(&mut e, text);
             e
         })
@@ -184,7 +205,7 @@ fn attach_spans(err: &mut ScenarioError, text: &str) {
         return;
     };
     for p in &mut err.problems {
-        if p.span.is_none() {
+        if p.span.is_none() && !p.path.starts_with("--set") {
             p.span = span_of_path(doc.get_ref(), &p.path);
         }
     }
@@ -628,6 +649,7 @@ impl Validator {
             base_us: self.finite("decision.base_us", d.base_us),
             trust_weight: self.finite("decision.trust_weight", d.trust_weight),
             alignment_weight: self.finite("decision.alignment_weight", d.alignment_weight),
+            contact_weight: self.finite("decision.contact_weight", d.contact_weight),
             resistance_weight: self.finite("decision.resistance_weight", d.resistance_weight),
             base_competitor: self.finite("decision.base_competitor", d.base_competitor),
             base_no_decision: self.finite("decision.base_no_decision", d.base_no_decision),

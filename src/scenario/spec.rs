@@ -441,13 +441,17 @@ impl Default for ResponseSpec {
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DecisionSpec {
-    /// Base utility of choosing us (default 0).
+    /// Base utility of choosing us (default −0.8).
     pub base_us: f64,
     /// Utility of us per unit of trust (default 1.2).
     pub trust_weight: f64,
     /// Utility of us per unit of value alignment with the last supplier
     /// contact (sales approach if engaged, else nurture content) (default 1).
     pub alignment_weight: f64,
+    /// Utility of us added once the buyer has had a welcome conversation
+    /// with sales: buyers rarely choose a supplier they never talked to
+    /// (default 1).
+    pub contact_weight: f64,
     /// Utility of us lost per unit of resistance (default 2).
     pub resistance_weight: f64,
     /// Base utility of choosing a competitor (default 0.8).
@@ -462,9 +466,10 @@ pub struct DecisionSpec {
 impl Default for DecisionSpec {
     fn default() -> Self {
         Self {
-            base_us: 0.0,
+            base_us: -0.8,
             trust_weight: 1.2,
             alignment_weight: 1.0,
+            contact_weight: 1.0,
             resistance_weight: 2.0,
             base_competitor: 0.8,
             base_no_decision: 0.2,

@@ -2,6 +2,7 @@
 
 mod bad_input;
 mod run;
+mod strategy;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,119 @@
+//! Comparing scenarios with common random numbers.
+//!
+//! Every scenario of a comparison runs with the same seed and replication
+//! count, so replication *k* of each faces the same buyers (see
+//! [`crate::rng`]). Differences are computed replication by replication
+//! (paired), which removes the shared noise: the paired interval is much
+//! narrower than the one from two independent means, and comparing a
+//! scenario with itself gives exactly zero with a zero-width interval.
+
+use serde::Serialize;
+
+use crate::engine::RunResult;
+use crate::stats::{Estimate, paired_difference, unpaired_half_width};
+
+/// Metrics compared by default, with how to speak about them.
+pub const KEY_METRICS: [(&str, &str, Unit); 12] = [
+    ("leads", "leads", Unit::Count),
+    ("won", "deals won", Unit::Count),
+    ("close_rate", "close rate", Unit::Rate),
+    ("win_rate", "win rate", Unit::Rate),
+    ("revenue", "revenue", Unit::Money),
+    ("total_spend", "total spend", Unit::Money),
+    ("profit", "profit", Unit::Money),
+    ("roi", "ROI", Unit::Rate),
+    ("cost_per_win", "cost per won deal", Unit::Money),
+    ("cycle_days", "sales cycle (days)", Unit::Days),
+    ("response_days", "first response (days)", Unit::Days),
+    ("share.went_dark", "share of leads gone dark", Unit::Rate),
+];
+
+/// How a metric's values read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A count per window.
+    Count,
+    /// A fraction, shown in percent / percentage points.
+    Rate,
+    /// Money.
+    Money,
+    /// Days.
+    Days,
+}
+
+/// One metric of a candidate against the baseline.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct PairedComparison {
+    /// Metric name.
+    pub metric: String,
+    /// Human label.
+    pub label: String,
+    /// Unit of the metric.
+    pub unit: Unit,
+    /// The baseline's estimate.
+    pub baseline: Estimate,
+    /// The candidate's estimate.
+    pub candidate: Estimate,
+    /// Paired difference candidate − baseline.
+    pub difference: Estimate,
+    /// Difference relative to the baseline mean.
+    pub relative: Option<f64>,
+    /// Half-width of the unpaired 95% interval, for contrast.
+    pub unpaired_half_width: Option<f64>,
+}
+
+impl PairedComparison {
+    /// Half-width of the paired 95% interval.
+    pub fn paired_half_width(&self) -> Option<f64> {
+        Some((self.difference.ci_high? - self.difference.ci_low?) / 2.0)
+    }
+
+    /// Whether the 95% interval of the difference excludes zero.
+    pub fn is_clear(&self) -> bool {
+        match (self.difference.ci_low, self.difference.ci_high) {
+            (Some(lo), Some(hi)) => lo > 0.0 || hi < 0.0,
+            _ => false,
+        }
+    }
+
+    /// How many times narrower the paired interval is than the unpaired one.
+    pub fn width_ratio(&self) -> Option<f64> {
+        let p = self.paired_half_width()?;
+        let u = self.unpaired_half_width?;
+        (p > 0.0).then(|| u / p)
+    }
+}
+
+/// Compares `candidate` with `baseline` on `metrics` (names with labels).
+pub fn compare(
+    baseline: &RunResult,
+    candidate: &RunResult,
+    metrics: &[(&str, &str, Unit)],
+) -> Vec<PairedComparison> {
+    metrics
+        .iter()
+        .filter_map(|&(metric, label, unit)| {
+            let ia = baseline.names.iter().position(|n| n == metric)?;
+            let ib = candidate.names.iter().position(|n| n == metric)?;
+            let a: Vec<f64> = baseline.rows.iter().map(|r| r[ia]).collect();
+            let b: Vec<f64> = candidate.rows.iter().map(|r| r[ib]).collect();
+            let (ea, eb) = (&baseline.estimates[ia], &candidate.estimates[ib]);
+            let difference = paired_difference(&a, &b);
+            let relative = match (difference.mean, ea.mean) {
+                (Some(d), Some(m)) if m != 0.0 => Some(d / m.abs()),
+                _ => None,
+            };
+            Some(PairedComparison {
+                metric: metric.to_owned(),
+                label: label.to_owned(),
+                unit,
+                baseline: ea.clone(),
+                candidate: eb.clone(),
+                difference,
+                relative,
+                unpaired_half_width: unpaired_half_width(ea, eb),
+            })
+        })
+        .collect()
+}

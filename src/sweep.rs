@@ -1,0 +1,321 @@
+//! Parameter sweeps: an exact grid of overrides, every point run with the
+//! same random numbers, and the best point with the points that cannot be
+//! told apart from it.
+
+use serde::Serialize;
+use toml::Value;
+
+use crate::engine::{self, RunObserver, RunResult};
+use crate::scenario::overrides::{Override, parse_value};
+use crate::scenario::{Scenario, ScenarioError, spec::ScenarioSpec};
+use crate::stats::{Estimate, paired_difference};
+
+/// Largest grid a sweep accepts.
+pub const MAX_POINTS: usize = 10_000;
+
+/// One varied parameter and its values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Vary {
+    /// Key path, as for `--set`.
+    pub path: String,
+    /// Values in sweep order.
+    pub values: Vec<Value>,
+}
+
+impl Vary {
+    /// Parses `PATH=START:STOP:STEP` (inclusive, generated as
+    /// `start + i · step` so there is no drift) or `PATH=v1,v2,…`.
+    ///
+    /// # Errors
+    /// A message naming what is wrong with the range.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let (path, spec) = text
+            .split_once('=')
+            .ok_or_else(|| format!("--vary {text}: expected PATH=START:STOP:STEP or PATH=v1,v2,…"))?;
+        let path = path.trim().to_owned();
+        let spec = spec.trim();
+        let values = if spec.contains(':') {
+            let parts: Vec<&str> = spec.split(':').map(str::trim).collect();
+            let [start, stop, step] = parts[..] else {
+                return Err(format!("--vary {text}: a range needs START:STOP:STEP"));
+            };
+            let num = |s: &str| {
+                s.parse::<f64>()
+                    .ok()
+                    .filter(|x| x.is_finite())
+                    .ok_or_else(|| format!("--vary {text}: '{s}' is not a number"))
+            };
+            let (a, b, h) = (num(start)?, num(stop)?, num(step)?);
+            if h <= 0.0 {
+                return Err(format!("--vary {text}: the step must be positive"));
+            }
+            if b < a {
+                return Err(format!(
+                    "--vary {text}: the range is empty (stop {b} < start {a})"
+                ));
+            }
+            let n = ((b - a) / h + 1e-9).floor() as usize + 1;
+            if n > MAX_POINTS {
+                return Err(format!("--vary {text}: {n} values; at most {MAX_POINTS}"));
+            }
+            let integral = [start, stop, step].iter().all(|s| s.parse::<i64>().is_ok());
+            (0..n)
+                .map(|i| {
+                    let x = a + i as f64 * h;
+                    if integral {
+                        Value::Integer(x.round() as i64)
+                    } else {
+                        // Round to 10 decimals: 0.1 * 3 is 0.3, not 0.30000000000000004.
+                        Value::Float((x * 1e10).round() / 1e10)
+                    }
+                })
+                .collect()
+        } else {
+            spec.split(',').map(|v| parse_value(v.trim())).collect::<Vec<_>>()
+        };
+        if values.is_empty() || path.is_empty() {
+            return Err(format!("--vary {text}: nothing to vary"));
+        }
+        Ok(Self { path, values })
+    }
+}
+
+/// What a sweep optimises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Objective {
+    /// Won / leads (maximise).
+    CloseRate,
+    /// Won / decided (maximise).
+    WinRate,
+    /// Revenue (maximise).
+    Revenue,
+    /// Revenue − spend (maximise).
+    Profit,
+    /// Profit / spend (maximise).
+    Roi,
+    /// Spend / won (minimise).
+    CostPerWin,
+}
+
+impl Objective {
+    /// The metric name.
+    pub fn metric(self) -> &'static str {
+        match self {
+            Objective::CloseRate => "close_rate",
+            Objective::WinRate => "win_rate",
+            Objective::Revenue => "revenue",
+            Objective::Profit => "profit",
+            Objective::Roi => "roi",
+            Objective::CostPerWin => "cost_per_win",
+        }
+    }
+
+    /// Every objective.
+    pub const ALL: [Objective; 6] = [
+        Objective::CloseRate,
+        Objective::WinRate,
+        Objective::Revenue,
+        Objective::Profit,
+        Objective::Roi,
+        Objective::CostPerWin,
+    ];
+
+    /// Whether larger is better.
+    pub fn maximise(self) -> bool {
+        self != Objective::CostPerWin
+    }
+}
+
+impl std::str::FromStr for Objective {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Objective::ALL
+            .into_iter()
+            .find(|o| o.metric() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = Objective::ALL.iter().map(|o| o.metric()).collect();
+                format!("unknown objective '{s}'; one of {}", names.join(", "))
+            })
+    }
+}
+
+/// The settings of each grid point: the cartesian product of the varied
+/// values, the last `--vary` changing fastest.
+pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<Override>>, String> {
+    let total = varies
+        .iter()
+        .try_fold(1usize, |acc, v| acc.checked_mul(v.values.len()));
+    match total {
+        Some(n) if n <= MAX_POINTS => {}
+        _ => {
+            return Err(format!(
+                "the grid has more than {MAX_POINTS} points; vary fewer values"
+            ));
+        }
+    }
+    let mut points = vec![Vec::new()];
+    for v in varies {
+        points = points
+            .into_iter()
+            .flat_map(|p| {
+                v.values.iter().map(move |x| {
+                    let mut q = p.clone();
+                    q.push(Override {
+                        path: v.path.clone(),
+                        value: x.clone(),
+                    });
+                    q
+                })
+            })
+            .collect();
+    }
+    Ok(points)
+}
+
+/// One point of a sweep.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SweepPoint {
+    /// Stable index of the point in grid order.
+    pub point: u32,
+    /// `(path, value)` of each varied parameter.
+    pub settings: Vec<(String, String)>,
+    /// Estimates of the key metrics, by name.
+    pub metrics: Vec<(String, Estimate)>,
+    /// The objective's estimate.
+    pub objective: Estimate,
+    /// Paired difference of the objective from the best point.
+    pub versus_best: Estimate,
+    /// Whether the point cannot be told apart from the best (the 95%
+    /// interval of the paired difference contains zero).
+    pub indistinguishable_from_best: bool,
+}
+
+/// A whole sweep.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SweepResult {
+    /// The objective.
+    pub objective: Objective,
+    /// Every point, in grid order.
+    pub points: Vec<SweepPoint>,
+    /// Index of the best point.
+    pub best: usize,
+}
+
+/// Validates every point, then runs them one after another (each in
+/// parallel over replications) with the same seed and replications, so all
+/// points share random numbers. Only the objective's per-replication values
+/// are kept per point, to pair each point with the best.
+///
+/// # Errors
+/// The first point that does not validate, before anything runs.
+pub fn run_sweep(
+    base: &ScenarioSpec,
+    base_overrides: &[Override],
+    varies: &[Vary],
+    objective: Objective,
+    key_metrics: &[&str],
+    observer: &dyn RunObserver,
+) -> Result<SweepResult, (Vec<Override>, ScenarioError)> {
+    let points = grid(varies).map_err(|m| (Vec::new(), ScenarioError::single("--vary", m, None)))?;
+    let scenarios: Vec<Scenario> = points
+        .iter()
+        .map(|p| {
+            let all: Vec<Override> = base_overrides.iter().chain(p).cloned().collect();
+            crate::scenario::overrides::apply(base, &all)
+                .and_then(|(spec, _)| Scenario::from_spec(spec))
+                .map_err(|e| (p.clone(), e))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut columns = Vec::with_capacity(points.len());
+    let mut out = Vec::with_capacity(points.len());
+    for (i, (s, p)) in scenarios.iter().zip(&points).enumerate() {
+        let r: RunResult = engine::run(s, observer);
+        let col = r
+            .names
+            .iter()
+            .position(|n| n == objective.metric())
+            .expect("objective is a metric");
+        columns.push(r.rows.iter().map(|row| row[col]).collect::<Vec<f64>>());
+        out.push(SweepPoint {
+            point: i as u32,
+            settings: p.iter().map(|o| (o.path.clone(), o.value.to_string())).collect(),
+            metrics: key_metrics
+                .iter()
+                .filter_map(|m| r.estimate(m).map(|e| ((*m).to_owned(), e.clone())))
+                .collect(),
+            objective: r
+                .estimate(objective.metric())
+                .expect("objective is a metric")
+                .clone(),
+            versus_best: Estimate::undefined(),
+            indistinguishable_from_best: false,
+        });
+    }
+    let score = |p: &SweepPoint| {
+        let m = p.objective.mean.unwrap_or(f64::NAN);
+        if objective.maximise() { m } else { -m }
+    };
+    let best = (0..out.len())
+        .filter(|&i| score(&out[i]).is_finite())
+        .max_by(|&a, &b| score(&out[a]).total_cmp(&score(&out[b])).then(b.cmp(&a)))
+        .unwrap_or(0);
+    for i in 0..out.len() {
+        let d = paired_difference(&columns[best], &columns[i]);
+        out[i].indistinguishable_from_best = match (d.ci_low, d.ci_high) {
+            (Some(lo), Some(hi)) => lo <= 0.0 && hi >= 0.0,
+            _ => i == best,
+        };
+        out[i].versus_best = d;
+    }
+    Ok(SweepResult {
+        objective,
+        points: out,
+        best,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_exact_and_inclusive() {
+        let v = Vary::parse("handoff.threshold=0:1:0.1").unwrap();
+        assert_eq!(v.values.len(), 11);
+        assert_eq!(v.values[3], Value::Float(0.3));
+        let v = Vary::parse("outreach.reps=2:8:2").unwrap();
+        assert_eq!(
+            v.values,
+            vec![
+                Value::Integer(2),
+                Value::Integer(4),
+                Value::Integer(6),
+                Value::Integer(8)
+            ]
+        );
+        let v = Vary::parse("outreach.approach=scripted,insight_led").unwrap();
+        assert_eq!(v.values[1], Value::String("insight_led".into()));
+    }
+
+    #[test]
+    fn bad_ranges_are_refused() {
+        assert!(Vary::parse("a=1:0:1").unwrap_err().contains("empty"));
+        assert!(Vary::parse("a=0:1:0").unwrap_err().contains("positive"));
+        assert!(Vary::parse("a=0:1e9:1").unwrap_err().contains("at most"));
+        assert!(Vary::parse("a").is_err());
+        let big = [
+            Vary::parse("a=1:200:1").unwrap(),
+            Vary::parse("b=1:200:1").unwrap(),
+        ];
+        assert!(grid(&big).is_err());
+    }
+
+    #[test]
+    fn grid_is_a_cartesian_product_last_fastest() {
+        let g = grid(&[Vary::parse("a=1,2").unwrap(), Vary::parse("b=x,y,z").unwrap()]).unwrap();
+        assert_eq!(g.len(), 6);
+        assert_eq!(g[1][1].value, Value::String("y".into()));
+        assert_eq!(g[3][0].value, Value::Integer(2));
+    }
+}

@@ -1,0 +1,212 @@
+//! `compare`, `sweep`, `sensitivity` and `--set` through the real binary.
+
+use serde_json::Value;
+
+use super::{funnelsim, scenario};
+
+fn json(args: &[&str]) -> Value {
+    let out = funnelsim().args(args).arg("--json").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("one JSON object")
+}
+
+fn path(name: &str) -> String {
+    scenario(name).display().to_string()
+}
+
+#[test]
+fn compare_reports_paired_differences_with_stable_keys() {
+    let (a, b) = (path("baseline"), path("inbound_insight"));
+    let v = json(&["compare", &a, &b, &a, "-n", "20"]);
+    assert_eq!(v["replications"], 20);
+    assert_eq!(v["scenarios"].as_array().unwrap().len(), 3);
+    let c = &v["comparisons"][0];
+    assert_eq!(
+        (c["baseline"].as_str(), c["candidate"].as_str()),
+        (Some("A"), Some("B"))
+    );
+    let won = &c["metrics"]["won"];
+    for k in [
+        "baseline",
+        "candidate",
+        "difference",
+        "relative_change",
+        "ci_excludes_zero",
+        "sentence",
+    ] {
+        assert!(!won[k].is_null(), "metrics.won.{k}");
+    }
+    assert_eq!(won["ci_excludes_zero"], true);
+    assert!(won["sentence"].as_str().unwrap().starts_with("B wins"));
+    // A scenario compared with itself: exactly zero, zero width.
+    let same = &v["comparisons"][1]["metrics"]["won"]["difference"];
+    assert_eq!(
+        (
+            same["mean"].as_f64(),
+            same["ci_low"].as_f64(),
+            same["ci_high"].as_f64()
+        ),
+        (Some(0.0), Some(0.0), Some(0.0))
+    );
+}
+
+#[test]
+fn compare_text_speaks_plainly_and_threads_do_not_matter() {
+    let (a, b) = (path("baseline"), path("nurture_then_handoff"));
+    let out = funnelsim()
+        .args(["compare", &a, &b, "-n", "20"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("In words:") && text.contains("95% CI") && text.contains("narrower"),
+        "{text}"
+    );
+    let one = json(&["compare", &a, &b, "-n", "20", "-j", "1"]);
+    let two = json(&["compare", &a, &b, "-n", "20", "-j", "2"]);
+    assert_eq!(one, two);
+}
+
+#[test]
+fn sweep_reports_every_point_and_the_best() {
+    let s = path("nurture_then_handoff");
+    let v = json(&[
+        "sweep",
+        &s,
+        "--vary",
+        "handoff.threshold=40:80:20",
+        "--vary",
+        "outreach.reps=2,4",
+        "--objective",
+        "win_rate",
+        "-n",
+        "10",
+    ]);
+    let points = v["sweep"]["points"].as_array().unwrap();
+    assert_eq!(points.len(), 6);
+    assert_eq!(points[1]["settings"]["outreach.reps"], "4");
+    assert_eq!(v["sweep"]["objective"], "win_rate");
+    let best = v["sweep"]["best"].as_u64().unwrap() as usize;
+    assert_eq!(points[best]["indistinguishable_from_best"], true);
+    for p in points {
+        assert!(p["objective"]["mean"].is_number());
+    }
+}
+
+#[test]
+fn sweep_refuses_bad_grids_before_running() {
+    let s = path("baseline");
+    for (vary, needle) in [
+        ("handoff.threshold=90:10:10", "empty"),
+        ("outreach.reps=1:100000:1", "at most"),
+        ("outreach.repz=1,2", "closest valid keys: reps"),
+        (
+            "channels.trade_shows.fit=0.5,1.5",
+            "at sweep point channels.trade_shows.fit=1.5",
+        ),
+    ] {
+        let out = funnelsim().args(["sweep", &s, "--vary", vary]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{vary}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{vary}: {err}");
+    }
+    let out = funnelsim()
+        .args([
+            "sweep",
+            &s,
+            "--vary",
+            "outreach.reps=1,2",
+            "--objective",
+            "happiness",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("close_rate"));
+}
+
+#[test]
+fn sensitivity_ranks_parameters() {
+    let s = path("markov_check");
+    let v = json(&[
+        "sensitivity",
+        &s,
+        "--params",
+        "marketing.cost_per_touch,decision.base_us",
+        "--delta",
+        "20%",
+        "-n",
+        "10",
+    ]);
+    let effects = v["sensitivity"]["effects"].as_array().unwrap();
+    assert_eq!(effects[0]["parameter"], "decision.base_us");
+    assert_eq!(effects[1]["effect"]["mean"], 0.0);
+    assert_eq!(v["sensitivity"]["delta"], 0.2);
+}
+
+#[test]
+fn set_overrides_any_parameter_and_errors_name_the_key() {
+    let s = path("baseline");
+    let base = json(&["run", &s, "-n", "10"]);
+    let more = json(&[
+        "run",
+        &s,
+        "-n",
+        "10",
+        "--set",
+        "outreach.reps=8",
+        "--set",
+        "channels.trade_shows.fit=0.9",
+    ]);
+    assert!(
+        more["metrics"]["response_days"]["mean"].as_f64() < base["metrics"]["response_days"]["mean"].as_f64()
+    );
+    for (set, needle) in [
+        (
+            "outreach.repz=3",
+            "--set outreach.repz: unknown key 'repz'; closest valid keys: reps",
+        ),
+        ("channels.tradeshows.fit=0.5", "did you mean trade_shows"),
+        ("outreach.reps=lots", "--set outreach.reps"),
+        (
+            "channels.trade_shows.fit=1.5",
+            "--set channels[0].fit: 1.5 is not a probability",
+        ),
+        ("outreach.reps", "expected KEY.PATH=VALUE"),
+    ] {
+        let out = funnelsim().args(["run", &s, "--set", set]).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{set}");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(needle), "{set}: {err}");
+    }
+}
+
+#[test]
+fn out_dir_for_compare_sweep_and_sensitivity() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = path("markov_check");
+    for (args, table) in [
+        (vec!["compare", &s, &s], "comparison.csv"),
+        (vec!["sweep", &s, "--vary", "decision.base_us=0,0.5"], "sweep.csv"),
+        (
+            vec!["sensitivity", &s, "--params", "decision.base_us"],
+            "sensitivity.csv",
+        ),
+    ] {
+        let dir = tmp.path().join(args[0]);
+        let out = funnelsim()
+            .args(&args)
+            .args(["-n", "5", "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let text = std::fs::read_to_string(dir.join(table)).unwrap();
+        assert!(text.lines().count() >= 2, "{table}: {text}");
+        assert!(dir.join("summary.json").exists() && dir.join("manifest.json").exists());
+    }
+}
