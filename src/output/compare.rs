@@ -33,7 +33,7 @@ pub fn diff(unit: Unit, x: Option<f64>) -> String {
     match x.filter(|v| v.is_finite()) {
         None => "n/a".to_owned(),
         Some(v) if unit == Unit::Rate => format!("{:+.1} pp", v * 100.0),
-        Some(v) if v == 0.0 => "0".to_owned(),
+        Some(0.0) => "0".to_owned(),
         Some(v) => format!("{}{}", if v > 0.0 { "+" } else { "" }, human(v)),
     }
 }

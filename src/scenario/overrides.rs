@@ -141,7 +141,7 @@ fn set(root: &mut Value, ov: &Override) -> Result<String, String> {
                 canonical.push_str(key);
                 if !t.contains_key(key.as_str()) {
                     let tagged = TAGS.iter().any(|tag| t.contains_key(*tag));
-                    if !(last && tagged) && !(last && is_optional(&ov.path)) {
+                    if !(last && (tagged || is_optional(&ov.path))) {
                         return Err(format!(
                             "unknown key '{key}'; closest valid keys: {}",
                             closest(key, t.keys().map(String::as_str)).join(", ")
