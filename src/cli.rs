@@ -9,6 +9,7 @@ use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use funnelsim::compare::{self, KEY_METRICS};
 use funnelsim::engine::{self, RunObserver};
+use funnelsim::output::charts::{self, Chart, ImageFormat};
 use funnelsim::output::{self, Run, fs::Staging, tables::Format};
 use funnelsim::scenario::overrides::Override;
 use funnelsim::scenario::{Scenario, parse_spec, spec::ScenarioSpec};
@@ -41,6 +42,23 @@ pub enum Command {
     /// Perturb each numeric parameter down and up and rank them by their
     /// effect on a metric (the data behind a tornado chart).
     Sensitivity(SensitivityArgs),
+    /// Write a self-contained HTML report (headline numbers, every chart, a
+    /// plain-language narrative and, with several scenarios, the paired
+    /// comparison) into DIR/report.html.
+    Report(ReportArgs),
+}
+
+/// `funnelsim report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Scenario files; with several, the first is the baseline
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Output directory (replaced atomically)
+    #[arg(short, long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
 }
 
 /// Output options shared by every command.
@@ -56,6 +74,9 @@ pub struct OutArgs {
     /// Print the result as one JSON object on stdout instead of text
     #[arg(long)]
     pub json: bool,
+    /// With --out, also write every chart as PNG (SVG is always written)
+    #[arg(long)]
+    pub png: bool,
 }
 
 /// `funnelsim compare`.
@@ -261,11 +282,19 @@ fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
 /// directory into place.
 fn write_outputs(
     staging: Staging,
-    format: Format,
+    out: &OutArgs,
     tables: Vec<(String, DataFrame)>,
+    charts: &[Chart],
     summary: &serde_json::Value,
     manifest: serde_json::Value,
 ) -> Result<()> {
+    let format = out.format;
+    for c in charts {
+        c.write(&staging.path(""), ImageFormat::Svg)?;
+        if out.png {
+            c.write(&staging.path(""), ImageFormat::Png)?;
+        }
+    }
     for (name, mut df) in tables {
         let file = format!("{name}.{}", format.extension());
         output::tables::write(&mut df, &staging.path(&file), format)?;
@@ -277,8 +306,9 @@ fn write_outputs(
     )?;
     let dir = staging.commit()?;
     eprintln!(
-        "wrote tables ({}), summary.json and manifest.json to {}",
+        "wrote tables ({}), {} charts, summary.json and manifest.json to {}",
         format.extension(),
+        charts.len(),
         dir.display()
     );
     Ok(())
@@ -329,7 +359,8 @@ pub fn run(args: RunArgs) -> Result<()> {
             .collect();
         let mut m = manifest(&[&args.scenario], &[&scenario], pool.current_num_threads());
         m["window"] = serde_json::to_value(scenario.window())?;
-        write_outputs(staging, args.output.format, tables, &summary, m)?;
+        let charts = charts::run_charts(&scenario, &result)?;
+        write_outputs(staging, &args.output, tables, &charts, &summary, m)?;
     }
     emit(args.output.json, &summary, || output::terminal::summary(&run))?;
     if !args.output.json {
@@ -400,13 +431,19 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         let tables = vec![("comparison".to_owned(), output::compare::table(&versus)?)];
         let refs: Vec<&Scenario> = scenarios.iter().collect();
         let files: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
-        write_outputs(
-            staging,
-            args.output.format,
-            tables,
-            &summary,
-            manifest(&files, &refs, pool.current_num_threads()),
-        )?;
+        let charts = versus
+            .iter()
+            .map(|v| {
+                charts::comparison(
+                    &format!("comparison_{}", v.candidate),
+                    v.baseline,
+                    v.candidate,
+                    v.rows,
+                )
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let m = manifest(&files, &refs, pool.current_num_threads());
+        write_outputs(staging, &args.output, tables, &charts, &summary, m)?;
     }
     emit(args.output.json, &summary, || {
         let mut text = format!(
@@ -463,13 +500,9 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     if let Some(staging) = staging {
         let s = Scenario::from_spec(spec.clone())?;
         let tables = vec![("sweep".to_owned(), output::sweep::sweep_table(&result)?)];
-        write_outputs(
-            staging,
-            args.output.format,
-            tables,
-            &summary,
-            manifest(&[&args.scenario], &[&s], pool.current_num_threads()),
-        )?;
+        let charts = [charts::sweep(&result)?];
+        let m = manifest(&[&args.scenario], &[&s], pool.current_num_threads());
+        write_outputs(staging, &args.output, tables, &charts, &summary, m)?;
     }
     emit(args.output.json, &summary, || {
         format!(
@@ -514,13 +547,9 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
             "sensitivity".to_owned(),
             output::sweep::sensitivity_table(&result)?,
         )];
-        write_outputs(
-            staging,
-            args.output.format,
-            tables,
-            &summary,
-            manifest(&[&args.scenario], &[&s], pool.current_num_threads()),
-        )?;
+        let charts = [charts::tornado(&result)?];
+        let m = manifest(&[&args.scenario], &[&s], pool.current_num_threads());
+        write_outputs(staging, &args.output, tables, &charts, &summary, m)?;
     }
     emit(args.output.json, &summary, || {
         format!(
@@ -528,4 +557,87 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
             spec.name, spec.simulation.replications, spec.simulation.seed
         ) + &output::sweep::sensitivity_text(&result)
     })
+}
+
+/// `funnelsim report`.
+pub fn report(args: ReportArgs) -> Result<()> {
+    let overrides = args.sim.overrides()?;
+    let mut scenarios = args
+        .scenarios
+        .iter()
+        .map(|p| load(p, &overrides))
+        .collect::<Result<Vec<_>>>()?;
+    let seed = args.sim.seed.unwrap_or(scenarios[0].seed().0);
+    let reps = args.sim.replications.unwrap_or(scenarios[0].replications());
+    scenarios = scenarios
+        .into_iter()
+        .map(|s| {
+            s.with_seed(seed)
+                .with_replications(reps)
+                .map_err(|_| BadInput("--replications must be at least 1".into()).into())
+        })
+        .collect::<Result<_>>()?;
+    let staging = Staging::new(&args.out)?;
+    let pool = pool(args.sim.threads)?;
+    let bar = progress(u64::from(reps) * scenarios.len() as u64, "report");
+    let results: Vec<_> = scenarios
+        .iter()
+        .map(|s| pool.install(|| engine::run(s, &bar)))
+        .collect();
+    bar.0.finish_and_clear();
+    let labels: Vec<String> = (0..scenarios.len())
+        .map(|i| char::from(b'A' + (i % 26) as u8).to_string())
+        .collect();
+    let mut sections = Vec::new();
+    for ((s, r), l) in scenarios.iter().zip(&results).zip(&labels) {
+        let mut charts = charts::run_charts(s, r)?;
+        if scenarios.len() > 1 {
+            for c in &mut charts {
+                c.name = format!("{}_{l}", c.name);
+            }
+        }
+        sections.push(output::report::ScenarioSection {
+            run: Run {
+                scenario: s,
+                result: r,
+            },
+            label: l.clone(),
+            charts,
+        });
+    }
+    let rows: Vec<_> = results[1..]
+        .iter()
+        .map(|r| compare::compare(&results[0], r, &KEY_METRICS))
+        .collect();
+    let mut comparison = Vec::new();
+    for (i, rows) in rows.iter().enumerate() {
+        let v = output::compare::Versus {
+            baseline: &labels[0],
+            candidate: &labels[i + 1],
+            rows,
+        };
+        let chart = charts::comparison(
+            &format!("comparison_{}", labels[i + 1]),
+            &labels[0],
+            &labels[i + 1],
+            rows,
+        )?;
+        comparison.push((v, chart));
+    }
+    let html = output::report::html(&sections, &comparison);
+    staging.write("report.html", html.as_bytes())?;
+    for c in sections
+        .iter()
+        .flat_map(|s| s.charts.iter())
+        .chain(comparison.iter().map(|(_, c)| c))
+    {
+        c.write(&staging.path(""), ImageFormat::Svg)?;
+    }
+    let refs: Vec<&Scenario> = scenarios.iter().collect();
+    let files: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    let m = manifest(&files, &refs, pool.current_num_threads());
+    staging.write("manifest.json", serde_json::to_string_pretty(&m)?.as_bytes())?;
+    let dir = staging.commit()?;
+    eprintln!("wrote {}", dir.join("report.html").display());
+    Ok(())
 }

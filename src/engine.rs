@@ -30,7 +30,7 @@ use crate::decision::DecisionInputs;
 use crate::event::{EventKind, EventQueue};
 use crate::handoff::HandoffPolicy;
 use crate::marketing::score_signal;
-use crate::metrics::{Tally, metric_names, metric_row};
+use crate::metrics::{CYCLE_BIN_DAYS, CYCLE_BINS, Tally, metric_names, metric_row};
 use crate::outcome::{Cause, Outcome};
 use crate::outreach::TouchFactors;
 use crate::rng::{SimRng, Stream, uniform};
@@ -345,7 +345,10 @@ impl<'a> Sim<'a> {
             self.tally.decided += 1;
             if outcome == Outcome::Won {
                 self.tally.revenue += buyer.deal_value;
-                self.tally.cycle_days_sum += t - buyer.captured_at;
+                let cycle = t - buyer.captured_at;
+                self.tally.cycle_days_sum += cycle;
+                let bin = ((cycle / CYCLE_BIN_DAYS) as usize).min(CYCLE_BINS - 1);
+                self.tally.cycle_histogram[bin] += 1;
             }
         }
         let cause = match outcome {
@@ -596,6 +599,9 @@ pub struct RunResult {
     pub completed: u32,
     /// Total events processed over all replications.
     pub events: u64,
+    /// Won deals by sales-cycle length summed over replications, in bins of
+    /// [`CYCLE_BIN_DAYS`] days (the last bin holds everything longer).
+    pub cycle_histogram: Vec<u64>,
 }
 
 impl RunResult {
@@ -625,6 +631,7 @@ pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
     let mut count_q: Vec<_> = (0..cells).map(|_| new_sketch()).collect();
     let mut value_q: Vec<_> = (0..cells).map(|_| new_sketch()).collect();
     let mut events = 0;
+    let mut cycle_histogram = vec![0u64; CYCLE_BINS];
     let mut start = 0;
     while start < s.replications && !observer.cancelled() {
         let end = (start + CHUNK).min(s.replications);
@@ -639,6 +646,9 @@ pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
         // Serial fold in replication order: thread-count independent.
         for r in chunk {
             events += r.tally.events_processed;
+            for (h, &c) in cycle_histogram.iter_mut().zip(&r.tally.cycle_histogram) {
+                *h += u64::from(c);
+            }
             rows.push(metric_row(s, &r.tally));
             for i in 0..cells {
                 let c = f64::from(r.pipeline_count[i]);
@@ -682,5 +692,6 @@ pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
         pipeline,
         completed,
         events,
+        cycle_histogram,
     }
 }

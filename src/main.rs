@@ -15,6 +15,7 @@ fn main() -> ExitCode {
         cli::Command::Compare(a) => cli::compare(a),
         cli::Command::Sweep(a) => cli::sweep(a),
         cli::Command::Sensitivity(a) => cli::sensitivity(a),
+        cli::Command::Report(a) => cli::report(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -47,7 +47,16 @@ pub struct Tally {
     pub events_in_window: Vec<u64>,
     /// Events processed (all buyers, whole run; for throughput figures).
     pub events_processed: u64,
+    /// Won deals by capture-to-won days, in bins of [`CYCLE_BIN_DAYS`]; the
+    /// last bin also holds longer cycles.
+    pub cycle_histogram: Vec<u32>,
 }
+
+/// Width of a sales-cycle histogram bin, in days.
+pub const CYCLE_BIN_DAYS: f64 = 7.0;
+
+/// Number of sales-cycle histogram bins (two years, then overflow).
+pub const CYCLE_BINS: usize = 105;
 
 impl Tally {
     /// A zeroed tally shaped for `s`.
@@ -57,6 +66,7 @@ impl Tally {
             reached: vec![0; s.stages.len()],
             handoffs_by_stage: vec![0; s.stages.len()],
             events_in_window: vec![0; s.channels.len()],
+            cycle_histogram: vec![0; CYCLE_BINS],
             ..Self::default()
         }
     }

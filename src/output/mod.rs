@@ -2,9 +2,11 @@
 //! directories. Everything here formats results the core computed; nothing
 //! here simulates.
 
+pub mod charts;
 pub mod compare;
 pub mod fs;
 pub mod json;
+pub mod report;
 pub mod sweep;
 pub mod tables;
 pub mod terminal;
