@@ -145,6 +145,8 @@ struct Bar {
     high: Option<f64>,
     color: RGBColor,
     note: String,
+    /// Draw the note inside the bar's end (for bars clipped at the edge).
+    note_inside: bool,
 }
 
 struct BarData {
@@ -217,13 +219,28 @@ fn draw_bars<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, d: &BarData) -> D
                 .map_err(err)?;
         }
         let tip = b.high.unwrap_or(b.value).max(b.value).max(0.0);
-        chart
-            .draw_series(std::iter::once(Text::new(
+        let note = if b.note_inside {
+            let anchor = if b.value >= 0.0 {
+                text_anchor::HPos::Right
+            } else {
+                text_anchor::HPos::Left
+            };
+            let style = TextStyle::from((FONT, 14).into_font())
+                .color(&WHITE)
+                .pos(text_anchor::Pos::new(anchor, text_anchor::VPos::Center));
+            Text::new(
                 b.note.clone(),
-                (tip + span * 0.02, y + 0.62),
-                (FONT, 14).into_font(),
-            )))
-            .map_err(err)?;
+                (b.value - span * 0.02 * b.value.signum(), y + 0.5),
+                style,
+            )
+        } else {
+            let style = TextStyle::from((FONT, 14).into_font()).pos(text_anchor::Pos::new(
+                text_anchor::HPos::Left,
+                text_anchor::VPos::Center,
+            ));
+            Text::new(b.note.clone(), (tip + span * 0.02, y + 0.5), style)
+        };
+        chart.draw_series(std::iter::once(note)).map_err(err)?;
     }
     // Category labels in the left margin, right-aligned against the axis.
     let plot = chart.plotting_area();
@@ -268,6 +285,7 @@ pub fn funnel(s: &Scenario, r: &RunResult) -> Result<Chart> {
                     Some(c) => format!("{}  ({:.0}% of previous)", human(reached), c * 100.0),
                     None => human(reached),
                 },
+                note_inside: false,
             }
         })
         .collect();
@@ -294,6 +312,7 @@ pub fn outcomes(r: &RunResult) -> Result<Chart> {
                 high: e.and_then(|e| e.ci_high),
                 color: outcome_color(*o),
                 note: format!("{:.1}%", v * 100.0),
+                note_inside: false,
             }
         })
         .collect();
@@ -320,6 +339,7 @@ pub fn blame(r: &RunResult) -> Result<Chart> {
                 high: e.and_then(|e| e.ci_high),
                 color: side_color(c.side()),
                 note: human(v),
+                note_inside: false,
             }
         })
         .collect();
@@ -572,6 +592,7 @@ pub fn comparison(name: &str, baseline: &str, candidate: &str, rows: &[PairedCom
                     v * 100.0,
                     unit(c.difference.mean?)
                 ),
+                note_inside: v.abs() > RELATIVE_CLIP,
             })
         })
         .collect();

@@ -70,8 +70,11 @@ pub fn sentence(candidate: &str, c: &PairedComparison) -> String {
         );
     }
     let dir = if mean > 0.0 { "higher" } else { "lower" };
+    // Relative changes of more than tenfold say more about a near-zero
+    // baseline than about the change.
     let rel = c
         .relative
+        .filter(|r| r.abs() <= 10.0)
         .map_or(String::new(), |r| format!(", {:+.0}%", r * 100.0));
     format!("{candidate}: {} {dir} by {} ({ci_abs}{rel})", c.label, size(mean))
 }
@@ -98,9 +101,12 @@ pub fn text(vs: &[Versus<'_>]) -> String {
                 diff(c.unit, d.ci_low),
                 diff(c.unit, d.ci_high)
             );
-            let rel = c
-                .relative
-                .map_or("n/a".to_owned(), |r| format!("{:+.0}%", r * 100.0));
+            let rel = match c.relative {
+                None => "n/a".to_owned(),
+                Some(r) if r > 10.0 => ">+999%".to_owned(),
+                Some(r) if r < -10.0 => "<-999%".to_owned(),
+                Some(r) => format!("{:+.0}%", r * 100.0),
+            };
             let mark = if c.is_clear() { "  *" } else { "" };
             let _ = writeln!(
                 out,

@@ -1,0 +1,229 @@
+//! Charts and the HTML report.
+
+use std::path::Path;
+
+use super::{funnelsim, scenario};
+
+fn svg_texts(path: &Path) -> (usize, Vec<String>) {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let doc = roxmltree::Document::parse(&text)
+        .unwrap_or_else(|e| panic!("{} is not valid SVG: {e}", path.display()));
+    assert_eq!(doc.root_element().tag_name().name(), "svg");
+    let shapes = doc
+        .descendants()
+        .filter(|n| {
+            matches!(
+                n.tag_name().name(),
+                "rect" | "polyline" | "polygon" | "path" | "circle" | "line"
+            )
+        })
+        .count();
+    let texts = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "text")
+        .filter_map(|n| n.text().map(|t| t.trim().to_owned()))
+        .collect();
+    (shapes, texts)
+}
+
+#[test]
+fn run_writes_every_chart_with_its_series() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let out = funnelsim()
+        .arg("run")
+        .arg(scenario("baseline"))
+        .args(["-n", "10", "--png", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stages = [
+        "unaware",
+        "problem defined",
+        "exploring solutions",
+        "building requirements",
+        "shortlisting suppliers",
+        "validating",
+        "deciding",
+    ];
+
+    let (shapes, texts) = svg_texts(&dir.join("funnel.svg"));
+    assert!(shapes >= 7, "funnel has {shapes} shapes");
+    for st in stages {
+        assert!(
+            texts.iter().any(|t| t == st),
+            "funnel lacks label {st}: {texts:?}"
+        );
+    }
+    assert!(texts.iter().any(|t| t.contains("% of previous")));
+
+    for chart in ["pipeline_count.svg", "pipeline_value.svg"] {
+        let (shapes, texts) = svg_texts(&dir.join(chart));
+        assert!(shapes >= 14, "{chart}: a band and a median line per stage");
+        for st in stages {
+            assert!(texts.iter().any(|t| t == st), "{chart} legend lacks {st}");
+        }
+        assert!(texts.iter().any(|t| t == "measurement window"));
+    }
+    let (_, texts) = svg_texts(&dir.join("blame.svg"));
+    for c in [
+        "premature handoff (marketing)",
+        "approach mismatch (sales)",
+        "buyer stalled (buyer)",
+    ] {
+        assert!(texts.iter().any(|t| t == c), "blame lacks {c}");
+    }
+    let (_, texts) = svg_texts(&dir.join("outcomes.svg"));
+    assert!(texts.iter().any(|t| t == "went dark"));
+    let (shapes, _) = svg_texts(&dir.join("cycle_histogram.svg"));
+    assert!(shapes > 10);
+    for png in [
+        "funnel",
+        "pipeline_count",
+        "pipeline_value",
+        "outcomes",
+        "blame",
+        "cycle_histogram",
+    ] {
+        let bytes = std::fs::read(dir.join(format!("{png}.png"))).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png}.png");
+        assert!(bytes.len() > 5_000, "{png}.png is suspiciously small");
+    }
+}
+
+#[test]
+fn strategist_commands_write_their_charts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (a, b) = (scenario("baseline"), scenario("nurture_then_handoff"));
+    let cases: [(Vec<&std::ffi::OsStr>, &str, &str); 3] = [
+        (
+            vec!["compare".as_ref(), a.as_os_str(), b.as_os_str()],
+            "comparison_B.svg",
+            "deals won",
+        ),
+        (
+            vec![
+                "sweep".as_ref(),
+                b.as_os_str(),
+                "--vary".as_ref(),
+                "handoff.threshold=40:80:20".as_ref(),
+            ],
+            "sweep.svg",
+            "handoff.threshold",
+        ),
+        (
+            vec![
+                "sensitivity".as_ref(),
+                b.as_os_str(),
+                "--params".as_ref(),
+                "outreach.reps,handoff.threshold".as_ref(),
+            ],
+            "tornado.svg",
+            "handoff.threshold",
+        ),
+    ];
+    for (i, (args, chart, label)) in cases.iter().enumerate() {
+        let dir = tmp.path().join(i.to_string());
+        let out = funnelsim()
+            .args(args)
+            .args(["-n", "5", "--out"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let (shapes, texts) = svg_texts(&dir.join(chart));
+        assert!(shapes > 3, "{chart}");
+        assert!(
+            texts.iter().any(|t| t.contains(label)),
+            "{chart} lacks {label}: {texts:?}"
+        );
+    }
+}
+
+/// Checks that every non-void HTML element is closed in order.
+fn assert_balanced(html: &str) {
+    const VOID: [&str; 6] = ["meta", "br", "img", "input", "link", "hr"];
+    let mut stack: Vec<String> = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find('<') {
+        rest = &rest[start + 1..];
+        let end = rest.find('>').expect("every tag is closed by '>'");
+        let tag = &rest[..end];
+        rest = &rest[end + 1..];
+        if tag.starts_with('!') || tag.starts_with('?') {
+            continue;
+        }
+        let self_closing = tag.ends_with('/');
+        let name: String = tag
+            .trim_start_matches('/')
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect();
+        if tag.starts_with('/') {
+            let open = stack.pop().unwrap_or_else(|| panic!("stray </{name}>"));
+            assert_eq!(open, name, "</{name}> closes <{open}>");
+        } else if !self_closing && !VOID.contains(&name.as_str()) {
+            stack.push(name);
+        }
+    }
+    assert!(stack.is_empty(), "unclosed elements: {stack:?}");
+}
+
+#[test]
+fn report_is_well_formed_self_contained_and_escaped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let nasty = tmp.path().join("nasty.toml");
+    let text = std::fs::read_to_string(scenario("markov_check"))
+        .unwrap()
+        .replacen(
+            "name = \"Markov check: outreach without effect\"",
+            "name = \"<script>alert(1)</script>\"\n# the description too:",
+            1,
+        );
+    let text = text.replacen("description = \"", "description = \"<b onmouseover=x>&", 1);
+    std::fs::write(&nasty, text).unwrap();
+    let dir = tmp.path().join("report");
+    let out = funnelsim()
+        .arg("report")
+        .arg(scenario("baseline"))
+        .arg(&nasty)
+        .args(["-n", "5", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert_balanced(&html);
+    assert!(!html.contains("<script"), "scenario text must be escaped");
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!html.contains("<b onmouseover"));
+    for attr in [
+        "src=\"http",
+        "href=\"http",
+        "src='http",
+        "href='http",
+        "url(http",
+        "@import",
+    ] {
+        assert!(
+            !html.contains(attr),
+            "report loads something from the network: {attr}"
+        );
+    }
+    assert!(html.contains("data:font/ttf;base64,"), "the font is embedded");
+    // Headline numbers, narrative, every chart, and the comparison.
+    for needle in [
+        "Close rate (won / leads)",
+        "What happened",
+        "reached sales while still",
+        "Comparison",
+        "B vs A",
+        "95% CI",
+    ] {
+        assert!(html.contains(needle), "report lacks {needle}");
+    }
+    let figures = html.matches("<figure class=\"chart\"").count();
+    assert_eq!(figures, 2 * 6 + 1, "six charts per scenario plus the comparison");
+}
