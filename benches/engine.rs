@@ -1,1 +1,121 @@
-fn main() {}
+//! Engine benchmarks (criterion). `cargo bench` runs them; CI only compiles
+//! them (`cargo bench --no-run`). See the README's Performance section.
+//!
+//! * `floor/*`: the floor ratio — a bare loop of the simplest funnel (seven
+//!   stages, exponential dwell and a Bernoulli advance per stage, the same
+//!   generator) next to the engine running `scenarios/markov_check.toml`,
+//!   both per buyer journey.
+//! * `full_model/baseline`: one replication of `scenarios/baseline.toml`,
+//!   throughput in buyers.
+//! * `samplers/*`: the draws the engine makes.
+//! * `scaling/*`: 16 replications of the baseline on 1 and 2 threads.
+
+use std::hint::black_box;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use funnelsim::engine::{self, Silent, simulate_replication};
+use funnelsim::rng::{BuyerRng, Seed, Stream, uniform};
+use funnelsim::scenario::Scenario;
+use rand::SeedableRng;
+use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
+
+fn load(name: &str) -> Scenario {
+    let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
+    Scenario::from_toml_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+/// Buyers simulated in one replication (all of them, warm-up and run-off included).
+fn buyers_per_replication(s: &Scenario) -> u64 {
+    // Every buyer yields at least one event of its own; the tally counts
+    // cohort leads only, so count captures through a fresh replication.
+    let r = simulate_replication(s, 0);
+    let window = s.window();
+    let cohort = r.tally.total_leads() as f64;
+    (cohort * window.followed_until_day / (window.end_day - window.start_day)).round() as u64
+}
+
+/// The simplest funnel, by hand: what a journey costs with nothing else.
+fn bare_journeys(n: u64, stall: &[f64; 7], mean: &[f64; 7]) -> (u64, f64) {
+    let mut rng = BuyerRng::seed_from_u64(42);
+    let (mut won, mut days) = (0u64, 0.0f64);
+    for _ in 0..n {
+        let mut t = 0.0;
+        let mut alive = true;
+        for s in 0..7 {
+            let e: f64 = Exp1.sample(&mut rng);
+            t += e * mean[s];
+            // Branch-free: a stalled buyer keeps "walking" but cannot win.
+            alive &= uniform(&mut rng) >= stall[s];
+        }
+        won += u64::from(alive);
+        days += if alive { t } else { 0.0 };
+    }
+    (won, days)
+}
+
+fn floor(c: &mut Criterion) {
+    let s = load("markov_check");
+    let journeys = buyers_per_replication(&s);
+    let stall = [0.25, 0.15, 0.10, 0.10, 0.05, 0.05, 0.0];
+    let mean = [20.0, 15.0, 15.0, 12.0, 10.0, 10.0, 7.0];
+    let mut g = c.benchmark_group("floor");
+    g.throughput(Throughput::Elements(journeys));
+    g.bench_function("bare_loop", |b| {
+        b.iter(|| black_box(bare_journeys(black_box(journeys), &stall, &mean)))
+    });
+    g.bench_function("engine_markov_check", |b| {
+        b.iter(|| black_box(simulate_replication(&s, black_box(0))))
+    });
+    g.finish();
+}
+
+fn full_model(c: &mut Criterion) {
+    let s = load("baseline");
+    let mut g = c.benchmark_group("full_model");
+    g.throughput(Throughput::Elements(buyers_per_replication(&s)));
+    g.bench_function("baseline", |b| {
+        b.iter(|| black_box(simulate_replication(&s, black_box(1))))
+    });
+    g.finish();
+}
+
+fn samplers(c: &mut Criterion) {
+    let mut rng = Seed(1).buyer_rng(0, Stream::Journey, 0);
+    let gamma = Gamma::new(2.0, 0.5).unwrap();
+    let lognormal = LogNormal::new(0.0, 0.6).unwrap();
+    let mut g = c.benchmark_group("samplers");
+    g.bench_function("uniform", |b| b.iter(|| black_box(uniform(&mut rng))));
+    g.bench_function("exp", |b| {
+        b.iter(|| black_box(<Exp1 as Distribution<f64>>::sample(&Exp1, &mut rng)))
+    });
+    g.bench_function("gamma_shape2", |b| b.iter(|| black_box(gamma.sample(&mut rng))));
+    g.bench_function("lognormal", |b| b.iter(|| black_box(lognormal.sample(&mut rng))));
+    g.bench_function("seed_buyer_stream", |b| {
+        let mut i = 0u64;
+        b.iter(|| {
+            i += 1;
+            black_box(Seed(1).buyer_rng(0, Stream::Sales, i))
+        })
+    });
+    g.finish();
+}
+
+fn scaling(c: &mut Criterion) {
+    let mut s = load("baseline");
+    s = s.with_replications(16).unwrap();
+    let mut g = c.benchmark_group("scaling");
+    g.sample_size(10);
+    for threads in [1usize, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap();
+        g.bench_with_input(BenchmarkId::new("baseline_16_reps", threads), &threads, |b, _| {
+            b.iter(|| pool.install(|| black_box(engine::run(&s, &Silent))))
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, floor, full_model, samplers, scaling);
+criterion_main!(benches);

@@ -3,6 +3,7 @@
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -187,6 +188,38 @@ pub struct RunArgs {
     pub output: OutArgs,
 }
 
+/// Set by the SIGINT/SIGTERM handler; the engine stops between chunks of
+/// replications when it is set.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Installs the SIGINT/SIGTERM handler: the first signal asks the run to
+/// stop (it stops within a chunk of replications, well under a second); the
+/// staging directory is then removed and nothing is written.
+pub fn install_interrupt_handler() {
+    // Failing to install (e.g. a handler already exists) only loses the
+    // graceful stop; the default action still ends the process.
+    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+}
+
+/// The run was interrupted; exit status 130.
+#[derive(Debug, thiserror::Error)]
+#[error("interrupted: {done} of {total} replications finished; nothing was written")]
+pub struct Interrupted {
+    /// Replications finished.
+    pub done: u64,
+    /// Replications requested.
+    pub total: u64,
+}
+
+fn check_interrupted(bar: &Progress) -> Result<()> {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        let (done, total) = (bar.0.position(), bar.0.length().unwrap_or(0));
+        bar.0.finish_and_clear();
+        return Err(Interrupted { done, total }.into());
+    }
+    Ok(())
+}
+
 /// A scenario file that could not be loaded; exit status 2.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -200,8 +233,45 @@ fn read(path: &Path) -> Result<String> {
 /// Reads a scenario file, applies `--set` overrides and validates it.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario> {
     let text = read(path)?;
-    Scenario::from_toml_str_with(&text, overrides)
-        .map_err(|e| BadInput(e.render(&path.display().to_string(), &text)).into())
+    Ok(Scenario::from_toml_str_with(&text, overrides)
+        .map_err(|e| BadInput(e.render(&path.display().to_string(), &text)))?)
+}
+
+/// Prints a scenario's warnings (legal but suspicious settings) once, on
+/// stderr, for the scenario as it will actually run.
+fn warn(path: &Path, s: &Scenario) {
+    for w in s.warnings() {
+        eprintln!("warning: {}: {w}", path.display());
+    }
+}
+
+/// Buyers one core simulates per second, roughly (see README, Performance).
+const BUYERS_PER_CORE_SECOND: f64 = 1.0e6;
+
+/// Refuses runs whose work or memory is absurd for the machine, before
+/// anything runs, with the estimate and how to shrink it.
+fn guard(buyers_per_replication: f64, replications: u32, runs: usize) -> Result<()> {
+    // A buyer's state is ~130 bytes and each replication keeps its buyers;
+    // pending events add about as much again.
+    let bytes_per_replication = buyers_per_replication * 300.0;
+    if bytes_per_replication > 4.0 * (1u64 << 30) as f64 {
+        return Err(BadInput(format!(
+            "one replication would simulate about {:.2e} buyers and need about {:.0} GiB; shorten the horizon or lower the channels' lead rates",
+            buyers_per_replication,
+            bytes_per_replication / (1u64 << 30) as f64
+        ))
+        .into());
+    }
+    let total = buyers_per_replication * f64::from(replications) * runs as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let hours = total / BUYERS_PER_CORE_SECOND / cores / 3600.0;
+    if hours > 24.0 {
+        return Err(BadInput(format!(
+            "this run would simulate about {total:.2e} buyers ({buyers_per_replication:.2e} per replication × {replications} replications × {runs} runs), roughly {hours:.0} hours on {cores} cores; use fewer --replications, fewer sweep points or a shorter horizon"
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// Reads a scenario file into its raw spec (for sweeps and sensitivity,
@@ -243,6 +313,10 @@ struct Progress(ProgressBar);
 impl RunObserver for Progress {
     fn replication_finished(&self) {
         self.0.inc(1);
+    }
+
+    fn cancelled(&self) -> bool {
+        INTERRUPTED.load(Ordering::Relaxed)
     }
 }
 
@@ -339,12 +413,19 @@ fn emit(json: bool, value: &serde_json::Value, text: impl FnOnce() -> String) ->
 /// `funnelsim run`.
 pub fn run(args: RunArgs) -> Result<()> {
     let scenario = apply(load(&args.scenario, &args.sim.overrides()?)?, &args.sim)?;
+    warn(&args.scenario, &scenario);
+    guard(
+        scenario.expected_buyers_per_replication(),
+        scenario.replications(),
+        1,
+    )?;
     // Check the output location before spending time simulating.
     let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(u64::from(scenario.replications()), scenario.name());
     let started = Instant::now();
     let result = pool.install(|| engine::run(&scenario, &bar));
+    check_interrupted(&bar)?;
     bar.0.finish_and_clear();
     let elapsed = started.elapsed();
     let run = Run {
@@ -394,6 +475,10 @@ pub fn compare(args: CompareArgs) -> Result<()> {
                 .map_err(|_| BadInput("--replications must be at least 1".into()).into())
         })
         .collect::<Result<_>>()?;
+    for (s, p) in scenarios.iter().zip(&args.scenarios) {
+        warn(p, s);
+        guard(s.expected_buyers_per_replication(), reps, scenarios.len())?;
+    }
     let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(u64::from(reps) * scenarios.len() as u64, "compare");
@@ -401,6 +486,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         .iter()
         .map(|s| pool.install(|| engine::run(s, &bar)))
         .collect();
+    check_interrupted(&bar)?;
     bar.0.finish_and_clear();
     let labels: Vec<String> = (0..scenarios.len())
         .map(|i| char::from(b'A' + (i % 26) as u8).to_string())
@@ -469,6 +555,13 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         .map(|v| Vary::parse(v).map_err(BadInput))
         .collect::<Result<Vec<_>, _>>()?;
     let points = sweep::grid(&varies).map_err(BadInput)?.len();
+    let base = Scenario::from_spec(spec.clone()).map_err(|e| BadInput(e.to_string()))?;
+    warn(&args.scenario, &base);
+    guard(
+        base.expected_buyers_per_replication(),
+        spec.simulation.replications,
+        points,
+    )?;
     let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(points as u64 * u64::from(spec.simulation.replications), "sweep");
@@ -492,6 +585,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
                 at.join(" ")
             ))
         })?;
+    check_interrupted(&bar)?;
     bar.0.finish_and_clear();
     let summary = serde_json::json!({
         "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
@@ -522,11 +616,18 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
     }
     let (spec, _) =
         funnelsim::scenario::overrides::apply(&spec, &overrides).map_err(|e| BadInput(e.to_string()))?;
+    let base = Scenario::from_spec(spec.clone()).map_err(|e| BadInput(e.to_string()))?;
     let n_params = if args.params.is_empty() {
         sensitivity::numeric_parameters(&spec).len()
     } else {
         args.params.len()
     };
+    warn(&args.scenario, &base);
+    guard(
+        base.expected_buyers_per_replication(),
+        spec.simulation.replications,
+        2 * n_params + 1,
+    )?;
     let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(
@@ -536,6 +637,7 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
     let result = pool
         .install(|| sensitivity::run_sensitivity(&spec, &args.params, args.delta, &args.metric, &bar))
         .map_err(|e| BadInput(format!("{}: {e}", args.scenario.display())))?;
+    check_interrupted(&bar)?;
     bar.0.finish_and_clear();
     let summary = serde_json::json!({
         "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
@@ -577,6 +679,10 @@ pub fn report(args: ReportArgs) -> Result<()> {
                 .map_err(|_| BadInput("--replications must be at least 1".into()).into())
         })
         .collect::<Result<_>>()?;
+    for (s, p) in scenarios.iter().zip(&args.scenarios) {
+        warn(p, s);
+        guard(s.expected_buyers_per_replication(), reps, scenarios.len())?;
+    }
     let staging = Staging::new(&args.out)?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(u64::from(reps) * scenarios.len() as u64, "report");
@@ -584,6 +690,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
         .iter()
         .map(|s| pool.install(|| engine::run(s, &bar)))
         .collect();
+    check_interrupted(&bar)?;
     bar.0.finish_and_clear();
     let labels: Vec<String> = (0..scenarios.len())
         .map(|i| char::from(b'A' + (i % 26) as u8).to_string())

@@ -1,6 +1,6 @@
 //! The `funnelsim` command. Parsing and wiring live in `cli`; this only maps
 //! errors to messages and exit codes: 0 success, 2 bad input (scenario or
-//! arguments), 1 anything else.
+//! arguments), 130 interrupted (SIGINT/SIGTERM), 1 anything else.
 
 mod cli;
 
@@ -10,6 +10,7 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
+    cli::install_interrupt_handler();
     let result = match args.command {
         cli::Command::Run(a) => cli::run(a),
         cli::Command::Compare(a) => cli::compare(a),
@@ -23,6 +24,8 @@ fn main() -> ExitCode {
             eprintln!("error: {err:#}");
             if err.downcast_ref::<cli::BadInput>().is_some() {
                 ExitCode::from(2)
+            } else if err.downcast_ref::<cli::Interrupted>().is_some() {
+                ExitCode::from(130)
             } else {
                 ExitCode::FAILURE
             }

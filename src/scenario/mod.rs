@@ -159,6 +159,54 @@ impl Scenario {
         (0..=n).map(|k| k as f64 * self.snapshot_every_days).collect()
     }
 
+    /// Expected number of buyers one replication simulates (every channel's
+    /// expected leads over the whole run, warm-up and run-off included).
+    pub fn expected_buyers_per_replication(&self) -> f64 {
+        let end = self.end_day();
+        self.channels
+            .iter()
+            .map(|c| match &c.arrivals {
+                crate::channel::Arrivals::Poisson { leads_per_day } => leads_per_day * end,
+                crate::channel::Arrivals::Bursts(b) => b.iter().map(|x| x.mean_leads).sum(),
+            })
+            .sum()
+    }
+
+    /// Legal but suspicious settings, as sentences that say what to check.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut w = Vec::new();
+        if self.replications < 30 {
+            w.push(format!(
+                "only {} replications: intervals will be wide and percentiles rough (try --replications 200)",
+                self.replications
+            ));
+        }
+        if self.warmup_days == 0.0
+            && self.outreach.reps > 0
+            && !matches!(self.handoff, HandoffPolicy::StageGate { .. })
+        {
+            w.push("simulation.warmup_days = 0: the run starts with an empty pipeline and an idle sales team, so early figures are optimistic".into());
+        }
+        if self.runoff_days == 0.0 {
+            w.push("simulation.runoff_days = 0: leads captured late in the window cannot finish their journey and will show as open".into());
+        }
+        if self.outreach.reps == 0 {
+            w.push("outreach.reps = 0: leads handed to sales are never contacted".into());
+        }
+        for c in &self.channels {
+            if c.fit == 0.0 {
+                w.push(format!(
+                    "channel '{}' has fit = 0: every one of its leads will be disqualified",
+                    c.name
+                ));
+            }
+        }
+        if self.stages.iter().all(|s| s.receptivity == 0.0) && self.outreach.reps > 0 {
+            w.push("every stage has receptivity = 0: no sales touch can ever be welcome".into());
+        }
+        w
+    }
+
     /// A copy with another seed.
     pub fn with_seed(mut self, seed: u64) -> Self {
         self.seed = Seed(seed);
@@ -387,7 +435,7 @@ impl Validator {
             self.problem("simulation.replications", "must be at least 1");
         }
         let warmup = self.non_negative("simulation.warmup_days", sim.warmup_days);
-        let horizon = self.positive("simulation.horizon_days", sim.horizon_days);
+        let horizon = self.non_negative("simulation.horizon_days", sim.horizon_days);
         let runoff = self.non_negative("simulation.runoff_days", sim.runoff_days);
         let snap = self.positive("simulation.snapshot_every_days", sim.snapshot_every_days);
         let end = warmup + horizon + runoff;

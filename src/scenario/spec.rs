@@ -55,7 +55,7 @@ pub struct SimulationSpec {
     /// Days simulated before the measurement window opens, so the pipeline
     /// and the sales queue are in steady state when counting starts (default 180).
     pub warmup_days: f64,
-    /// Length of the measurement window in days: leads captured in it are the
+    /// Length of the measurement window in days (≥ 0): leads captured in it are the
     /// cohort every figure describes (default 365).
     pub horizon_days: f64,
     /// Days the cohort is followed after the window closes, so late leads can
