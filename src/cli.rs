@@ -455,30 +455,35 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-/// `funnelsim compare`.
-pub fn compare(args: CompareArgs) -> Result<()> {
-    let overrides = args.sim.overrides()?;
-    let mut scenarios = args
-        .scenarios
+/// Loads the scenarios of a comparison or report. Common random numbers:
+/// every scenario runs with the same seed and replication count (the first
+/// scenario's unless given), so replication k of each meets the same buyers.
+fn load_paired(paths: &[PathBuf], sim: &SimArgs) -> Result<(Vec<Scenario>, u64, u32)> {
+    let overrides = sim.overrides()?;
+    let loaded = paths
         .iter()
         .map(|p| load(p, &overrides))
         .collect::<Result<Vec<_>>>()?;
-    // Common random numbers: every scenario runs with the same seed and
-    // replication count (the first scenario's unless given).
-    let seed = args.sim.seed.unwrap_or(scenarios[0].seed().0);
-    let reps = args.sim.replications.unwrap_or(scenarios[0].replications());
-    scenarios = scenarios
+    let seed = sim.seed.unwrap_or(loaded[0].seed().0);
+    let reps = sim.replications.unwrap_or(loaded[0].replications());
+    let scenarios = loaded
         .into_iter()
         .map(|s| {
             s.with_seed(seed)
                 .with_replications(reps)
                 .map_err(|_| BadInput("--replications must be at least 1".into()).into())
         })
-        .collect::<Result<_>>()?;
-    for (s, p) in scenarios.iter().zip(&args.scenarios) {
+        .collect::<Result<Vec<_>>>()?;
+    for (s, p) in scenarios.iter().zip(paths) {
         warn(p, s);
         guard(s.expected_buyers_per_replication(), reps, scenarios.len())?;
     }
+    Ok((scenarios, seed, reps))
+}
+
+/// `funnelsim compare`.
+pub fn compare(args: CompareArgs) -> Result<()> {
+    let (scenarios, seed, reps) = load_paired(&args.scenarios, &args.sim)?;
     let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(u64::from(reps) * scenarios.len() as u64, "compare");
@@ -663,26 +668,7 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
 
 /// `funnelsim report`.
 pub fn report(args: ReportArgs) -> Result<()> {
-    let overrides = args.sim.overrides()?;
-    let mut scenarios = args
-        .scenarios
-        .iter()
-        .map(|p| load(p, &overrides))
-        .collect::<Result<Vec<_>>>()?;
-    let seed = args.sim.seed.unwrap_or(scenarios[0].seed().0);
-    let reps = args.sim.replications.unwrap_or(scenarios[0].replications());
-    scenarios = scenarios
-        .into_iter()
-        .map(|s| {
-            s.with_seed(seed)
-                .with_replications(reps)
-                .map_err(|_| BadInput("--replications must be at least 1".into()).into())
-        })
-        .collect::<Result<_>>()?;
-    for (s, p) in scenarios.iter().zip(&args.scenarios) {
-        warn(p, s);
-        guard(s.expected_buyers_per_replication(), reps, scenarios.len())?;
-    }
+    let (scenarios, _, reps) = load_paired(&args.scenarios, &args.sim)?;
     let staging = Staging::new(&args.out)?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(u64::from(reps) * scenarios.len() as u64, "report");

@@ -22,7 +22,10 @@ static LEADS_SEEN: AtomicU64 = AtomicU64::new(0);
 fn fixed(cases: u32) -> ProptestConfig {
     ProptestConfig {
         // PROPTEST_CASES runs more cases (README: how to run longer).
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(cases),
+        cases: std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(cases),
         rng_seed: proptest::test_runner::RngSeed::Fixed(0x5EED_F00D),
         failure_persistence: None,
         ..ProptestConfig::default()
