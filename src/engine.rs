@@ -71,6 +71,11 @@ struct Sim<'a> {
     window_end: f64,
     end: f64,
     last_stage: usize,
+    /// Whether marketing touchpoints can change anything: they send nurture
+    /// content, read a score or give a buyer a chance to raise a hand. When
+    /// none applies they are not scheduled at all (they would draw no random
+    /// number and change no state, so results are the same either way).
+    touchpoints_matter: bool,
 }
 
 impl<'a> Sim<'a> {
@@ -94,6 +99,11 @@ impl<'a> Sim<'a> {
             window_end: window.end_day,
             end: window.followed_until_day,
             last_stage: n_stages - 1,
+            touchpoints_matter: s.marketing.nurture
+                || matches!(
+                    s.handoff,
+                    HandoffPolicy::ScoreThreshold { .. } | HandoffPolicy::BuyerInitiated { .. }
+                ),
         }
     }
 
@@ -122,11 +132,11 @@ impl<'a> Sim<'a> {
         }
 
         while let Some(ev) = self.queue.pop() {
-            if ev.time > self.end {
+            if ev.time() > self.end {
                 break;
             }
             self.tally.events_processed += 1;
-            let t = ev.time;
+            let t = ev.time();
             let b = ev.buyer as usize;
             match ev.kind {
                 EventKind::Arrival => {
@@ -277,6 +287,9 @@ impl<'a> Sim<'a> {
     }
 
     fn schedule_marketing_touch(&mut self, t: f64, b: usize) {
+        if !self.touchpoints_matter {
+            return;
+        }
         let e = self.buyers[b].marketing_epoch;
         self.queue.push(
             t + self.s.marketing.touch_every_days,

@@ -34,9 +34,10 @@ pub enum EventKind {
 /// One scheduled event. 32 bytes.
 #[derive(Clone, Copy, Debug)]
 pub struct Event {
-    /// Time in days.
-    pub time: f64,
-    seq: u64,
+    /// Ordering key: the bits of `time` (times are never negative, and for
+    /// non-negative floats the bit patterns order like the values) above the
+    /// scheduling sequence number, so one integer comparison orders events.
+    key: u128,
     /// Buyer index (or burst index for `Burst`).
     pub buyer: u32,
     /// Epoch of the buyer's state the event was scheduled under; stale
@@ -46,6 +47,14 @@ pub struct Event {
     pub aux: u32,
     /// What happens.
     pub kind: EventKind,
+}
+
+impl Event {
+    /// Time in days.
+    #[inline]
+    pub fn time(&self) -> f64 {
+        f64::from_bits((self.key >> 64) as u64)
+    }
 }
 
 impl PartialEq for Event {
@@ -62,10 +71,7 @@ impl PartialOrd for Event {
 impl Ord for Event {
     /// Reversed, so that `BinaryHeap` (a max-heap) pops the earliest event.
     fn cmp(&self, other: &Self) -> Ordering {
-        other
-            .time
-            .total_cmp(&self.time)
-            .then_with(|| other.seq.cmp(&self.seq))
+        other.key.cmp(&self.key)
     }
 }
 
@@ -85,11 +91,11 @@ impl EventQueue {
     /// Schedules an event.
     #[inline]
     pub fn push(&mut self, time: f64, kind: EventKind, buyer: u32, epoch: u32, aux: u32) {
+        debug_assert!(time >= 0.0, "event times are never negative");
         let seq = self.next_seq;
         self.next_seq += 1;
         self.heap.push(Event {
-            time,
-            seq,
+            key: (u128::from(time.to_bits()) << 64) | u128::from(seq),
             buyer,
             epoch,
             aux,
@@ -125,6 +131,11 @@ mod tests {
     use super::*;
 
     #[test]
+    fn events_are_compact() {
+        assert_eq!(std::mem::size_of::<Event>(), 32);
+    }
+
+    #[test]
     fn same_time_events_pop_in_scheduling_order() {
         let mut q = EventQueue::new();
         q.push(2.0, EventKind::Advance, 0, 0, 0);
@@ -149,7 +160,7 @@ mod tests {
         }
         shadow.sort_by(|a, b| a.0.total_cmp(&b.0));
         let got: Vec<(f64, u32)> = std::iter::from_fn(|| q.pop())
-            .map(|e| (e.time, e.buyer))
+            .map(|e| (e.time(), e.buyer))
             .collect();
         assert_eq!(got, shadow);
     }
