@@ -307,12 +307,12 @@ impl<'a> Sim<'a> {
         if !buyer.fit {
             // A poor-fit account never had a real need: its journey goes
             // nowhere and the lead is purged.
-            self.close(t, b, Outcome::Disqualified, Some(Cause::PoorFitLead));
+            self.close(b, Outcome::Disqualified, Some(Cause::PoorFitLead));
             return;
         }
         let stage = buyer.stage as usize;
         if uniform(&mut buyer.journey_rng) < s.stages[stage].stall_probability {
-            self.close(t, b, Outcome::NoDecision, Some(Cause::BuyerStalled));
+            self.close(b, Outcome::NoDecision, Some(Cause::BuyerStalled));
         } else if stage == self.last_stage {
             self.decide(t, b);
         } else {
@@ -369,10 +369,10 @@ impl<'a> Sim<'a> {
             Outcome::NoDecision => Some(Cause::BuyerStalled),
             _ => None,
         };
-        self.close(t, b, outcome, cause);
+        self.close(b, outcome, cause);
     }
 
-    fn close(&mut self, _t: f64, b: usize, outcome: Outcome, cause: Option<Cause>) {
+    fn close(&mut self, b: usize, outcome: Outcome, cause: Option<Cause>) {
         let buyer = &mut self.buyers[b];
         debug_assert!(buyer.owner != Owner::Closed, "a buyer closes once");
         buyer.owner = Owner::Closed;
@@ -498,7 +498,7 @@ impl<'a> Sim<'a> {
             }
         }
         if !buyer.fit {
-            self.close(t, b, Outcome::Disqualified, Some(Cause::PoorFitLead));
+            self.close(b, Outcome::Disqualified, Some(Cause::PoorFitLead));
             return;
         }
         let segment = &s.segments[buyer.segment as usize];
@@ -533,7 +533,7 @@ impl<'a> Sim<'a> {
             let p_dark = r.go_dark_base + r.go_dark_per_resistance * buyer.resistance;
             if uniform(&mut buyer.sales_rng) < p_dark {
                 let cause = unwelcome_cause(&factors);
-                self.close(t, b, Outcome::WentDark, Some(cause));
+                self.close(b, Outcome::WentDark, Some(cause));
                 return;
             }
             buyer.unanswered = buyer.unanswered.saturating_add(1);

@@ -23,14 +23,6 @@ impl DealValue {
             DealValue::Lognormal(d) => d.sample(rng),
         }
     }
-
-    /// The distribution's mean.
-    pub fn mean(&self) -> f64 {
-        match self {
-            DealValue::Fixed(v) => *v,
-            DealValue::Lognormal(_) => f64::NAN,
-        }
-    }
 }
 
 /// A segment / persona: its pace, deal sizes and what it values.
