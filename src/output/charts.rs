@@ -96,12 +96,33 @@ pub struct Chart {
 }
 
 impl Chart {
+    /// The SVG as a file of its own: the font is embedded (about 1 MB), so
+    /// the text renders the same in any viewer, whatever fonts it has. (The
+    /// HTML report embeds the font once for all its charts instead.)
+    pub fn standalone_svg(&self) -> String {
+        use base64::Engine as _;
+        let Some(open_end) = self
+            .svg
+            .find("<svg")
+            .and_then(|i| self.svg[i..].find('>').map(|j| i + j + 1))
+        else {
+            return self.svg.clone();
+        };
+        let font = base64::engine::general_purpose::STANDARD.encode(dejavu::sans::regular());
+        format!(
+            "{}<defs><style>@font-face {{ font-family: FunnelsimSans; src: url(data:font/ttf;base64,{font}) format(\"truetype\"); }} text {{ font-family: FunnelsimSans, sans-serif; }}</style></defs>{}",
+            &self.svg[..open_end],
+            &self.svg[open_end..]
+        )
+    }
+
     /// Writes the chart as `<dir>/<name>.svg` or `.png`.
     pub fn write(&self, dir: &Path, format: ImageFormat) -> Result<()> {
         match format {
             ImageFormat::Svg => {
                 let p = dir.join(format!("{}.svg", self.name));
-                std::fs::write(&p, &self.svg).map_err(|e| anyhow!("cannot write {}: {e}", p.display()))
+                std::fs::write(&p, self.standalone_svg())
+                    .map_err(|e| anyhow!("cannot write {}: {e}", p.display()))
             }
             ImageFormat::Png => {
                 let p = dir.join(format!("{}.png", self.name));

@@ -50,6 +50,11 @@ fn run_writes_every_chart_with_its_series() {
 
     let (shapes, texts) = svg_texts(&dir.join("funnel.svg"));
     assert!(shapes >= 7, "funnel has {shapes} shapes");
+    let svg = std::fs::read_to_string(dir.join("funnel.svg")).unwrap();
+    assert!(
+        svg.contains("@font-face") && svg.contains("data:font/ttf;base64,"),
+        "the font is embedded"
+    );
     for st in stages {
         assert!(
             texts.iter().any(|t| t == st),

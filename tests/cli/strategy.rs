@@ -98,6 +98,21 @@ fn sweep_reports_every_point_and_the_best() {
 }
 
 #[test]
+fn sweep_and_sensitivity_do_not_depend_on_threads() {
+    let s = path("nurture_then_handoff");
+    let sweep = ["sweep", &s, "--vary", "handoff.threshold=40,60", "-n", "8"];
+    assert_eq!(
+        json(&[&sweep[..], &["-j", "1"]].concat()),
+        json(&[&sweep[..], &["-j", "2"]].concat())
+    );
+    let sens = ["sensitivity", &s, "--params", "outreach.reps", "-n", "8"];
+    assert_eq!(
+        json(&[&sens[..], &["-j", "1"]].concat()),
+        json(&[&sens[..], &["-j", "2"]].concat())
+    );
+}
+
+#[test]
 fn sweep_refuses_bad_grids_before_running() {
     let s = path("baseline");
     for (vary, needle) in [
