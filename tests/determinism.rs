@@ -54,3 +54,25 @@ fn a_replication_does_not_depend_on_how_many_run() {
     let b = engine::run(&s70, &Silent);
     assert_eq!(format!("{:?}", a.rows), format!("{:?}", &b.rows[..10]));
 }
+
+#[test]
+fn golden_baseline_figures_are_value_stable() {
+    // Pins a few figures of a small fixed run. A change here means the random
+    // streams or the model changed: deliberate (update the numbers and say so
+    // in the changelog) or a bug.
+    let mut sp = spec("baseline");
+    sp.simulation.replications = 4;
+    let s = Scenario::from_spec(sp).unwrap();
+    let r = engine::run(&s, &Silent);
+    let mean = |n: &str| r.estimate(n).unwrap().mean.unwrap();
+    let got = [
+        mean("leads"),
+        mean("won"),
+        mean("touches"),
+        mean("outcome.went_dark"),
+    ];
+    assert_eq!(got, GOLDEN);
+}
+
+/// leads, won, touches, went_dark: means over replications 0–3 of the baseline.
+const GOLDEN: [f64; 4] = [3624.5, 19.75, 7571.75, 860.5];
