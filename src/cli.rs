@@ -481,21 +481,33 @@ fn load_paired(paths: &[PathBuf], sim: &SimArgs) -> Result<(Vec<Scenario>, u64, 
     Ok((scenarios, seed, reps))
 }
 
-/// `funnelsim compare`.
-pub fn compare(args: CompareArgs) -> Result<()> {
-    let (scenarios, seed, reps) = load_paired(&args.scenarios, &args.sim)?;
-    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
-    let pool = pool(args.sim.threads)?;
-    let bar = progress(u64::from(reps) * scenarios.len() as u64, "compare");
-    let results: Vec<_> = scenarios
+/// Runs every scenario of a comparison or report on `pool` with one
+/// progress bar; labels them A, B, C, …
+fn run_paired(
+    scenarios: &[Scenario],
+    reps: u32,
+    pool: &rayon::ThreadPool,
+    label: &str,
+) -> Result<(Vec<engine::RunResult>, Vec<String>)> {
+    let bar = progress(u64::from(reps) * scenarios.len() as u64, label);
+    let results = scenarios
         .iter()
         .map(|s| pool.install(|| engine::run(s, &bar)))
         .collect();
     check_interrupted(&bar)?;
     bar.0.finish_and_clear();
-    let labels: Vec<String> = (0..scenarios.len())
+    let labels = (0..scenarios.len())
         .map(|i| char::from(b'A' + (i % 26) as u8).to_string())
         .collect();
+    Ok((results, labels))
+}
+
+/// `funnelsim compare`.
+pub fn compare(args: CompareArgs) -> Result<()> {
+    let (scenarios, seed, reps) = load_paired(&args.scenarios, &args.sim)?;
+    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
+    let pool = pool(args.sim.threads)?;
+    let (results, labels) = run_paired(&scenarios, reps, &pool, "compare")?;
     let rows: Vec<_> = results[1..]
         .iter()
         .map(|r| compare::compare(&results[0], r, &KEY_METRICS))
@@ -671,16 +683,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
     let (scenarios, _, reps) = load_paired(&args.scenarios, &args.sim)?;
     let staging = Staging::new(&args.out)?;
     let pool = pool(args.sim.threads)?;
-    let bar = progress(u64::from(reps) * scenarios.len() as u64, "report");
-    let results: Vec<_> = scenarios
-        .iter()
-        .map(|s| pool.install(|| engine::run(s, &bar)))
-        .collect();
-    check_interrupted(&bar)?;
-    bar.0.finish_and_clear();
-    let labels: Vec<String> = (0..scenarios.len())
-        .map(|i| char::from(b'A' + (i % 26) as u8).to_string())
-        .collect();
+    let (results, labels) = run_paired(&scenarios, reps, &pool, "report")?;
     let mut sections = Vec::new();
     for ((s, r), l) in scenarios.iter().zip(&results).zip(&labels) {
         let mut charts = charts::run_charts(s, r)?;

@@ -319,22 +319,36 @@ pub fn funnel(s: &Scenario, r: &RunResult) -> Result<Chart> {
     Ok(chart!("funnel", "Funnel", (900, 420), data, draw_bars))
 }
 
+/// A bar for a metric's mean with its 95% CI.
+fn estimate_bar(
+    r: &RunResult,
+    metric: &str,
+    label: String,
+    color: RGBColor,
+    note: impl Fn(f64) -> String,
+) -> Bar {
+    let e = r.estimate(metric);
+    let v = e.and_then(|e| e.mean).unwrap_or(0.0);
+    Bar {
+        label,
+        value: v,
+        low: e.and_then(|e| e.ci_low),
+        high: e.and_then(|e| e.ci_high),
+        color,
+        note: note(v),
+        note_inside: false,
+    }
+}
+
 /// Outcome shares.
 pub fn outcomes(r: &RunResult) -> Result<Chart> {
     let bars = Outcome::ALL
         .iter()
         .map(|o| {
-            let e = r.estimate(&format!("share.{}", o.name()));
-            let v = e.and_then(|e| e.mean).unwrap_or(0.0);
-            Bar {
-                label: o.name().replace('_', " "),
-                value: v,
-                low: e.and_then(|e| e.ci_low),
-                high: e.and_then(|e| e.ci_high),
-                color: outcome_color(*o),
-                note: format!("{:.1}%", v * 100.0),
-                note_inside: false,
-            }
+            let label = o.name().replace('_', " ");
+            estimate_bar(r, &format!("share.{}", o.name()), label, outcome_color(*o), |v| {
+                format!("{:.1}%", v * 100.0)
+            })
         })
         .collect();
     let data = BarData {
@@ -351,17 +365,14 @@ pub fn blame(r: &RunResult) -> Result<Chart> {
     let bars = Cause::ALL
         .iter()
         .map(|c| {
-            let e = r.estimate(&format!("blame.{}", c.name()));
-            let v = e.and_then(|e| e.mean).unwrap_or(0.0);
-            Bar {
-                label: format!("{} ({})", c.name().replace('_', " "), c.side().name()),
-                value: v,
-                low: e.and_then(|e| e.ci_low),
-                high: e.and_then(|e| e.ci_high),
-                color: side_color(c.side()),
-                note: human(v),
-                note_inside: false,
-            }
+            let label = format!("{} ({})", c.name().replace('_', " "), c.side().name());
+            estimate_bar(
+                r,
+                &format!("blame.{}", c.name()),
+                label,
+                side_color(c.side()),
+                human,
+            )
         })
         .collect();
     let data = BarData {
