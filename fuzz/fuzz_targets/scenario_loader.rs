@@ -7,7 +7,9 @@ use funnelsim::scenario::overrides::Override;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
     let _ = Scenario::from_toml_str(text);
     // Treat the last line as an override of the rest.
     if let Some((body, last)) = text.rsplit_once('\n')
