@@ -19,6 +19,29 @@ pub struct Versus<'a> {
     pub rows: &'a [PairedComparison],
 }
 
+impl Versus<'_> {
+    /// Plain-language findings: a sentence per metric whose difference is
+    /// clear, then one line listing those without a clear difference.
+    pub fn findings(&self) -> Vec<String> {
+        let mut lines: Vec<String> = self
+            .rows
+            .iter()
+            .filter(|c| c.is_clear())
+            .map(|c| sentence(self.candidate, c))
+            .collect();
+        let unclear: Vec<&str> = self
+            .rows
+            .iter()
+            .filter(|c| !c.is_clear())
+            .map(|c| c.label.as_str())
+            .collect();
+        if !unclear.is_empty() {
+            lines.push(format!("no clear difference in: {}", unclear.join(", ")));
+        }
+        lines
+    }
+}
+
 /// A value in its unit.
 pub fn value(unit: Unit, x: Option<f64>) -> String {
     match x.filter(|v| v.is_finite()) {
@@ -120,21 +143,11 @@ pub fn text(vs: &[Versus<'_>]) -> String {
             out,
             "  * the 95% interval of the difference excludes zero\n\n  In words:"
         );
-        for c in v.rows.iter().filter(|c| c.is_clear()) {
-            let _ = writeln!(out, "  - {}", sentence(v.candidate, c));
+        for line in v.findings() {
+            let _ = writeln!(out, "  - {line}");
         }
-        let unclear: Vec<&str> = v
-            .rows
-            .iter()
-            .filter(|c| !c.is_clear())
-            .map(|c| c.label.as_str())
-            .collect();
-        if !unclear.is_empty() {
-            let _ = writeln!(out, "  - no clear difference in: {}", unclear.join(", "));
-        }
-        let ratios: Vec<f64> = v.rows.iter().filter_map(PairedComparison::width_ratio).collect();
-        if !ratios.is_empty() {
-            let mut sorted = ratios.clone();
+        let mut sorted: Vec<f64> = v.rows.iter().filter_map(PairedComparison::width_ratio).collect();
+        if !sorted.is_empty() {
             sorted.sort_by(f64::total_cmp);
             let median = sorted[sorted.len() / 2];
             let _ = writeln!(

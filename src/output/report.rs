@@ -13,7 +13,7 @@ use base64::Engine as _;
 
 use super::Run;
 use super::charts::Chart;
-use super::compare::{Versus, sentence};
+use super::compare::Versus;
 use super::terminal::{human, window_sentence};
 use crate::outcome::{Cause, Outcome, Side};
 use crate::stats::Estimate;
@@ -270,21 +270,8 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
                 escape(v.candidate),
                 escape(v.baseline)
             );
-            for c in v.rows.iter().filter(|c| c.is_clear()) {
-                let _ = write!(out, "<li>{}</li>", escape(&sentence(v.candidate, c)));
-            }
-            let unclear: Vec<&str> = v
-                .rows
-                .iter()
-                .filter(|c| !c.is_clear())
-                .map(|c| c.label.as_str())
-                .collect();
-            if !unclear.is_empty() {
-                let _ = write!(
-                    out,
-                    "<li>No clear difference in: {}</li>",
-                    escape(&unclear.join(", "))
-                );
+            for line in v.findings() {
+                let _ = write!(out, "<li>{}</li>", escape(&line));
             }
             let _ = write!(out, "</ul><div class=\"charts\">{}</div>", figure(chart));
         }
