@@ -47,6 +47,62 @@ pub enum Command {
     /// plain-language narrative and, with several scenarios, the paired
     /// comparison) into DIR/report.html.
     Report(ReportArgs),
+    /// Fit a scenario to CRM stage history (CSV or Parquet): dwell times,
+    /// stall and win rates, deal values, sources; write it as a commented
+    /// TOML file and print a fit report that checks it against the history.
+    Calibrate(CalibrateArgs),
+}
+
+/// `funnelsim calibrate`.
+#[derive(Debug, Args)]
+pub struct CalibrateArgs {
+    /// Stage history: one row per stage entry (CSV, or Parquet if the name
+    /// ends in .parquet); format in the README, "Calibrating from CRM history"
+    pub history: PathBuf,
+    /// The funnel's stage names in journey order, comma-separated, as they
+    /// appear in the stage column
+    #[arg(long, value_delimiter = ',', required = true, value_name = "S1,S2,…")]
+    pub stages: Vec<String>,
+    /// Where to write the fitted scenario (replaced atomically)
+    #[arg(short, long, value_name = "FILE", default_value = "calibrated.toml")]
+    pub out: PathBuf,
+    /// Read the history as of this time (later rows ignored, later closings
+    /// open) [default: the latest timestamp in the file]
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
+    /// Simulated histories for the fit check
+    #[arg(short = 'n', long, value_name = "N", default_value_t = 200)]
+    pub replications: u32,
+    /// Seed of the fit check
+    #[arg(short, long, value_name = "S", default_value_t = 1)]
+    pub seed: u64,
+    /// Worker threads [default: all cores]
+    #[arg(short = 'j', long, value_name = "T")]
+    pub threads: Option<usize>,
+    /// Opportunity id column
+    #[arg(long, default_value = "opportunity_id", value_name = "NAME")]
+    pub id_col: String,
+    /// Stage name column
+    #[arg(long, default_value = "stage", value_name = "NAME")]
+    pub stage_col: String,
+    /// Stage entry time column
+    #[arg(long, default_value = "entered_at", value_name = "NAME")]
+    pub entered_col: String,
+    /// Lead source column (optional in the file)
+    #[arg(long, default_value = "source", value_name = "NAME")]
+    pub source_col: String,
+    /// Segment column (optional in the file)
+    #[arg(long, default_value = "segment", value_name = "NAME")]
+    pub segment_col: String,
+    /// Amount column (optional in the file)
+    #[arg(long, default_value = "amount", value_name = "NAME")]
+    pub amount_col: String,
+    /// Outcome column (optional in the file)
+    #[arg(long, default_value = "outcome", value_name = "NAME")]
+    pub outcome_col: String,
+    /// Closed-at column (optional in the file)
+    #[arg(long, default_value = "closed_at", value_name = "NAME")]
+    pub closed_col: String,
 }
 
 /// `funnelsim report`.
@@ -186,6 +242,11 @@ pub struct RunArgs {
     pub sim: SimArgs,
     #[command(flatten)]
     pub output: OutArgs,
+    /// Also write the stage history of the first replication, as a CRM
+    /// export at the end of the window would hold it (CSV, or Parquet if
+    /// FILE ends in .parquet); `calibrate` reads it
+    #[arg(long, value_name = "FILE")]
+    pub export_history: Option<PathBuf>,
 }
 
 /// Set by the SIGINT/SIGTERM handler; the engine stops between chunks of
@@ -442,6 +503,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         m["window"] = serde_json::to_value(scenario.window())?;
         let charts = charts::run_charts(&scenario, &result)?;
         write_outputs(staging, &args.output, tables, &charts, &summary, m)?;
+    }
+    if let Some(path) = &args.export_history {
+        export_history(&scenario, path)?;
     }
     emit(args.output.json, &summary, || output::terminal::summary(&run))?;
     if !args.output.json {
@@ -735,5 +799,134 @@ pub fn report(args: ReportArgs) -> Result<()> {
     staging.write("manifest.json", serde_json::to_string_pretty(&m)?.as_bytes())?;
     let dir = staging.commit()?;
     eprintln!("wrote {}", dir.join("report.html").display());
+    Ok(())
+}
+
+fn export_history(scenario: &Scenario, path: &Path) -> Result<()> {
+    let journeys = engine::simulate_history(scenario, 0);
+    let mut df = output::history::journeys_table(scenario, &journeys)?;
+    let format = if output::history::is_parquet(path) {
+        Format::Parquet
+    } else {
+        Format::Csv
+    };
+    output::fs::write_atomic(path, |tmp| output::tables::write(&mut df, tmp, format))?;
+    eprintln!(
+        "wrote the stage history of replication 1 ({} opportunities, {} rows, as of day {} = {}) to {}",
+        journeys.len(),
+        df.height(),
+        scenario.window().end_day,
+        output::history::format_time(output::history::simulation_day(scenario.window().end_day)),
+        path.display()
+    );
+    Ok(())
+}
+
+/// `funnelsim calibrate`.
+pub fn calibrate(args: CalibrateArgs) -> Result<()> {
+    use funnelsim::{calibrate, history};
+    use output::calibration::{self as cal_out, Provenance};
+    let stages: Vec<String> = args
+        .stages
+        .iter()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if stages.is_empty() {
+        return Err(BadInput("--stages needs at least one stage name".into()).into());
+    }
+    if let Some(dup) = stages
+        .iter()
+        .enumerate()
+        .find_map(|(i, s)| stages[..i].contains(s).then_some(s))
+    {
+        return Err(BadInput(format!("--stages names '{dup}' twice")).into());
+    }
+    if args.replications == 0 {
+        return Err(BadInput("--replications must be at least 1".into()).into());
+    }
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|t| {
+            output::history::parse_time(t).ok_or_else(|| {
+                BadInput(format!(
+                    "--as-of '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339 or days)"
+                ))
+            })
+        })
+        .transpose()?;
+    let cols = output::history::Columns {
+        id: args.id_col,
+        stage: args.stage_col,
+        entered_at: args.entered_col,
+        source: args.source_col,
+        segment: args.segment_col,
+        amount: args.amount_col,
+        outcome: args.outcome_col,
+        closed_at: args.closed_col,
+    };
+    if !args.history.exists() {
+        return Err(BadInput(format!("history file {} does not exist", args.history.display())).into());
+    }
+    let rows = output::history::read(&args.history, &cols).map_err(|e| BadInput(format!("{e:#}")))?;
+    let (opportunities, cleaning, as_of) = history::clean(&rows, &stages, as_of);
+    let unit = if output::history::is_parquet(&args.history) {
+        "row"
+    } else {
+        "line"
+    };
+    let cleaning_lines = cal_out::cleaning_lines(&cleaning, &stages, unit);
+    let origin = args.history.display().to_string();
+    let estimate = calibrate::estimate(&opportunities, &stages, as_of).map_err(|e| {
+        let notes = if cleaning_lines.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n  while cleaning: {}",
+                cleaning_lines.join("\n  while cleaning: ")
+            )
+        };
+        BadInput(format!("{origin}: {e}{notes}"))
+    })?;
+    let from = Provenance {
+        history: &origin,
+        as_of,
+    };
+    let toml = cal_out::scenario_toml(&estimate, &from);
+    // The file must be one every other command accepts: load it as they would.
+    let fitted = Scenario::from_toml_str(&toml).map_err(|e| {
+        anyhow::anyhow!(
+            "internal error: the calibrated scenario does not validate: {}",
+            e.render("calibrated scenario", &toml)
+        )
+    })?;
+    let pool = pool(args.threads)?;
+    let checks = pool
+        .install(|| calibrate::check(&estimate, &fitted, args.replications, args.seed))
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "internal error: fit-check scenario: {}",
+                e.render("fit check", &toml)
+            )
+        })?;
+    output::fs::write_atomic(&args.out, |tmp| {
+        std::fs::write(tmp, toml.as_bytes()).with_context(|| format!("cannot write {}", tmp.display()))
+    })?;
+    print!(
+        "{}",
+        cal_out::report(
+            &estimate,
+            &cleaning_lines,
+            (cleaning.rows_read, cleaning.rows_kept),
+            &checks,
+            args.replications,
+            &from
+        )
+    );
+    eprintln!(
+        "\nwrote the fitted scenario to {0}; try: funnelsim run {0}",
+        args.out.display()
+    );
     Ok(())
 }

@@ -52,10 +52,85 @@ pub struct Replication {
 
 /// Simulates replication `replication` of `s`.
 pub fn simulate_replication(s: &Scenario, replication: u64) -> Replication {
-    Sim::new(s, replication).run()
+    Sim::new(s, replication, ()).run().0
 }
 
-struct Sim<'a> {
+/// Receives every buyer's stage entries and ending as they happen, in event
+/// order. The engine is generic over it, so the aggregate-only path (`()`)
+/// costs nothing.
+pub trait JourneyRecorder {
+    /// Buyer `buyer` entered `stage` at day `t` (on capture, then on each
+    /// advance).
+    fn stage_entered(&mut self, buyer: u32, stage: usize, t: f64);
+    /// Buyer `buyer` left the journey with `outcome` at day `t`.
+    fn closed(&mut self, buyer: u32, outcome: Outcome, t: f64);
+}
+
+impl JourneyRecorder for () {
+    #[inline(always)]
+    fn stage_entered(&mut self, _: u32, _: usize, _: f64) {}
+    #[inline(always)]
+    fn closed(&mut self, _: u32, _: Outcome, _: f64) {}
+}
+
+/// One simulated buyer's record, as a CRM would hold it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Journey {
+    /// Channel index that captured the buyer.
+    pub channel: usize,
+    /// Segment index.
+    pub segment: usize,
+    /// Deal value (the opportunity amount).
+    pub deal_value: f64,
+    /// Stage entries `(stage, day)` in order; the first is the capture.
+    pub entries: Vec<(usize, f64)>,
+    /// How and when the buyer left the journey; `None` if still open.
+    pub closed: Option<(Outcome, f64)>,
+}
+
+/// Stage entries and ending of one buyer, while recording.
+type Recorded = (Vec<(usize, f64)>, Option<(Outcome, f64)>);
+
+#[derive(Default)]
+struct Journeys(Vec<Recorded>);
+
+impl JourneyRecorder for Journeys {
+    fn stage_entered(&mut self, buyer: u32, stage: usize, t: f64) {
+        let b = buyer as usize;
+        if b == self.0.len() {
+            self.0.push((Vec::new(), None));
+        }
+        self.0[b].0.push((stage, t));
+    }
+    fn closed(&mut self, buyer: u32, outcome: Outcome, t: f64) {
+        self.0[buyer as usize].1 = Some((outcome, t));
+    }
+}
+
+/// The stage history of every buyer captured in replication `replication`
+/// of `s`, as a CRM exported at the end of the measurement window would
+/// hold it: warm-up and window, nothing after (buyers still undecided then
+/// are open). Buyers appear in capture order.
+pub fn simulate_history(s: &Scenario, replication: u64) -> Vec<Journey> {
+    let mut sim = Sim::new(s, replication, Journeys::default());
+    sim.end = sim.window_end;
+    let (_, sim) = sim.run();
+    let recorded = sim.recorder.0;
+    sim.buyers
+        .iter()
+        .zip(recorded)
+        .map(|(b, (entries, closed))| Journey {
+            channel: b.channel as usize,
+            segment: b.segment as usize,
+            deal_value: b.deal_value,
+            entries,
+            closed,
+        })
+        .collect()
+}
+
+struct Sim<'a, R> {
+    recorder: R,
     s: &'a Scenario,
     rep: u64,
     queue: EventQueue,
@@ -78,12 +153,13 @@ struct Sim<'a> {
     touchpoints_matter: bool,
 }
 
-impl<'a> Sim<'a> {
-    fn new(s: &'a Scenario, rep: u64) -> Self {
+impl<'a, R: JourneyRecorder> Sim<'a, R> {
+    fn new(s: &'a Scenario, rep: u64, recorder: R) -> Self {
         let n_stages = s.stages.len();
         let n_snap = s.snapshot_days().len();
         let window = s.window();
         Self {
+            recorder,
             s,
             rep,
             queue: EventQueue::new(),
@@ -111,7 +187,9 @@ impl<'a> Sim<'a> {
         t >= self.window_start && t < self.window_end
     }
 
-    fn run(mut self) -> Replication {
+    /// Runs to the end; returns the replication's result and the finished
+    /// simulation (for the recorder and the buyers).
+    fn run(mut self) -> (Replication, Self) {
         let s = self.s;
         for (c, ch) in s.channels.iter().enumerate() {
             match &ch.arrivals {
@@ -208,11 +286,12 @@ impl<'a> Sim<'a> {
                 self.tally.outcomes[Outcome::Open as usize] += 1;
             }
         }
-        Replication {
-            tally: self.tally,
-            pipeline_count: self.snap_count,
-            pipeline_value: self.snap_value,
-        }
+        let replication = Replication {
+            tally: std::mem::take(&mut self.tally),
+            pipeline_count: std::mem::take(&mut self.snap_count),
+            pipeline_value: std::mem::take(&mut self.snap_value),
+        };
+        (replication, self)
     }
 
     fn capture(&mut self, t: f64, c: usize) {
@@ -259,6 +338,7 @@ impl<'a> Sim<'a> {
             first_touch_done: false,
         });
         let b = id as usize;
+        self.recorder.stage_entered(id as u32, stage, t);
         self.schedule_advance(t, b);
         match s.handoff {
             HandoffPolicy::Immediate => self.handoff(t, b),
@@ -307,12 +387,12 @@ impl<'a> Sim<'a> {
         if !buyer.fit {
             // A poor-fit account never had a real need: its journey goes
             // nowhere and the lead is purged.
-            self.close(b, Outcome::Disqualified, Some(Cause::PoorFitLead));
+            self.close(t, b, Outcome::Disqualified, Some(Cause::PoorFitLead));
             return;
         }
         let stage = buyer.stage as usize;
         if uniform(&mut buyer.journey_rng) < s.stages[stage].stall_probability {
-            self.close(b, Outcome::NoDecision, Some(Cause::BuyerStalled));
+            self.close(t, b, Outcome::NoDecision, Some(Cause::BuyerStalled));
         } else if stage == self.last_stage {
             self.decide(t, b);
         } else {
@@ -334,6 +414,7 @@ impl<'a> Sim<'a> {
         if cohort {
             self.tally.reached[to] += 1;
         }
+        self.recorder.stage_entered(b as u32, to, t);
         self.schedule_advance(t, b);
         if self.buyers[b].owner == Owner::Marketing {
             self.marketing_check(t, b, true);
@@ -369,10 +450,11 @@ impl<'a> Sim<'a> {
             Outcome::NoDecision => Some(Cause::BuyerStalled),
             _ => None,
         };
-        self.close(b, outcome, cause);
+        self.close(t, b, outcome, cause);
     }
 
-    fn close(&mut self, b: usize, outcome: Outcome, cause: Option<Cause>) {
+    fn close(&mut self, t: f64, b: usize, outcome: Outcome, cause: Option<Cause>) {
+        self.recorder.closed(b as u32, outcome, t);
         let buyer = &mut self.buyers[b];
         debug_assert!(buyer.owner != Owner::Closed, "a buyer closes once");
         buyer.owner = Owner::Closed;
@@ -498,7 +580,7 @@ impl<'a> Sim<'a> {
             }
         }
         if !buyer.fit {
-            self.close(b, Outcome::Disqualified, Some(Cause::PoorFitLead));
+            self.close(t, b, Outcome::Disqualified, Some(Cause::PoorFitLead));
             return;
         }
         let segment = &s.segments[buyer.segment as usize];
@@ -533,7 +615,7 @@ impl<'a> Sim<'a> {
             let p_dark = r.go_dark_base + r.go_dark_per_resistance * buyer.resistance;
             if uniform(&mut buyer.sales_rng) < p_dark {
                 let cause = unwelcome_cause(&factors);
-                self.close(b, Outcome::WentDark, Some(cause));
+                self.close(t, b, Outcome::WentDark, Some(cause));
                 return;
             }
             buyer.unanswered = buyer.unanswered.saturating_add(1);

@@ -15,18 +15,22 @@
 //!
 //! The simulation core (`scenario`, `stage`, `segment`, `channel`,
 //! `marketing`, `handoff`, `outreach`, `decision`, `buyer`, `outcome`,
-//! `event`, `engine`, `metrics`, `stats`, `markov`) does no file, terminal or
+//! `event`, `engine`, `metrics`, `stats`, `markov`, `compare`, `sweep`,
+//! `sensitivity`, and calibration: `history`, `fit`, `calibrate`) does no file, terminal or
 //! chart I/O. The edges (`output`: tables, JSON, terminal summary, atomic
 //! output directories) sit around it; the binary only wires them together.
 #![deny(missing_docs)]
 
 pub mod buyer;
+pub mod calibrate;
 pub mod channel;
 pub mod compare;
 pub mod decision;
 pub mod engine;
 pub mod event;
+pub mod fit;
 pub mod handoff;
+pub mod history;
 pub mod marketing;
 pub mod markov;
 pub mod metrics;

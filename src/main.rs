@@ -17,6 +17,7 @@ fn main() -> ExitCode {
         cli::Command::Sweep(a) => cli::sweep(a),
         cli::Command::Sensitivity(a) => cli::sensitivity(a),
         cli::Command::Report(a) => cli::report(a),
+        cli::Command::Calibrate(a) => cli::calibrate(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -85,3 +85,21 @@ impl Staging {
         Ok(self.target.clone())
     }
 }
+
+/// Writes one file atomically: `write` fills a temporary file next to
+/// `target`, which is then renamed over it, so `target` is never half
+/// written. The parent directory must exist.
+pub fn write_atomic(target: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
+    let parent = match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let tmp = tempfile::Builder::new()
+        .prefix(".funnelsim-")
+        .tempfile_in(&parent)
+        .with_context(|| format!("cannot write in {} (is it writable?)", parent.display()))?;
+    write(tmp.path())?;
+    tmp.persist(target)
+        .with_context(|| format!("cannot write {}", target.display()))?;
+    Ok(())
+}

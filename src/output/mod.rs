@@ -2,9 +2,11 @@
 //! directories. Everything here formats results the core computed; nothing
 //! here simulates.
 
+pub mod calibration;
 pub mod charts;
 pub mod compare;
 pub mod fs;
+pub mod history;
 pub mod json;
 pub mod report;
 pub mod sweep;

@@ -1,0 +1,456 @@
+//! Calibration: estimate a scenario's journey, lead sources, deal values and
+//! decision from cleaned CRM history ([`crate::history`]), and check the
+//! fitted scenario against the history it came from.
+//!
+//! # What is estimated, and how
+//! * **Dwell per stage**: every stay in a stage is a spell ending when the
+//!   opportunity moved on or closed; an opportunity still in the stage at
+//!   the as-of time is *right-censored* (it contributes "stayed at least
+//!   this long", not a loss). Exponential, gamma and lognormal are fitted by
+//!   maximum likelihood and the lowest AIC wins ([`crate::fit`]).
+//! * **Stall probability per stage**: stalls / (advances + stalls) among
+//!   stays that have *ended*. Open opportunities are left out of both counts,
+//!   so a history full of open deals does not drag advance rates down. In the
+//!   model a stay's length does not depend on how it ends, so this is the
+//!   maximum-likelihood estimate. Any closing other than a decision at the
+//!   last stage (no decision, went dark) counts as a stall; disqualified
+//!   leads are counted separately, as the source's fit.
+//! * **Decision**: shares of won / lost / no decision among decided deals
+//!   (a deal won or lost before the last stage skipped to the decision);
+//!   written as constant choice utilities `ln p`.
+//! * **Sources**: per source, the lead rate (a Poisson rate over the
+//!   history's span), the fit (share not disqualified among leads whose first
+//!   stay ended), the capture-stage mix and the segment mix.
+//! * **Deal value** per segment: lognormal fitted to won amounts (to every
+//!   opportunity's amount when fewer than [`MIN_STAYS`] were won).
+//!
+//! What stage history cannot tell — how buyers respond to sales touches,
+//! receptivity, the value weights — is written neutral: the fitted scenario
+//! reproduces the history's funnel, and changes to policies start from it.
+
+use std::collections::BTreeMap;
+
+use crate::engine::{self, Silent};
+use crate::fit::{self, DwellFits, LognormalFit, Positive, Proportion, Spell};
+use crate::history::Opportunity;
+use crate::outcome::Outcome;
+use crate::scenario::{Scenario, ScenarioError};
+use crate::stats::Estimate;
+
+/// Stages with fewer completed stays than this are flagged as having too
+/// little data (the estimates are rough and the AIC choice is unreliable).
+pub const MIN_STAYS: usize = 30;
+
+/// Why a history cannot be calibrated.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum CalibrationError {
+    /// Nothing usable survived cleaning.
+    #[error("no usable opportunities in the history")]
+    Empty,
+    /// The history covers no time.
+    #[error("the history spans no time (every opportunity starts at the as-of time)")]
+    NoSpan,
+    /// Some stages have no completed stay, so their dwell cannot be estimated.
+    #[error(
+        "no completed stay in stage(s) {}: their dwell time cannot be estimated; drop them from --stages or use a longer history",
+        .0.join(", ")
+    )]
+    NoStays(Vec<String>),
+    /// Nobody decided, so the win rate is unknown.
+    #[error("no opportunity reached a decision (won, lost or no decision at the last stage)")]
+    NoDecisions,
+}
+
+/// Estimates for one stage.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StageEstimate {
+    /// Stage name.
+    pub name: String,
+    /// Opportunities that entered the stage (had a row for it).
+    pub entered: u64,
+    /// Dwell fits, best first.
+    pub dwell: DwellFits,
+    /// Stays of zero length (no dwell time, still counted as exits).
+    pub zero_length: usize,
+    /// Stays that ended in an advance (including jumps over stages).
+    pub advanced: u64,
+    /// Stays that ended in a stall (closed without a decision).
+    pub stalled: u64,
+    /// Stays that ended in disqualification.
+    pub disqualified: u64,
+    /// Stall probability (stalled of advanced + stalled); at the last stage
+    /// this is 0 by construction and the decision carries the outcome.
+    pub stall: Proportion,
+}
+
+impl StageEstimate {
+    /// Whether there is too little data for trustworthy estimates.
+    pub fn sparse(&self) -> bool {
+        self.dwell.events < MIN_STAYS
+    }
+}
+
+/// The final choice, as shares of decided deals.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DecisionEstimate {
+    /// Won.
+    pub won: Proportion,
+    /// Lost (to a competitor, or dark at the last stage).
+    pub lost: Proportion,
+    /// No decision at the last stage.
+    pub no_decision: Proportion,
+}
+
+/// Estimates for one lead source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChannelEstimate {
+    /// Source name.
+    pub name: String,
+    /// Leads (opportunities) from it.
+    pub leads: u64,
+    /// Leads per day.
+    pub rate: Positive,
+    /// Share that are real prospects (not disqualified).
+    pub fit: Proportion,
+    /// Capture stage shares, per stage.
+    pub stage_mix: Vec<Proportion>,
+    /// Segment shares, per segment of [`Calibration::segments`].
+    pub segment_mix: Vec<Proportion>,
+}
+
+/// Estimates for one segment.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SegmentEstimate {
+    /// Segment name.
+    pub name: String,
+    /// Opportunities in it.
+    pub opportunities: u64,
+    /// Deal value fit, if there were amounts.
+    pub deal_value: Option<LognormalFit>,
+    /// Whether the amounts came from won deals (at least [`MIN_STAYS`] of
+    /// them; otherwise every opportunity's amount is used).
+    pub from_won: bool,
+}
+
+/// The observed funnel, censored at the as-of time like the history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ObservedFunnel {
+    /// Opportunities that reached each stage (captured there or later, or
+    /// advanced into it).
+    pub reached: Vec<u64>,
+    /// Won deals.
+    pub won: u64,
+    /// Mean days from first entry to won, over won deals with a close time.
+    pub cycle_days: Option<f64>,
+}
+
+/// Everything estimated from a history.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Calibration {
+    /// Per stage, in journey order.
+    pub stages: Vec<StageEstimate>,
+    /// The final choice.
+    pub decision: DecisionEstimate,
+    /// Per source (one "all_sources" channel when the file has no source).
+    pub channels: Vec<ChannelEstimate>,
+    /// Per segment (one "typical" segment when the file has no segment).
+    pub segments: Vec<SegmentEstimate>,
+    /// Days from the first stage entry to the as-of time.
+    pub span_days: f64,
+    /// Opportunities used.
+    pub opportunities: u64,
+    /// Opportunities still open at the as-of time.
+    pub open: u64,
+    /// The funnel the history shows.
+    pub observed: ObservedFunnel,
+}
+
+/// Name of the single channel when the history has no source column.
+pub const ALL_SOURCES: &str = "all_sources";
+/// Name of the single segment when the history has no segment column.
+pub const ONE_SEGMENT: &str = "typical";
+/// Name used for a missing source or segment value.
+pub const UNSPECIFIED: &str = "unspecified";
+
+/// Estimates everything from `opps` (cleaned, over `stages` in journey
+/// order) read as of `as_of`.
+pub fn estimate(
+    opps: &[Opportunity],
+    stages: &[String],
+    as_of: f64,
+) -> Result<Calibration, CalibrationError> {
+    if opps.is_empty() {
+        return Err(CalibrationError::Empty);
+    }
+    let n = stages.len();
+    let last = n - 1;
+    let start = opps
+        .iter()
+        .map(Opportunity::first_seen)
+        .fold(f64::INFINITY, f64::min);
+    let span_days = as_of - start;
+    if span_days <= 0.0 {
+        return Err(CalibrationError::NoSpan);
+    }
+
+    // Stays, exits and decisions.
+    let mut spells: Vec<Vec<Spell>> = vec![Vec::new(); n];
+    let mut entered = vec![0u64; n];
+    let mut zero = vec![0usize; n];
+    let mut advanced = vec![0u64; n];
+    let mut stalled = vec![0u64; n];
+    let mut disqualified = vec![0u64; n];
+    let (mut won, mut lost, mut no_decision) = (0u64, 0u64, 0u64);
+    let mut open = 0u64;
+    let mut stay = |s: usize, days: f64, censored: bool, spells: &mut Vec<Vec<Spell>>| {
+        if days > 0.0 {
+            spells[s].push(Spell { days, censored });
+        } else if !censored {
+            zero[s] += 1;
+        }
+    };
+    for o in opps {
+        for w in o.entries.windows(2) {
+            let (s, t) = w[0];
+            stay(s, w[1].1 - t, false, &mut spells);
+            advanced[s] += 1;
+        }
+        for &(s, _) in &o.entries {
+            entered[s] += 1;
+        }
+        let (s, t) = *o.entries.last().expect("never empty");
+        if o.outcome == Outcome::Open {
+            open += 1;
+            stay(s, as_of - t, true, &mut spells);
+            continue;
+        }
+        if let Some(c) = o.closed_at {
+            stay(s, c - t, false, &mut spells);
+        }
+        match o.outcome {
+            Outcome::Disqualified => disqualified[s] += 1,
+            Outcome::Won | Outcome::LostCompetitor if s < last => advanced[s] += 1,
+            Outcome::NoDecision | Outcome::WentDark if s < last => stalled[s] += 1,
+            _ => {}
+        }
+        let decided_here = s == last || matches!(o.outcome, Outcome::Won | Outcome::LostCompetitor);
+        if decided_here {
+            match o.outcome {
+                Outcome::Won => won += 1,
+                Outcome::LostCompetitor | Outcome::WentDark => lost += 1,
+                Outcome::NoDecision => no_decision += 1,
+                _ => {}
+            }
+        }
+    }
+
+    let mut missing = Vec::new();
+    let mut stage_estimates = Vec::with_capacity(n);
+    for (s, name) in stages.iter().enumerate() {
+        match fit::fit_dwell(&spells[s]) {
+            Some(dwell) => stage_estimates.push(StageEstimate {
+                name: name.clone(),
+                entered: entered[s],
+                dwell,
+                zero_length: zero[s],
+                advanced: advanced[s],
+                stalled: stalled[s],
+                disqualified: disqualified[s],
+                stall: if s == last {
+                    Proportion::new(0, 0)
+                } else {
+                    Proportion::new(stalled[s], stalled[s] + advanced[s])
+                },
+            }),
+            None => missing.push(name.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        return Err(CalibrationError::NoStays(missing));
+    }
+    let decided = won + lost + no_decision;
+    if decided == 0 {
+        return Err(CalibrationError::NoDecisions);
+    }
+    let decision = DecisionEstimate {
+        won: Proportion::new(won, decided),
+        lost: Proportion::new(lost, decided),
+        no_decision: Proportion::new(no_decision, decided),
+    };
+
+    // Segments, then sources (which need the segment list for their mix).
+    let has_segments = opps.iter().any(|o| o.segment.is_some());
+    let has_sources = opps.iter().any(|o| o.source.is_some());
+    let segment_of = |o: &Opportunity| -> String {
+        match (&o.segment, has_segments) {
+            (Some(s), _) => s.clone(),
+            (None, true) => UNSPECIFIED.to_owned(),
+            (None, false) => ONE_SEGMENT.to_owned(),
+        }
+    };
+    let mut by_segment: BTreeMap<String, Vec<&Opportunity>> = BTreeMap::new();
+    for o in opps {
+        by_segment.entry(segment_of(o)).or_default().push(o);
+    }
+    let segments: Vec<SegmentEstimate> = by_segment
+        .iter()
+        .map(|(name, members)| {
+            let won_amounts: Vec<f64> = members
+                .iter()
+                .filter(|o| o.outcome == Outcome::Won)
+                .filter_map(|o| o.amount)
+                .collect();
+            // Won amounts are what revenue is made of, but a handful of wins
+            // says little about spread: below MIN_STAYS of them, use every
+            // opportunity's amount.
+            let from_won = won_amounts.len() >= MIN_STAYS;
+            let amounts = if from_won {
+                won_amounts
+            } else {
+                members.iter().filter_map(|o| o.amount).collect()
+            };
+            SegmentEstimate {
+                name: name.clone(),
+                opportunities: members.len() as u64,
+                deal_value: fit::fit_lognormal(&amounts),
+                from_won,
+            }
+        })
+        .collect();
+    let segment_index: BTreeMap<&str, usize> = segments
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), i))
+        .collect();
+
+    let mut by_source: BTreeMap<String, Vec<&Opportunity>> = BTreeMap::new();
+    for o in opps {
+        let key = if has_sources {
+            o.source.clone().unwrap_or_else(|| UNSPECIFIED.to_owned())
+        } else {
+            ALL_SOURCES.to_owned()
+        };
+        by_source.entry(key).or_default().push(o);
+    }
+    let channels = by_source
+        .into_iter()
+        .map(|(name, members)| {
+            let leads = members.len() as u64;
+            let mut stage_counts = vec![0u64; n];
+            let mut segment_counts = vec![0u64; segments.len()];
+            let (mut first_ended, mut dq) = (0u64, 0u64);
+            for o in &members {
+                stage_counts[o.entries[0].0] += 1;
+                segment_counts[segment_index[segment_of(o).as_str()]] += 1;
+                // The first stay has ended if the buyer moved on or closed.
+                if o.entries.len() > 1 || o.outcome != Outcome::Open {
+                    first_ended += 1;
+                    dq += u64::from(o.outcome == Outcome::Disqualified && o.entries.len() == 1);
+                }
+            }
+            ChannelEstimate {
+                name,
+                leads,
+                rate: fit::poisson_rate(leads, span_days),
+                fit: Proportion::new(first_ended - dq, first_ended),
+                stage_mix: stage_counts.iter().map(|&k| Proportion::new(k, leads)).collect(),
+                segment_mix: segment_counts
+                    .iter()
+                    .map(|&k| Proportion::new(k, leads))
+                    .collect(),
+            }
+        })
+        .collect();
+
+    let mut reached = vec![0u64; n];
+    let (mut cycle_sum, mut cycle_n) = (0.0, 0u64);
+    for o in opps {
+        for r in &mut reached[..=o.furthest_stage(last)] {
+            *r += 1;
+        }
+        if o.outcome == Outcome::Won
+            && let Some(c) = o.closed_at
+        {
+            cycle_sum += c - o.first_seen();
+            cycle_n += 1;
+        }
+    }
+    Ok(Calibration {
+        stages: stage_estimates,
+        decision,
+        channels,
+        segments,
+        span_days,
+        opportunities: opps.len() as u64,
+        open,
+        observed: ObservedFunnel {
+            reached,
+            won,
+            cycle_days: (cycle_n > 0).then(|| cycle_sum / cycle_n as f64),
+        },
+    })
+}
+
+/// One observed figure next to the fitted scenario's simulation of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Check {
+    /// What is compared.
+    pub name: String,
+    /// The history's value.
+    pub observed: Option<f64>,
+    /// Across simulated histories of the same span.
+    pub simulated: Estimate,
+    /// `(observed − simulated mean) / simulated sd`: how unusual the real
+    /// history would be if the fitted scenario were true. |z| > 3 is a poor fit.
+    pub z: Option<f64>,
+}
+
+/// Goodness of fit: |z| above this is flagged.
+pub const POOR_FIT_Z: f64 = 3.0;
+
+/// Simulates `replications` histories of the calibrated span from `fitted`
+/// (no warm-up, no run-off: opportunities open at the as-of time stay open,
+/// as in the real history) and compares each stage's reach, wins and cycle
+/// time with what the history shows (a parametric bootstrap).
+pub fn check(
+    cal: &Calibration,
+    fitted: &Scenario,
+    replications: u32,
+    seed: u64,
+) -> Result<Vec<Check>, ScenarioError> {
+    let mut spec = fitted.spec().clone();
+    spec.simulation.warmup_days = 0.0;
+    spec.simulation.horizon_days = cal.span_days;
+    spec.simulation.runoff_days = 0.0;
+    spec.simulation.snapshot_every_days = cal.span_days;
+    spec.simulation.replications = replications;
+    spec.simulation.seed = seed;
+    let s = Scenario::from_spec(spec)?;
+    let r = engine::run(&s, &Silent);
+    let compare = |name: String, metric: &str, observed: Option<f64>| {
+        let simulated = r.estimate(metric).cloned().unwrap_or_else(Estimate::undefined);
+        let z = match (observed, simulated.mean, simulated.sd) {
+            (Some(o), Some(m), Some(sd)) if sd > 0.0 => Some((o - m) / sd),
+            _ => None,
+        };
+        Check {
+            name,
+            observed,
+            simulated,
+            z,
+        }
+    };
+    let mut checks: Vec<Check> = cal
+        .stages
+        .iter()
+        .zip(&cal.observed.reached)
+        .map(|(st, &k)| compare(st.name.clone(), &format!("reached.{}", st.name), Some(k as f64)))
+        .collect();
+    checks.push(compare("won".into(), "won", Some(cal.observed.won as f64)));
+    checks.push(compare(
+        "cycle days (won)".into(),
+        "cycle_days",
+        cal.observed.cycle_days,
+    ));
+    Ok(checks)
+}

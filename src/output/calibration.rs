@@ -1,0 +1,583 @@
+//! Calibration edges: the fitted scenario as a commented TOML file, and the
+//! fit report people read before trusting it.
+
+use std::fmt::Write;
+
+use crate::calibrate::{Calibration, Check, MIN_STAYS, POOR_FIT_Z};
+use crate::fit::{Positive, Proportion};
+use crate::history::Cleaning;
+use crate::output::history::format_time;
+use crate::output::terminal::human;
+use crate::scenario::spec::{default_segments, default_stages};
+
+/// Where a calibration came from, for the file header and the report.
+pub struct Provenance<'a> {
+    /// The history file as the user named it.
+    pub history: &'a str,
+    /// As-of time, days since 1970-01-01.
+    pub as_of: f64,
+}
+
+/// Shortest text that reads back as the same `f64`, for TOML values.
+fn exact(x: f64) -> String {
+    let s = format!("{x}");
+    if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// Three significant figures, for comments and the report.
+fn sig(x: f64) -> String {
+    if !x.is_finite() {
+        return "n/a".into();
+    }
+    if x == 0.0 {
+        return "0".into();
+    }
+    let digits = (2 - x.abs().log10().floor() as i32).max(0) as usize;
+    if x.abs() >= 1000.0 {
+        human(x.round())
+    } else {
+        format!("{x:.digits$}")
+    }
+}
+
+fn positive(p: &Positive) -> String {
+    format!(
+        "{} ± {} [{}, {}]",
+        sig(p.value),
+        sig(p.se),
+        sig(p.ci_low),
+        sig(p.ci_high)
+    )
+}
+
+fn proportion(p: &Proportion) -> String {
+    format!(
+        "{} ± {} [{}, {}]",
+        sig(p.value),
+        sig(p.se),
+        sig(p.ci_low),
+        sig(p.ci_high)
+    )
+}
+
+fn quoted(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// A channel kind guessed from a source name (kinds only label reports).
+fn guess_kind(name: &str) -> &'static str {
+    let n = name.to_ascii_lowercase();
+    let has = |words: &[&str]| words.iter().any(|w| n.contains(w));
+    if has(&["trade", "show", "event", "conference", "expo"]) {
+        "trade_show"
+    } else if has(&["referr", "partner"]) {
+        "referral"
+    } else if has(&["list"]) {
+        "rented_list"
+    } else if has(&["mail"]) {
+        "direct_mail"
+    } else if has(&["tele", "call", "outbound", "cold"]) {
+        "telemarketing"
+    } else if has(&["media", "press", "pr_", "news"]) {
+        "media"
+    } else {
+        "inbound_content"
+    }
+}
+
+/// `ln p` as a choice utility; a share never observed becomes very unlikely
+/// instead of impossible (utilities must be finite).
+fn utility(p: &Proportion) -> (f64, &'static str) {
+    if p.k == 0 {
+        (-30.0, "  # never observed: effectively impossible")
+    } else {
+        (p.value.ln(), "")
+    }
+}
+
+/// The fitted scenario as a commented TOML file that every command accepts.
+pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
+    let mut t = String::new();
+    let file_name = std::path::Path::new(from.history)
+        .file_name()
+        .map_or(from.history.to_owned(), |f| f.to_string_lossy().into_owned());
+    let n_stages = cal.stages.len();
+    let _ = writeln!(
+        t,
+        "# Calibrated by `funnelsim calibrate` from {} as of {}.\n\
+         # {} opportunities over {} days; {} still open were treated as right-censored.\n\
+         # Each fitted value has a comment: estimate ± standard error [95% confidence\n\
+         # interval] and the sample it came from. What stage history cannot tell —\n\
+         # receptivity, what buyers value, how they respond to sales touches — is set\n\
+         # neutral, so this scenario reproduces the history's funnel (see the fit report).\n\
+         # To explore policies from here, delete the [response] section and the zero\n\
+         # weights in [decision]; the funnel will then no longer match the history.\n",
+        from.history,
+        format_time(from.as_of),
+        human(cal.opportunities as f64),
+        sig(cal.span_days),
+        human(cal.open as f64)
+    );
+    let _ = writeln!(t, "name = {}", quoted(&format!("Calibrated: {file_name}")));
+    let _ = writeln!(
+        t,
+        "description = {}\n",
+        quoted(&format!(
+            "Fitted to {} ({} opportunities, {} days to {}).",
+            file_name,
+            cal.opportunities,
+            sig(cal.span_days),
+            format_time(from.as_of)
+        ))
+    );
+    t.push_str(
+        "[simulation]\nseed = 1\nreplications = 200\nwarmup_days = 180\nhorizon_days = 365\nrunoff_days = 180\nsnapshot_every_days = 7\n",
+    );
+
+    // Receptivity: not observable; the default journey's ramp, stretched
+    // over however many stages there are.
+    let ramp: Vec<f64> = default_stages().iter().map(|s| s.receptivity).collect();
+    for (i, st) in cal.stages.iter().enumerate() {
+        let pos = if n_stages > 1 {
+            i as f64 / (n_stages - 1) as f64
+        } else {
+            1.0
+        };
+        let receptivity = ramp[(pos * (ramp.len() - 1) as f64).round() as usize];
+        let best = st.dwell.best();
+        let _ = writeln!(t, "\n[[stages]]\nname = {}", quoted(&st.name));
+        let margin = match (st.dwell.aic_margin(), st.dwell.fits.get(1)) {
+            (Some(m), Some(next)) => format!("; AIC {} lower than {}", sig(m), next.family.name()),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            t,
+            "# dwell: {} (lowest AIC{margin}); {} completed stays, {} still open (censored)",
+            best.family.name(),
+            st.dwell.events,
+            st.dwell.censored
+        );
+        if st.sparse() {
+            let _ = writeln!(
+                t,
+                "# WARNING: fewer than {MIN_STAYS} completed stays; a rough estimate"
+            );
+        }
+        let shape_note = match (best.family.shape_key(), best.shape) {
+            (Some(k), Some(p)) => format!("; {k} {}", positive(&p)),
+            _ => String::new(),
+        };
+        let _ = writeln!(t, "#   mean_days {}{shape_note}", positive(&best.mean_days));
+        let shape = match (best.family.shape_key(), best.shape) {
+            (Some(k), Some(p)) => format!(", {k} = {}", exact(p.value)),
+            _ => String::new(),
+        };
+        let _ = writeln!(
+            t,
+            "dwell = {{ distribution = \"{}\", mean_days = {}{shape} }}",
+            best.family.name(),
+            exact(best.mean_days.value)
+        );
+        if i + 1 < n_stages {
+            let _ = writeln!(
+                t,
+                "# stall_probability {} ({} stalls of {} ended stays)",
+                proportion(&st.stall),
+                st.stall.k,
+                st.stall.n
+            );
+            let _ = writeln!(t, "stall_probability = {}", exact(st.stall.value));
+        } else {
+            let _ = writeln!(
+                t,
+                "stall_probability = 0.0  # the last stage ends in the decision below"
+            );
+        }
+        let _ = writeln!(
+            t,
+            "receptivity = {}  # not in the history: the default early-to-late ramp",
+            exact(receptivity)
+        );
+    }
+
+    let default_values = default_segments()[0].values;
+    for seg in &cal.segments {
+        let _ = writeln!(t, "\n[[segments]]\nname = {}", quoted(&seg.name));
+        match &seg.deal_value {
+            Some(d) => {
+                let source = if seg.from_won { "won" } else { "all (too few won)" };
+                match d.sigma {
+                    Some(sigma) => {
+                        let _ = writeln!(
+                            t,
+                            "# deal value: lognormal fitted to {} amounts of {source} deals: median {}; sigma {}",
+                            d.n,
+                            positive(&d.median),
+                            positive(&sigma)
+                        );
+                        let _ = writeln!(
+                            t,
+                            "deal_value = {{ distribution = \"lognormal\", median = {}, sigma = {} }}",
+                            exact(d.median.value),
+                            exact(sigma.value)
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(t, "# deal value: every one of {} amounts is the same", d.n);
+                        let _ = writeln!(
+                            t,
+                            "deal_value = {{ distribution = \"fixed\", value = {} }}",
+                            exact(d.median.value)
+                        );
+                    }
+                }
+            }
+            None => {
+                t.push_str("# deal value: no amounts in the history; the default\n");
+                t.push_str("deal_value = { distribution = \"lognormal\", median = 30000.0, sigma = 0.6 }\n");
+            }
+        }
+        let v = default_values;
+        let _ = writeln!(
+            t,
+            "values = {{ solves_problem = {}, educates = {}, applies_knowledge = {}, forthright = {}, minimises_risk = {} }}  # not in the history: default weights",
+            exact(v.solves_problem),
+            exact(v.educates),
+            exact(v.applies_knowledge),
+            exact(v.forthright),
+            exact(v.minimises_risk)
+        );
+    }
+
+    for ch in &cal.channels {
+        let _ = writeln!(t, "\n[[channels]]\nname = {}", quoted(&ch.name));
+        let _ = writeln!(
+            t,
+            "kind = \"{}\"  # guessed from the name; kinds only label reports",
+            guess_kind(&ch.name)
+        );
+        let _ = writeln!(
+            t,
+            "# leads_per_day {} ({} leads over {} days)",
+            positive(&ch.rate),
+            ch.leads,
+            sig(cal.span_days)
+        );
+        let _ = writeln!(
+            t,
+            "arrivals = {{ process = \"poisson\", leads_per_day = {} }}",
+            exact(ch.rate.value)
+        );
+        if ch.fit.n > 0 {
+            let _ = writeln!(
+                t,
+                "# fit {} ({} not disqualified of {} leads whose first stay ended)",
+                proportion(&ch.fit),
+                ch.fit.k,
+                ch.fit.n
+            );
+            let _ = writeln!(t, "fit = {}", exact(ch.fit.value));
+        } else {
+            t.push_str("fit = 1.0  # no lead's first stay has ended yet\n");
+        }
+        let mix = |shares: &[Proportion], names: &[&str]| -> (String, String) {
+            let kept: Vec<(usize, &Proportion)> =
+                shares.iter().enumerate().filter(|(_, p)| p.k > 0).collect();
+            let comment = kept
+                .iter()
+                .map(|(i, p)| format!("{} {} ± {}", names[*i], sig(p.value), sig(p.se)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let value = kept
+                .iter()
+                .map(|(i, p)| format!("{} = {}", quoted(names[*i]), exact(p.value)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            (comment, value)
+        };
+        let stage_names: Vec<&str> = cal.stages.iter().map(|s| s.name.as_str()).collect();
+        let (comment, value) = mix(&ch.stage_mix, &stage_names);
+        let _ = writeln!(t, "# capture stage, of {} leads: {comment}", ch.leads);
+        let _ = writeln!(t, "stage_mix = {{ {value} }}");
+        let segment_names: Vec<&str> = cal.segments.iter().map(|s| s.name.as_str()).collect();
+        let (comment, value) = mix(&ch.segment_mix, &segment_names);
+        let _ = writeln!(t, "# segment: {comment}");
+        let _ = writeln!(t, "segment_mix = {{ {value} }}");
+    }
+
+    t.push_str(
+        "\n[marketing]\nnurture = false\ndwell_speedup = 0.0  # trust does not change dwell: the history's pace is the fitted dwell\n",
+    );
+    t.push_str(
+        "\n# Neutral: sales touches change nothing, so the journey is the fitted one.\n[response]\ngo_dark_base = 0.0\ngo_dark_per_resistance = 0.0\nadvance_on_welcome = 0.0\n",
+    );
+    let d = &cal.decision;
+    let decided = d.won.n;
+    let (us, us_note) = utility(&d.won);
+    let (them, them_note) = utility(&d.lost);
+    let (none, none_note) = utility(&d.no_decision);
+    let _ = writeln!(
+        t,
+        "\n# The final choice among {decided} decided deals: won {}; lost {}; no decision {}.\n\
+         # Written as constant utilities ln(share), so the choice reproduces those shares.\n\
+         [decision]\nbase_us = {}{us_note}\nbase_competitor = {}{them_note}\nbase_no_decision = {}{none_note}\n\
+         trust_weight = 0.0\nalignment_weight = 0.0\ncontact_weight = 0.0\nresistance_weight = 0.0\nrisk_weight = 0.0",
+        proportion(&d.won),
+        proportion(&d.lost),
+        proportion(&d.no_decision),
+        exact(us),
+        exact(them),
+        exact(none),
+    );
+    t
+}
+
+/// What cleaning did, one line per kind of fix; empty if the file was clean.
+pub fn cleaning_lines(c: &Cleaning, stages: &[String], unit: &str) -> Vec<String> {
+    let rows = |r: &[usize], total: usize| {
+        let list = r.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
+        if total > r.len() {
+            format!("{list}, …")
+        } else {
+            list
+        }
+    };
+    let mut out = Vec::new();
+    if c.missing_required_count > 0 {
+        out.push(format!(
+            "{} rows missing the id, stage or entry time dropped ({unit}s {})",
+            c.missing_required_count,
+            rows(&c.missing_required, c.missing_required_count)
+        ));
+    }
+    for (name, (n, at)) in &c.unknown_stages {
+        let suggestion = crate::scenario::overrides::closest(name, stages.iter().map(String::as_str));
+        let hint = suggestion
+            .first()
+            .map(|s| format!("; did you mean '{s}'? (name every stage in --stages)"))
+            .unwrap_or_default();
+        out.push(format!(
+            "{n} rows with unknown stage '{name}' dropped ({unit}s {}){hint}",
+            rows(at, *n)
+        ));
+    }
+    let counts = [
+        (c.duplicates, "exact duplicate rows dropped"),
+        (c.reordered, "opportunities had rows out of time order (sorted)"),
+        (
+            c.backward,
+            "rows going back to an earlier or the same stage dropped (first entry wins)",
+        ),
+        (
+            c.conflicting_fields,
+            "rows disagreed with a later row on source/segment/amount/outcome/closed-at (latest wins)",
+        ),
+        (
+            c.closed_without_outcome,
+            "opportunities closed without an outcome (taken as no decision)",
+        ),
+        (
+            c.closed_without_time,
+            "closed opportunities without a usable closed-at (no dwell for their last stage)",
+        ),
+        (c.after_as_of, "rows entered after the as-of time dropped"),
+        (
+            c.closed_after_as_of,
+            "opportunities closed after the as-of time (treated as open)",
+        ),
+    ];
+    for (n, what) in counts {
+        if n > 0 {
+            out.push(format!("{n} {what}"));
+        }
+    }
+    let skipped: Vec<String> = c
+        .skipped
+        .iter()
+        .zip(stages)
+        .filter(|(n, _)| **n > 0)
+        .map(|(n, s)| format!("{s} {n}"))
+        .collect();
+    if !skipped.is_empty() {
+        out.push(format!(
+            "opportunities that jumped over a stage (no observation there): {}",
+            skipped.join(", ")
+        ));
+    }
+    out
+}
+
+/// The fit report: data cleaning, estimates per stage, decision, sources,
+/// segments, and the observed-vs-simulated check.
+pub fn report(
+    cal: &Calibration,
+    cleaning: &[String],
+    rows: (usize, usize),
+    checks: &[Check],
+    replications: u32,
+    from: &Provenance<'_>,
+) -> String {
+    let mut t = String::new();
+    let _ = writeln!(
+        t,
+        "Calibrated {} as of {}: {} opportunities over {} days, {} still open (right-censored).\n",
+        from.history,
+        format_time(from.as_of),
+        human(cal.opportunities as f64),
+        sig(cal.span_days),
+        human(cal.open as f64)
+    );
+    let _ = writeln!(
+        t,
+        "Data: {} rows read, {} kept",
+        human(rows.0 as f64),
+        human(rows.1 as f64)
+    );
+    if cleaning.is_empty() {
+        t.push_str("  clean: nothing to fix\n");
+    }
+    for line in cleaning {
+        let _ = writeln!(t, "  {line}");
+    }
+
+    let w = cal.stages.iter().map(|s| s.name.len()).max().unwrap_or(5).max(5);
+    let _ = writeln!(
+        t,
+        "\n{:w$}  {:>7}  {:>6}  {:>5}  {:<24}  {:<18}  {:<16}  stall probability",
+        "stage", "entered", "stays", "open", "dwell (AIC margin)", "mean days", "shape/sigma"
+    );
+    let mut sparse = Vec::new();
+    for (i, st) in cal.stages.iter().enumerate() {
+        let best = st.dwell.best();
+        let family = match st.dwell.aic_margin() {
+            Some(m) => format!("{} ({})", best.family.name(), sig(m)),
+            None => best.family.name().to_owned(),
+        };
+        let shape = best
+            .shape
+            .map_or("—".to_owned(), |p| format!("{} ± {}", sig(p.value), sig(p.se)));
+        let stall = if i + 1 < cal.stages.len() {
+            format!("{} ± {}", sig(st.stall.value), sig(st.stall.se))
+        } else {
+            "(the decision)".to_owned()
+        };
+        let flag = if st.sparse() { " !" } else { "" };
+        if st.sparse() {
+            sparse.push(format!("{} ({})", st.name, st.dwell.events));
+        }
+        let _ = writeln!(
+            t,
+            "{:w$}  {:>7}  {:>6}  {:>5}  {:<24}  {:<18}  {:<16}  {stall}{flag}",
+            st.name,
+            human(st.entered as f64),
+            human(st.dwell.events as f64),
+            human(st.dwell.censored as f64),
+            family,
+            format!("{} ± {}", sig(best.mean_days.value), sig(best.mean_days.se)),
+            shape,
+        );
+    }
+    if !sparse.is_empty() {
+        let _ = writeln!(
+            t,
+            "! too little data (fewer than {MIN_STAYS} completed stays): {}",
+            sparse.join(", ")
+        );
+    }
+
+    let d = &cal.decision;
+    let _ = writeln!(
+        t,
+        "\nDecision ({} decided): won {} · lost {} · no decision {}",
+        human(d.won.n as f64),
+        pct(&d.won),
+        pct(&d.lost),
+        pct(&d.no_decision)
+    );
+    let _ = writeln!(t, "\nSources:");
+    for ch in &cal.channels {
+        let _ = writeln!(
+            t,
+            "  {:24} {:>7} leads  {} per day  fit {}",
+            ch.name,
+            human(ch.leads as f64),
+            positive(&ch.rate),
+            if ch.fit.n > 0 { pct(&ch.fit) } else { "n/a".into() }
+        );
+    }
+    let _ = writeln!(t, "\nSegments:");
+    for s in &cal.segments {
+        let value = match &s.deal_value {
+            Some(d) => format!(
+                "deal value median {} (sigma {}, {} amounts)",
+                positive(&d.median),
+                d.sigma.map_or("—".into(), |p| sig(p.value)),
+                d.n
+            ),
+            None => "no amounts".into(),
+        };
+        let _ = writeln!(
+            t,
+            "  {:24} {:>7} opportunities  {value}",
+            s.name,
+            human(s.opportunities as f64)
+        );
+    }
+
+    let _ = writeln!(
+        t,
+        "\nFit check: the history vs {replications} simulated histories of the fitted scenario\n(same {} days, deals open at the end stay open; z = (observed − mean) / sd)",
+        sig(cal.span_days)
+    );
+    let w = checks.iter().map(|c| c.name.len()).max().unwrap_or(5).max(12) + 8;
+    let _ = writeln!(
+        t,
+        "  {:w$}  {:>10}  {:>22}  {:>6}",
+        "", "observed", "simulated mean ± sd", "z"
+    );
+    let mut poor = Vec::new();
+    for (i, c) in checks.iter().enumerate() {
+        let label = if i < cal.stages.len() {
+            format!("reached {}", c.name)
+        } else {
+            c.name.clone()
+        };
+        let sim = match (c.simulated.mean, c.simulated.sd) {
+            (Some(m), Some(sd)) => format!("{} ± {}", sig(m), sig(sd)),
+            _ => "n/a".into(),
+        };
+        let z = c.z.map_or("n/a".into(), |z| format!("{z:+.2}"));
+        let flag = if c.z.is_some_and(|z| z.abs() > POOR_FIT_Z) {
+            poor.push(label.clone());
+            " !"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            t,
+            "  {label:w$}  {:>10}  {sim:>22}  {z:>6}{flag}",
+            c.observed.map_or("n/a".into(), sig)
+        );
+    }
+    if poor.is_empty() {
+        let _ = writeln!(
+            t,
+            "Every |z| ≤ {POOR_FIT_Z}: the fitted scenario reproduces the history."
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "! |z| > {POOR_FIT_Z} for {}: the fitted scenario does not reproduce these; check the cleaning notes and whether arrivals were steady over the history.",
+            poor.join(", ")
+        );
+    }
+    t
+}
+
+fn pct(p: &Proportion) -> String {
+    format!("{:.1}% ± {:.1}", 100.0 * p.value, 100.0 * p.se)
+}

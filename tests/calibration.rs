@@ -1,0 +1,265 @@
+//! Calibration against a known truth: simulate a history from
+//! `tests/data/calibration_truth.toml`, write it as a CRM export, read it
+//! back, calibrate, and check that every parameter is recovered within the
+//! confidence interval calibration reports for it — over several seeds, so
+//! the intervals' coverage is checked too, not just one lucky draw.
+
+use std::path::{Path, PathBuf};
+
+use funnelsim::calibrate::{self, Calibration};
+use funnelsim::engine;
+use funnelsim::fit::{Family, Positive, Proportion};
+use funnelsim::history;
+use funnelsim::output::history::{Columns, journeys_table, read, simulation_day};
+use funnelsim::output::tables::{self, Format};
+use funnelsim::scenario::Scenario;
+use funnelsim::scenario::overrides::Override;
+
+const Z: f64 = 4.5;
+
+fn truth_text() -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/calibration_truth.toml");
+    std::fs::read_to_string(p).unwrap()
+}
+
+fn stage_names(s: &Scenario) -> Vec<String> {
+    s.stage_names().map(str::to_owned).collect()
+}
+
+/// Simulates one history of `s`, round-trips it through a CSV file and
+/// calibrates it as of the end of the window.
+fn calibrate_history(s: &Scenario, dir: &Path) -> Calibration {
+    let journeys = engine::simulate_history(s, 0);
+    let mut df = journeys_table(s, &journeys).unwrap();
+    let path = dir.join(format!("history-{}.csv", s.seed().0));
+    tables::write(&mut df, &path, Format::Csv).unwrap();
+    let rows = read(&path, &Columns::default()).unwrap();
+    let stages = stage_names(s);
+    let as_of = simulation_day(s.window().end_day);
+    let (opps, cleaning, _) = history::clean(&rows, &stages, Some(as_of));
+    assert_eq!(
+        cleaning.rows_kept,
+        rows.len(),
+        "a simulated history needs no cleaning"
+    );
+    calibrate::estimate(&opps, &stages, as_of).unwrap()
+}
+
+/// One parameter check: does the reported 95% interval cover the truth, and
+/// how many standard errors away is the estimate?
+struct Checked {
+    what: String,
+    covered: bool,
+    z: f64,
+}
+
+fn positive(what: String, p: &Positive, truth: f64) -> Checked {
+    Checked {
+        what,
+        covered: p.covers(truth),
+        z: (p.value - truth) / p.se,
+    }
+}
+
+fn proportion(what: String, p: &Proportion, truth: f64) -> Checked {
+    Checked {
+        what,
+        covered: p.covers(truth),
+        // A share estimated as exactly 0 or 1 has no spread; it is right
+        // when the truth is that share.
+        z: if p.se > 0.0 {
+            (p.value - truth) / p.se
+        } else if p.value == truth {
+            0.0
+        } else {
+            f64::INFINITY
+        },
+    }
+}
+
+#[test]
+fn round_trip_recovers_every_parameter_within_its_interval() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Scenario::from_toml_str(&truth_text()).unwrap();
+    let spec = base.spec().clone();
+    let true_family = [
+        Family::Exponential,
+        Family::Gamma,
+        Family::Lognormal,
+        Family::Gamma,
+        Family::Lognormal,
+    ];
+    let true_mean = [20.0, 15.0, 12.0, 10.0, 8.0];
+    let true_shape = [None, Some(3.0), Some(0.5), Some(1.8), Some(0.9)];
+    let true_stall = [0.3, 0.15, 0.1, 0.05];
+    let e = [0.5f64.exp(), 0.2f64.exp(), (-0.3f64).exp()];
+    let total: f64 = e.iter().sum();
+
+    let mut checks = Vec::new();
+    let mut right_family = [0usize; 5];
+    let seeds: Vec<u64> = (1..=20).collect();
+    for &seed in &seeds {
+        let s = base.clone().with_seed(seed);
+        let cal = calibrate_history(&s, dir.path());
+        for (i, st) in cal.stages.iter().enumerate() {
+            let best = st.dwell.best();
+            checks.push(positive(
+                format!("seed {seed} {} mean_days", st.name),
+                &best.mean_days,
+                true_mean[i],
+            ));
+            if best.family == true_family[i] {
+                right_family[i] += 1;
+                if let (Some(p), Some(t)) = (best.shape, true_shape[i]) {
+                    checks.push(positive(format!("seed {seed} {} shape", st.name), &p, t));
+                }
+            }
+            if i < true_stall.len() {
+                checks.push(proportion(
+                    format!("seed {seed} {} stall", st.name),
+                    &st.stall,
+                    true_stall[i],
+                ));
+            }
+        }
+        let d = &cal.decision;
+        checks.push(proportion(format!("seed {seed} won"), &d.won, e[0] / total));
+        checks.push(proportion(format!("seed {seed} lost"), &d.lost, e[1] / total));
+        checks.push(proportion(
+            format!("seed {seed} no decision"),
+            &d.no_decision,
+            e[2] / total,
+        ));
+        for ch in &cal.channels {
+            let truth = spec.channels.iter().find(|c| c.name == ch.name).unwrap();
+            let funnelsim::scenario::spec::ArrivalsSpec::Poisson { leads_per_day } = truth.arrivals else {
+                unreachable!()
+            };
+            checks.push(positive(
+                format!("seed {seed} {} rate", ch.name),
+                &ch.rate,
+                leads_per_day,
+            ));
+            checks.push(proportion(
+                format!("seed {seed} {} fit", ch.name),
+                &ch.fit,
+                truth.fit,
+            ));
+            for (st, p) in cal.stages.iter().zip(&ch.stage_mix) {
+                let t = truth.stage_mix.get(&st.name).copied().unwrap_or(0.0);
+                checks.push(proportion(
+                    format!("seed {seed} {} stage_mix {}", ch.name, st.name),
+                    p,
+                    t,
+                ));
+            }
+            for (sg, p) in cal.segments.iter().zip(&ch.segment_mix) {
+                let t = truth.segment_mix[&sg.name];
+                checks.push(proportion(
+                    format!("seed {seed} {} segment_mix {}", ch.name, sg.name),
+                    p,
+                    t,
+                ));
+            }
+        }
+        for sg in &cal.segments {
+            let truth = spec.segments.iter().find(|g| g.name == sg.name).unwrap();
+            let funnelsim::scenario::spec::DealValueSpec::Lognormal { median, sigma } = truth.deal_value
+            else {
+                unreachable!()
+            };
+            let fit = sg.deal_value.as_ref().unwrap();
+            assert!(sg.from_won, "enough deals are won to use won amounts");
+            checks.push(positive(
+                format!("seed {seed} {} median", sg.name),
+                &fit.median,
+                median,
+            ));
+            checks.push(positive(
+                format!("seed {seed} {} sigma", sg.name),
+                fit.sigma.as_ref().unwrap(),
+                sigma,
+            ));
+        }
+    }
+
+    // No single estimate is far off (Bonferroni over a few hundred checks at
+    // 4.5 sigma leaves a false-alarm chance near 1e-3).
+    for c in &checks {
+        assert!(
+            c.z.abs() < Z,
+            "{}: {:.2} standard errors from the truth",
+            c.what,
+            c.z
+        );
+    }
+    // Coverage of the 95% intervals: binomial over the checks, so the
+    // tolerance is 4.5 standard errors of a binomial proportion.
+    let n = checks.len() as f64;
+    let covered = checks.iter().filter(|c| c.covered).count() as f64 / n;
+    let se = (0.95 * 0.05 / n).sqrt();
+    let missed: Vec<&str> = checks
+        .iter()
+        .filter(|c| !c.covered)
+        .map(|c| c.what.as_str())
+        .collect();
+    assert!(
+        covered > 0.95 - Z * se,
+        "coverage {covered:.3} over {n} checks is too low; missed: {missed:?}"
+    );
+    // AIC picks the family that generated each distinctly non-exponential
+    // stage in most histories.
+    for (i, &right) in right_family.iter().enumerate().skip(1) {
+        assert!(
+            right * 2 > seeds.len(),
+            "stage {i}: true family chosen in only {right} of {} histories",
+            seeds.len()
+        );
+    }
+}
+
+#[test]
+fn open_opportunities_do_not_bias_advance_probabilities() {
+    // A short, busy history: a large share of opportunities is still open
+    // in every stage when it ends.
+    let overrides: Vec<Override> = [
+        "simulation.horizon_days=45",
+        "channels.webinars.arrivals.leads_per_day=40",
+        "channels.rented_lists.arrivals.leads_per_day=20",
+    ]
+    .iter()
+    .map(|o| Override::parse(o).unwrap())
+    .collect();
+    let s = Scenario::from_toml_str_with(&truth_text(), &overrides).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let cal = calibrate_history(&s, dir.path());
+    let true_stall = [0.3, 0.15, 0.1, 0.05];
+    let st0 = &cal.stages[0];
+    assert!(
+        st0.dwell.censored * 5 > st0.dwell.events,
+        "the history has many open opportunities: {} open, {} ended",
+        st0.dwell.censored,
+        st0.dwell.events
+    );
+    for (st, &truth) in cal.stages.iter().zip(&true_stall) {
+        let z = (st.stall.value - truth) / st.stall.se;
+        assert!(
+            z.abs() < Z,
+            "{}: stall {:.4} is {z:.2} SE from {truth}",
+            st.name,
+            st.stall.value
+        );
+        // Counting open opportunities as lost would have dragged the
+        // advance probability well below the truth.
+        let n = (st.advanced + st.stalled) as f64 + st.dwell.censored as f64;
+        let naive = st.advanced as f64 / n;
+        let naive_se = (naive * (1.0 - naive) / n).sqrt();
+        if st.name == "problem_defined" {
+            assert!(
+                1.0 - truth - naive > Z * naive_se,
+                "the naive advance rate {naive:.3} should be clearly below {:.3}",
+                1.0 - truth
+            );
+        }
+    }
+}
