@@ -340,59 +340,70 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
 pub fn cleaning_lines(c: &Cleaning, stages: &[String], unit: &str) -> Vec<String> {
     let rows = |r: &[usize], total: usize| {
         let list = r.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
-        if total > r.len() {
-            format!("{list}, …")
+        let more = if total > r.len() { ", …" } else { "" };
+        let unit = if total == 1 {
+            unit.to_owned()
         } else {
-            list
-        }
+            format!("{unit}s")
+        };
+        format!("{unit} {list}{more}")
     };
     let mut out = Vec::new();
     if c.missing_required_count > 0 {
         out.push(format!(
-            "{} rows missing the id, stage or entry time dropped ({unit}s {})",
-            c.missing_required_count,
+            "{} missing the id, stage or entry time dropped ({})",
+            plural(c.missing_required_count, "row"),
             rows(&c.missing_required, c.missing_required_count)
         ));
     }
     for (name, (n, at)) in &c.unknown_stages {
-        let suggestion = crate::scenario::overrides::closest(name, stages.iter().map(String::as_str));
-        let hint = suggestion
-            .first()
-            .map(|s| format!("; did you mean '{s}'? (name every stage in --stages)"))
-            .unwrap_or_default();
+        // Only suggest a stage that looks like a misspelling.
+        let hint = stages
+            .iter()
+            .map(|s| (strsim::jaro_winkler(&name.to_lowercase(), &s.to_lowercase()), s))
+            .filter(|(score, _)| *score >= 0.85)
+            .max_by(|a, b| a.0.total_cmp(&b.0))
+            .map(|(_, s)| format!("; did you mean '{s}'?"))
+            .unwrap_or_else(|| "; if it is a funnel stage, add it to --stages".to_owned());
         out.push(format!(
-            "{n} rows with unknown stage '{name}' dropped ({unit}s {}){hint}",
+            "{} with unknown stage '{name}' dropped ({}){hint}",
+            plural(*n, "row"),
             rows(at, *n)
         ));
     }
     let counts = [
-        (c.duplicates, "exact duplicate rows dropped"),
-        (c.reordered, "opportunities had rows out of time order (sorted)"),
+        (c.duplicates, "exact duplicate row", "dropped"),
+        (c.reordered, "opportunity", "with rows out of time order (sorted)"),
         (
             c.backward,
-            "rows going back to an earlier or the same stage dropped (first entry wins)",
+            "row",
+            "going back to an earlier or the same stage dropped (first entry wins)",
         ),
         (
             c.conflicting_fields,
-            "rows disagreed with a later row on source/segment/amount/outcome/closed-at (latest wins)",
+            "row",
+            "disagreeing with a later row on source/segment/amount/outcome/closed-at (latest wins)",
         ),
         (
             c.closed_without_outcome,
-            "opportunities closed without an outcome (taken as no decision)",
+            "opportunity",
+            "closed without an outcome (taken as no decision)",
         ),
         (
             c.closed_without_time,
-            "closed opportunities without a usable closed-at (no dwell for their last stage)",
+            "closed opportunity",
+            "without a usable closed-at (no dwell for its last stage)",
         ),
-        (c.after_as_of, "rows entered after the as-of time dropped"),
+        (c.after_as_of, "row", "entered after the as-of time dropped"),
         (
             c.closed_after_as_of,
-            "opportunities closed after the as-of time (treated as open)",
+            "opportunity",
+            "closed after the as-of time (treated as open)",
         ),
     ];
-    for (n, what) in counts {
+    for (n, noun, what) in counts {
         if n > 0 {
-            out.push(format!("{n} {what}"));
+            out.push(format!("{} {what}", plural(n, noun)));
         }
     }
     let skipped: Vec<String> = c
@@ -560,7 +571,7 @@ pub fn report(
         let _ = writeln!(
             t,
             "  {label:w$}  {:>10}  {sim:>22}  {z:>6}{flag}",
-            c.observed.map_or("n/a".into(), sig)
+            c.observed.map_or("n/a".into(), count_or_sig)
         );
     }
     if poor.is_empty() {
@@ -576,6 +587,23 @@ pub fn report(
         );
     }
     t
+}
+
+fn plural(n: usize, noun: &str) -> String {
+    match (n, noun.strip_suffix('y')) {
+        (1, _) => format!("1 {noun}"),
+        (_, Some(stem)) => format!("{n} {stem}ies"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+/// A count as a whole number, anything else to three significant figures.
+fn count_or_sig(x: f64) -> String {
+    if x == x.trunc() && x.abs() < 1e15 {
+        human(x)
+    } else {
+        sig(x)
+    }
 }
 
 fn pct(p: &Proportion) -> String {

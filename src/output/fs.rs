@@ -61,6 +61,13 @@ impl Staging {
     /// either the complete old output, absent, or the complete new output.
     pub fn commit(mut self) -> Result<PathBuf> {
         let staged = self.dir.take().expect("commit is called once").keep();
+        // Temporary directories are private (0700); the output is not.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            fs::set_permissions(&staged, fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("cannot write {}", staged.display()))?;
+        }
         let mut backup = None;
         if self.target.exists() {
             let aside = self.target.with_file_name(format!(
@@ -99,6 +106,13 @@ pub fn write_atomic(target: &Path, write: impl FnOnce(&Path) -> Result<()>) -> R
         .tempfile_in(&parent)
         .with_context(|| format!("cannot write in {} (is it writable?)", parent.display()))?;
     write(tmp.path())?;
+    // Temporary files are private (0600); the result is an ordinary file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
+            .with_context(|| format!("cannot write {}", target.display()))?;
+    }
     tmp.persist(target)
         .with_context(|| format!("cannot write {}", target.display()))?;
     Ok(())

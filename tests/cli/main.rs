@@ -1,6 +1,7 @@
 //! The real `funnelsim` binary, driven as a user would.
 
 mod bad_input;
+mod calibrate;
 mod reliability;
 mod report;
 mod run;
