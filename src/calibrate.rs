@@ -14,7 +14,9 @@
 //!   model a stay's length does not depend on how it ends, so this is the
 //!   maximum-likelihood estimate. Any closing other than a decision at the
 //!   last stage (no decision, went dark) counts as a stall; disqualified
-//!   leads are counted separately, as the source's fit.
+//!   leads are counted separately, as the source's fit; their stay is
+//!   censored when they are disqualified (a competing risk: qualifying is
+//!   sales' decision, not the end of the buyer's own stay).
 //! * **Decision**: shares of won / lost / no decision among decided deals
 //!   (a deal won or lost before the last stage skipped to the decision);
 //!   written as constant choice utilities `ln p`.
@@ -76,7 +78,7 @@ pub struct StageEstimate {
     pub advanced: u64,
     /// Stays that ended in a stall (closed without a decision).
     pub stalled: u64,
-    /// Stays that ended in disqualification.
+    /// Stays that ended in disqualification (censored in the dwell fit).
     pub disqualified: u64,
     /// Stall probability (stalled of advanced + stalled); at the last stage
     /// this is 0 by construction and the decision carries the outcome.
@@ -225,7 +227,9 @@ pub fn estimate(
             continue;
         }
         if let Some(c) = o.closed_at {
-            stay(s, c - t, false, &mut spells);
+            // Disqualifying is sales' decision, not the end of the buyer's
+            // own stay: like the end of the history, it censors the stay.
+            stay(s, c - t, o.outcome == Outcome::Disqualified, &mut spells);
         }
         match o.outcome {
             Outcome::Disqualified => disqualified[s] += 1,

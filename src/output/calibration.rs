@@ -156,7 +156,7 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
         };
         let _ = writeln!(
             t,
-            "# dwell: {} (lowest AIC{margin}); {} completed stays, {} still open (censored)",
+            "# dwell: {} (lowest AIC{margin}); {} completed stays, {} censored (still open, or disqualified)",
             best.family.name(),
             st.dwell.events,
             st.dwell.censored
@@ -458,8 +458,8 @@ pub fn report(
     let w = cal.stages.iter().map(|s| s.name.len()).max().unwrap_or(5).max(5);
     let _ = writeln!(
         t,
-        "\n{:w$}  {:>7}  {:>6}  {:>5}  {:<24}  {:<18}  {:<16}  stall probability",
-        "stage", "entered", "stays", "open", "dwell (AIC margin)", "mean days", "shape/sigma"
+        "\n{:w$}  {:>7}  {:>6}  {:>8}  {:<24}  {:<18}  {:<16}  stall probability",
+        "stage", "entered", "stays", "censored", "dwell (AIC margin)", "mean days", "shape/sigma"
     );
     let mut sparse = Vec::new();
     for (i, st) in cal.stages.iter().enumerate() {
@@ -482,7 +482,7 @@ pub fn report(
         }
         let _ = writeln!(
             t,
-            "{:w$}  {:>7}  {:>6}  {:>5}  {:<24}  {:<18}  {:<16}  {stall}{flag}",
+            "{:w$}  {:>7}  {:>6}  {:>8}  {:<24}  {:<18}  {:<16}  {stall}{flag}",
             st.name,
             human(st.entered as f64),
             human(st.dwell.events as f64),
