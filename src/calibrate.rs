@@ -430,7 +430,7 @@ pub fn check(
     spec.simulation.replications = replications;
     spec.simulation.seed = seed;
     let s = Scenario::from_spec(spec)?;
-    let r = engine::run(&s, &Silent);
+    let r = engine::run_with(&s, &Silent, engine::Rows::Drop);
     let compare = |name: String, metric: &str, observed: Option<f64>| {
         let simulated = r.estimate(metric).cloned().unwrap_or_else(Estimate::undefined);
         let z = match (observed, simulated.mean, simulated.sd) {

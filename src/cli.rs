@@ -485,7 +485,14 @@ pub fn run(args: RunArgs) -> Result<()> {
     let pool = pool(args.sim.threads)?;
     let bar = progress(u64::from(scenario.replications()), scenario.name());
     let started = Instant::now();
-    let result = pool.install(|| engine::run(&scenario, &bar));
+    // Rows are only needed for the replications table; without --out the
+    // run's memory stays flat however many replications it makes.
+    let rows = if staging.is_some() {
+        engine::Rows::Keep
+    } else {
+        engine::Rows::Drop
+    };
+    let result = pool.install(|| engine::run_with(&scenario, &bar, rows));
     check_interrupted(&bar)?;
     bar.0.finish_and_clear();
     let elapsed = started.elapsed();

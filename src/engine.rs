@@ -35,7 +35,7 @@ use crate::outcome::{Cause, Outcome};
 use crate::outreach::TouchFactors;
 use crate::rng::{SimRng, Stream, uniform};
 use crate::scenario::Scenario;
-use crate::stats::{Estimate, P2Quantile};
+use crate::stats::{Estimate, P2Quantile, Summary};
 use crate::values::MINIMISES_RISK;
 
 /// Result of one replication.
@@ -684,7 +684,8 @@ pub struct PipelineBand {
 pub struct RunResult {
     /// Metric names (columns of `rows`).
     pub names: Vec<String>,
-    /// One row per replication, in replication order.
+    /// One row per replication, in replication order (empty when the run
+    /// was made with [`Rows::Drop`]).
     pub rows: Vec<Vec<f64>>,
     /// One estimate per metric.
     pub estimates: Vec<Estimate>,
@@ -713,13 +714,33 @@ impl RunResult {
 /// Bounds memory; does not affect results.
 const CHUNK: u32 = 64;
 
-/// Runs all replications of `s` in parallel on the current rayon pool.
+/// Whether a run keeps every replication's metric row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rows {
+    /// Keep them: for the replications table and paired comparisons.
+    Keep,
+    /// Drop them once summarised: memory no longer grows with the
+    /// replication count (estimates are the same either way).
+    Drop,
+}
+
+/// Runs all replications of `s` in parallel on the current rayon pool,
+/// keeping every replication's row.
 pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
+    run_with(s, observer, Rows::Keep)
+}
+
+/// Runs all replications of `s` in parallel on the current rayon pool.
+/// Estimates are built while the results stream in ([`Summary`]), so they
+/// do not depend on `rows`.
+pub fn run_with(s: &Scenario, observer: &dyn RunObserver, keep: Rows) -> RunResult {
     let names = metric_names(s);
     let days = s.snapshot_days();
     let n_stages = s.stages.len();
     let cells = days.len() * n_stages;
-    let mut rows = Vec::with_capacity(s.replications as usize);
+    let mut rows = Vec::new();
+    let mut summaries = vec![Summary::new(); names.len()];
+    let mut completed = 0u32;
     let mut count_sum = vec![0.0; cells];
     let mut value_sum = vec![0.0; cells];
     let new_sketch = || [P2Quantile::new(0.05), P2Quantile::new(0.5), P2Quantile::new(0.95)];
@@ -744,7 +765,14 @@ pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
             for (h, &c) in cycle_histogram.iter_mut().zip(&r.tally.cycle_histogram) {
                 *h += u64::from(c);
             }
-            rows.push(metric_row(s, &r.tally));
+            let row = metric_row(s, &r.tally);
+            for (summary, &x) in summaries.iter_mut().zip(&row) {
+                summary.push(x);
+            }
+            if keep == Rows::Keep {
+                rows.push(row);
+            }
+            completed += 1;
             for i in 0..cells {
                 let c = f64::from(r.pipeline_count[i]);
                 let v = r.pipeline_value[i];
@@ -756,10 +784,7 @@ pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
         }
         start = end;
     }
-    let completed = rows.len() as u32;
-    let estimates = (0..names.len())
-        .map(|j| Estimate::from_values(&rows.iter().map(|r| r[j]).collect::<Vec<_>>()))
-        .collect();
+    let estimates = summaries.iter().map(Summary::estimate).collect();
     let n = f64::from(completed.max(1));
     let q = |s: &[P2Quantile; 3], i: usize| s[i].value().unwrap_or(f64::NAN);
     let pipeline = (0..cells)

@@ -201,6 +201,91 @@ pub fn student_t_quantile(p: f64, df: f64) -> f64 {
     z + g1 / df + g2 / (df * df) + g3 / df.powi(3) + g4 / df.powi(4)
 }
 
+/// Replications up to which [`Summary`] keeps every value, so that
+/// estimates are exact (the same as [`Estimate::from_values`]); beyond it,
+/// memory stays constant and percentiles come from P² sketches.
+pub const EXACT_UP_TO: usize = 1_000;
+
+/// An [`Estimate`] built one replication at a time in bounded memory.
+///
+/// Up to [`EXACT_UP_TO`] defined values it keeps them and the result is
+/// exactly [`Estimate::from_values`]. Past that it drops them: the mean is
+/// the running sum over the count, the standard deviation comes from
+/// Welford's update, and the 5th/50th/95th percentiles from P² sketches
+/// (approximate; see [`P2Quantile`]). Deterministic for a given input order.
+#[derive(Clone, Debug)]
+pub struct Summary {
+    values: Vec<f64>,
+    n: u64,
+    sum: f64,
+    mean: f64,
+    m2: f64,
+    quantiles: [P2Quantile; 3],
+}
+
+impl Default for Summary {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Summary {
+    /// An empty summary.
+    pub fn new() -> Self {
+        Self {
+            values: Vec::new(),
+            n: 0,
+            sum: 0.0,
+            mean: 0.0,
+            m2: 0.0,
+            quantiles: [P2Quantile::new(0.05), P2Quantile::new(0.5), P2Quantile::new(0.95)],
+        }
+    }
+
+    /// Adds one replication's value; non-finite values (undefined metrics)
+    /// are left out, as in [`Estimate::from_values`].
+    pub fn push(&mut self, x: f64) {
+        if !x.is_finite() {
+            return;
+        }
+        self.n += 1;
+        self.sum += x;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.mean);
+        for q in &mut self.quantiles {
+            q.push(x);
+        }
+        if self.n as usize <= EXACT_UP_TO {
+            self.values.push(x);
+        } else if !self.values.is_empty() {
+            self.values = Vec::new();
+        }
+    }
+
+    /// The estimate so far.
+    pub fn estimate(&self) -> Estimate {
+        if self.n as usize <= EXACT_UP_TO {
+            return Estimate::from_values(&self.values);
+        }
+        let n = self.n as f64;
+        let mean = self.sum / n;
+        let sd = (self.m2 / (n - 1.0)).max(0.0).sqrt();
+        let half = student_t_quantile(0.5 + CONFIDENCE / 2.0, n - 1.0) * sd / n.sqrt();
+        let [p05, p50, p95] = self.quantiles.each_ref().map(P2Quantile::value);
+        Estimate {
+            mean: Some(mean),
+            sd: Some(sd),
+            p05,
+            p50,
+            p95,
+            ci_low: Some(mean - half),
+            ci_high: Some(mean + half),
+            n: self.n,
+        }
+    }
+}
+
 /// Streaming estimate of one quantile with the P² algorithm (Jain & Chlamtac,
 /// CACM 1985): five markers, constant memory, deterministic for a given input
 /// order. Used for the pipeline bands, where storing every replication's
@@ -351,5 +436,33 @@ mod tests {
             p.push(x);
         }
         assert!((p.value().unwrap() - 0.5).abs() < 0.01);
+    }
+
+    #[test]
+    fn summary_is_exact_then_streams() {
+        let values: Vec<f64> = (0..EXACT_UP_TO as u64 + 500)
+            .map(|i| ((i * 7919) % 1000) as f64)
+            .collect();
+        let mut s = Summary::new();
+        for (i, &v) in values.iter().enumerate() {
+            s.push(v);
+            if i == 10 {
+                assert_eq!(s.estimate(), Estimate::from_values(&values[..=10]));
+                s.push(f64::NAN);
+            }
+        }
+        let exact = Estimate::from_values(&values);
+        let streamed = s.estimate();
+        assert_eq!(streamed.n, exact.n);
+        assert!((streamed.mean.unwrap() - exact.mean.unwrap()).abs() < 1e-9);
+        assert!((streamed.sd.unwrap() - exact.sd.unwrap()).abs() < 1e-9);
+        // P² on a uniform-ish sequence: within a percent of the range.
+        for (a, b) in [
+            (streamed.p05, exact.p05),
+            (streamed.p50, exact.p50),
+            (streamed.p95, exact.p95),
+        ] {
+            assert!((a.unwrap() - b.unwrap()).abs() < 10.0, "{a:?} vs {b:?}");
+        }
     }
 }
