@@ -162,7 +162,11 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             recorder,
             s,
             rep,
-            queue: EventQueue::new(),
+            // About eight events per buyer: capture, stage changes, touches.
+            queue: EventQueue::new(
+                window.followed_until_day,
+                8.0 * s.expected_buyers_per_replication(),
+            ),
             buyers: Vec::new(),
             rep_free_at: vec![0.0; s.outreach.reps as usize],
             arrivals: s.seed.replication_rng(rep, Stream::Arrivals),
