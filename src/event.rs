@@ -195,7 +195,7 @@ impl EventQueue {
             self.spare.push(emptied);
         }
         // Keys are unique (sequence numbers), so an unstable sort is exact.
-        self.current.sort_unstable_by(|a, b| b.key.cmp(&a.key));
+        self.current.sort_unstable_by_key(|e| std::cmp::Reverse(e.key));
         Some(())
     }
 
