@@ -146,6 +146,10 @@ struct Sim<'a, R> {
     window_end: f64,
     end: f64,
     last_stage: usize,
+    /// Per stage, the readiness factor of a touch's welcome probability,
+    /// `receptivity^(0.5 + pushiness)`: constant for the run, so computed
+    /// once instead of a `powf` per touch.
+    readiness: Vec<f64>,
     /// Whether marketing touchpoints can change anything: they send nurture
     /// content, read a score or give a buyer a chance to raise a hand. When
     /// none applies they are not scheduled at all (they would draw no random
@@ -179,6 +183,11 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             window_end: window.end_day,
             end: window.followed_until_day,
             last_stage: n_stages - 1,
+            readiness: s
+                .stages
+                .iter()
+                .map(|st| st.receptivity.powf(0.5 + s.outreach.approach.pushiness))
+                .collect(),
             touchpoints_matter: s.marketing.nurture
                 || matches!(
                     s.handoff,
@@ -561,6 +570,12 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         }
         let start = t.max(free_at);
         self.rep_free_at[best] = start + self.s.outreach.touch_duration_days;
+        if start == t && self.queue.next_time().is_none_or(|next| next > t) {
+            // The touch would be the very next event: make it now. Same
+            // order of operations as going through the queue, one event less.
+            self.touch(t, b);
+            return;
+        }
         let e = self.buyers[b].sales_epoch;
         self.queue.push(start, EventKind::Touch, b as u32, e, 0);
     }
@@ -590,9 +605,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         let segment = &s.segments[buyer.segment as usize];
         let alignment = segment.values.alignment(&o.approach.scores);
         let factors = TouchFactors {
-            readiness: s.stages[buyer.stage as usize]
-                .receptivity
-                .powf(0.5 + o.approach.pushiness),
+            readiness: self.readiness[buyer.stage as usize],
             fit: 1.0 - r.alignment_weight * (1.0 - alignment),
             warmth: buyer.warmth,
             openness: 1.0 - buyer.resistance,

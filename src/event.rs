@@ -106,7 +106,7 @@ pub struct EventQueue {
 
 /// Events a bucket should hold on average: enough to amortise moving to the
 /// next bucket, few enough that inserting into the current one is cheap.
-const EVENTS_PER_BUCKET: f64 = 32.0;
+const EVENTS_PER_BUCKET: f64 = 12.0;
 /// Upper bound on the number of buckets (memory: 24 bytes each).
 const MAX_BUCKETS: f64 = (1 << 20) as f64;
 
@@ -154,7 +154,8 @@ impl EventQueue {
         };
         self.len += 1;
         let b = self.bucket_of(time);
-        debug_assert!(b >= self.cursor, "events are never scheduled into the past");
+        // At or before the cursor (`next_time` may have moved it past empty
+        // buckets): the event belongs in the sorted current bucket.
         if b <= self.cursor {
             // Latest first: the new event goes before every earlier one.
             let at = self.current.partition_point(|e| e.key > event.key);
@@ -197,6 +198,15 @@ impl EventQueue {
         // Keys are unique (sequence numbers), so an unstable sort is exact.
         self.current.sort_unstable_by_key(|e| std::cmp::Reverse(e.key));
         Some(())
+    }
+
+    /// Time of the earliest pending event, if any.
+    #[inline]
+    pub fn next_time(&mut self) -> Option<f64> {
+        if self.current.is_empty() {
+            self.advance()?;
+        }
+        self.current.last().map(Event::time)
     }
 
     /// Number of pending events.
