@@ -51,6 +51,16 @@ fn shipped_markov_check_matches_closed_form() {
 }
 
 #[test]
+fn touches_without_effect_leave_the_chain_alone() {
+    // Reps call everyone at once and keep calling, through the capacity
+    // queue, but touches change nothing: the chain is the same.
+    let mut s = spec("markov_check");
+    s.outreach.reps = 5;
+    s.simulation.seed = 10;
+    check(s, "touches");
+}
+
+#[test]
 fn other_stall_probabilities_and_choices() {
     let mut s = spec("markov_check");
     for (i, st) in s.stages.iter_mut().enumerate() {

@@ -102,8 +102,8 @@ fn absurd_runs_are_refused_with_an_estimate() {
 fn suspicious_settings_warn_once() {
     let o = funnelsim()
         .arg("run")
-        .arg(scenario("markov_check"))
-        .args(["-n", "5", "--json"])
+        .arg(scenario("baseline"))
+        .args(["-n", "5", "--json", "--set", "simulation.warmup_days=0"])
         .output()
         .unwrap();
     assert!(o.status.success());
