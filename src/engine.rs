@@ -33,7 +33,7 @@ use crate::marketing::score_signal;
 use crate::metrics::{CYCLE_BIN_DAYS, CYCLE_BINS, Tally, metric_names, metric_row};
 use crate::outcome::{Cause, Outcome};
 use crate::outreach::TouchFactors;
-use crate::rng::{SimRng, Stream, uniform};
+use crate::rng::{BuyerRng, SimRng, Stream, uniform};
 use crate::scenario::Scenario;
 use crate::stats::{Estimate, P2Quantile, Summary};
 use crate::values::MINIMISES_RISK;
@@ -51,8 +51,36 @@ pub struct Replication {
 }
 
 /// Simulates replication `replication` of `s`.
+///
+/// When buyers cannot affect one another ([`independent_buyers`]), each
+/// buyer's whole journey is simulated at capture and only arrivals go
+/// through the event queue; otherwise every event does. Both follow the
+/// same random streams and the same event order, so counts are identical;
+/// sums of money and days may differ in the last bits (they are added in
+/// another order).
 pub fn simulate_replication(s: &Scenario, replication: u64) -> Replication {
-    Sim::new(s, replication, ()).run().0
+    Sim::new(s, replication, (), independent_buyers(s)).run().0
+}
+
+/// [`simulate_replication`] with every event through the event queue, even
+/// when buyers are independent: the reference the fast path is tested
+/// against.
+pub fn simulate_replication_event_driven(s: &Scenario, replication: u64) -> Replication {
+    Sim::new(s, replication, (), false).run().0
+}
+
+/// Whether buyers in `s` never affect one another: nobody calls (so there
+/// is no capacity queue and no touch), marketing touchpoints change nothing
+/// (no nurture, no score or hand-raise readings), and handoffs need no
+/// random draw (`immediate` or `stage_gate`). A buyer's journey is then a
+/// function of its own random streams alone.
+pub fn independent_buyers(s: &Scenario) -> bool {
+    s.outreach.reps == 0
+        && !s.marketing.nurture
+        && matches!(
+            s.handoff,
+            HandoffPolicy::Immediate | HandoffPolicy::StageGate { .. }
+        )
 }
 
 /// Receives every buyer's stage entries and ending as they happen, in event
@@ -88,6 +116,16 @@ pub struct Journey {
     pub closed: Option<(Outcome, f64)>,
 }
 
+/// What capture decided about a buyer (the first draws of its journey stream).
+struct Capture {
+    at: f64,
+    stage: usize,
+    segment: usize,
+    fit: bool,
+    deal_value: f64,
+    in_cohort: bool,
+}
+
 /// Stage entries and ending of one buyer, while recording.
 type Recorded = (Vec<(usize, f64)>, Option<(Outcome, f64)>);
 
@@ -112,7 +150,7 @@ impl JourneyRecorder for Journeys {
 /// hold it: warm-up and window, nothing after (buyers still undecided then
 /// are open). Buyers appear in capture order.
 pub fn simulate_history(s: &Scenario, replication: u64) -> Vec<Journey> {
-    let mut sim = Sim::new(s, replication, Journeys::default());
+    let mut sim = Sim::new(s, replication, Journeys::default(), false);
     sim.end = sim.window_end;
     let (_, sim) = sim.run();
     let recorded = sim.recorder.0;
@@ -150,6 +188,13 @@ struct Sim<'a, R> {
     /// `receptivity^(0.5 + pushiness)`: constant for the run, so computed
     /// once instead of a `powf` per touch.
     readiness: Vec<f64>,
+    /// Buyers are independent: each journey is simulated whole at capture
+    /// ([`Sim::whole_journey`]) and no buyer is stored.
+    independent: bool,
+    /// Buyers captured so far.
+    captured: u64,
+    /// Snapshot days (used by the independent path to count open buyers).
+    snapshot_days: Vec<f64>,
     /// Whether marketing touchpoints can change anything: they send nurture
     /// content, read a score or give a buyer a chance to raise a hand. When
     /// none applies they are not scheduled at all (they would draw no random
@@ -158,7 +203,7 @@ struct Sim<'a, R> {
 }
 
 impl<'a, R: JourneyRecorder> Sim<'a, R> {
-    fn new(s: &'a Scenario, rep: u64, recorder: R) -> Self {
+    fn new(s: &'a Scenario, rep: u64, recorder: R, independent: bool) -> Self {
         let n_stages = s.stages.len();
         let n_snap = s.snapshot_days().len();
         let window = s.window();
@@ -183,6 +228,9 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             window_end: window.end_day,
             end: window.followed_until_day,
             last_stage: n_stages - 1,
+            independent,
+            captured: 0,
+            snapshot_days: s.snapshot_days(),
             readiness: s
                 .stages
                 .iter()
@@ -218,8 +266,13 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 }
             }
         }
-        for (k, day) in s.snapshot_days().into_iter().enumerate() {
-            self.queue.push(day, EventKind::Snapshot, 0, 0, k as u32);
+        if self.independent {
+            // Open buyers are counted per snapshot from their stage intervals.
+            self.tally.events_processed += self.snapshot_days.len() as u64;
+        } else {
+            for (k, &day) in self.snapshot_days.iter().enumerate() {
+                self.queue.push(day, EventKind::Snapshot, 0, 0, k as u32);
+            }
         }
 
         while let Some(ev) = self.queue.pop() {
@@ -310,7 +363,9 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     fn capture(&mut self, t: f64, c: usize) {
         let s = self.s;
         let ch = &s.channels[c];
-        let id = self.buyers.len() as u64;
+        // Buyers are numbered in capture order; the number names their streams.
+        let id = self.captured;
+        self.captured += 1;
         let mut journey_rng = s.seed.buyer_rng(self.rep, Stream::Journey, id);
         let stage = pick(&ch.stage_cdf, uniform(&mut journey_rng));
         let segment = pick(&ch.segment_cdf, uniform(&mut journey_rng));
@@ -322,6 +377,18 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             for r in &mut self.tally.reached[..=stage] {
                 *r += 1;
             }
+        }
+        if self.independent {
+            let journey = Capture {
+                at: t,
+                stage,
+                segment,
+                fit,
+                deal_value,
+                in_cohort,
+            };
+            self.whole_journey(journey, journey_rng, id);
+            return;
         }
         self.open_count[stage] += 1;
         self.open_value[stage] += deal_value;
@@ -365,6 +432,100 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                     self.schedule_marketing_touch(t, b);
                 }
             }
+        }
+    }
+
+    /// The independent path: a captured buyer's whole journey, step for step
+    /// what the event-driven path does for such a buyer (the same draws from
+    /// the same streams, the same arithmetic), with the pipeline counted
+    /// from its stage intervals instead of snapshot events.
+    fn whole_journey(&mut self, c: Capture, mut rng: BuyerRng, id: u64) {
+        let s = self.s;
+        let (mut t, mut stage) = (c.at, c.stage);
+        let gate = match s.handoff {
+            HandoffPolicy::StageGate { stage } => stage,
+            _ => 0, // immediate: handed off on capture
+        };
+        let mut with_marketing = true;
+        let pace = s.segments[c.segment].pace;
+        loop {
+            if with_marketing && stage >= gate {
+                with_marketing = false;
+                if c.in_cohort {
+                    self.tally.handoffs_by_stage[stage] += 1;
+                }
+            }
+            let st = &s.stages[stage];
+            // Trust never changes here, so the speed-up factor is 1 + 0.
+            let scale = st.mean_days * pace / (1.0 + s.marketing.dwell_speedup * 0.0);
+            let exit = t + st.dwell.sample_unit(&mut rng) * scale;
+            if exit > self.end {
+                // Never reached: still open when the run ends.
+                self.count_open(stage, t, f64::INFINITY, c.deal_value);
+                if c.in_cohort {
+                    self.tally.outcomes[Outcome::Open as usize] += 1;
+                }
+                return;
+            }
+            self.count_open(stage, t, exit, c.deal_value);
+            self.tally.events_processed += 1;
+            t = exit;
+            let ending = if !c.fit {
+                Some((Outcome::Disqualified, Some(Cause::PoorFitLead)))
+            } else if uniform(&mut rng) < st.stall_probability {
+                Some((Outcome::NoDecision, Some(Cause::BuyerStalled)))
+            } else if stage == self.last_stage {
+                let mut decision_rng = s.seed.buyer_rng(self.rep, Stream::Decision, id);
+                let outcome = s
+                    .decision
+                    .choose(DecisionInputs::default(), uniform(&mut decision_rng));
+                if c.in_cohort {
+                    self.tally.decided += 1;
+                    if outcome == Outcome::Won {
+                        self.tally.revenue += c.deal_value;
+                        let cycle = t - c.at;
+                        self.tally.cycle_days_sum += cycle;
+                        let bin = ((cycle / CYCLE_BIN_DAYS) as usize).min(CYCLE_BINS - 1);
+                        self.tally.cycle_histogram[bin] += 1;
+                    }
+                }
+                let cause = match outcome {
+                    Outcome::LostCompetitor => Some(Cause::CompetitorWon),
+                    Outcome::NoDecision => Some(Cause::BuyerStalled),
+                    _ => None,
+                };
+                Some((outcome, cause))
+            } else {
+                None
+            };
+            if let Some((outcome, cause)) = ending {
+                if c.in_cohort {
+                    self.tally.outcomes[outcome as usize] += 1;
+                    if let Some(cause) = cause {
+                        self.tally.causes[cause as usize] += 1;
+                    }
+                }
+                return;
+            }
+            stage += 1;
+            if c.in_cohort {
+                self.tally.reached[stage] += 1;
+            }
+        }
+    }
+
+    /// Counts a buyer in `stage` during `[from, to)` at every snapshot the
+    /// event-driven path would have seen it at: a snapshot at time `T` runs
+    /// before buyer events at exactly `T`, so it sees a buyer that entered
+    /// before `T` and leaves at `T` or later.
+    fn count_open(&mut self, stage: usize, from: f64, to: f64, value: f64) {
+        let days = &self.snapshot_days;
+        let first = days.partition_point(|&d| d <= from);
+        let last = days.partition_point(|&d| d <= to);
+        let n = self.open_count.len();
+        for k in first..last {
+            self.snap_count[k * n + stage] += 1;
+            self.snap_value[k * n + stage] += value;
         }
     }
 

@@ -1,0 +1,84 @@
+//! The independent-buyers path (each journey simulated whole at capture)
+//! against the event-driven reference: same counts exactly, same sums up to
+//! the order of floating-point additions.
+
+mod common;
+
+use common::spec;
+use funnelsim::engine::{
+    Replication, independent_buyers, simulate_replication, simulate_replication_event_driven,
+};
+use funnelsim::scenario::Scenario;
+use funnelsim::scenario::spec::{HandoffSpec, ScenarioSpec};
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
+}
+
+fn assert_same(fast: &Replication, reference: &Replication, label: &str) {
+    let (f, r) = (&fast.tally, &reference.tally);
+    assert_eq!(f.leads, r.leads, "{label}: leads");
+    assert_eq!(f.reached, r.reached, "{label}: reached");
+    assert_eq!(f.handoffs_by_stage, r.handoffs_by_stage, "{label}: handoffs");
+    assert_eq!(f.outcomes, r.outcomes, "{label}: outcomes");
+    assert_eq!(f.causes, r.causes, "{label}: causes");
+    assert_eq!(f.decided, r.decided, "{label}: decided");
+    assert_eq!(f.events_in_window, r.events_in_window, "{label}: bursts");
+    assert_eq!(f.cycle_histogram, r.cycle_histogram, "{label}: cycle histogram");
+    assert!(
+        close(f.revenue, r.revenue),
+        "{label}: revenue {} vs {}",
+        f.revenue,
+        r.revenue
+    );
+    assert!(close(f.cycle_days_sum, r.cycle_days_sum), "{label}: cycle days");
+    assert_eq!(
+        fast.pipeline_count, reference.pipeline_count,
+        "{label}: pipeline counts"
+    );
+    for (a, b) in fast.pipeline_value.iter().zip(&reference.pipeline_value) {
+        assert!(close(*a, *b), "{label}: pipeline value {a} vs {b}");
+    }
+}
+
+fn check(sp: ScenarioSpec, label: &str) {
+    let s = Scenario::from_spec(sp).unwrap();
+    assert!(independent_buyers(&s), "{label} must take the independent path");
+    for rep in 0..4 {
+        assert_same(
+            &simulate_replication(&s, rep),
+            &simulate_replication_event_driven(&s, rep),
+            &format!("{label} replication {rep}"),
+        );
+    }
+}
+
+#[test]
+fn markov_check_agrees_with_the_event_driven_path() {
+    check(spec("markov_check"), "markov_check");
+}
+
+#[test]
+fn stage_gate_bursts_segments_and_poor_fit_agree() {
+    // The baseline's sources (trade-show bursts, poor-fit lists, two
+    // segments, gamma dwell) with nobody calling and a stage-gate handoff.
+    let mut sp = spec("baseline");
+    sp.outreach.reps = 0;
+    sp.marketing.nurture = false;
+    sp.handoff = HandoffSpec::StageGate {
+        stage: "building_requirements".into(),
+    };
+    check(sp, "baseline, no calls, stage gate");
+}
+
+#[test]
+fn coupled_scenarios_take_the_event_driven_path() {
+    for name in ["baseline", "nurture_then_handoff", "inbound_insight"] {
+        let s = Scenario::from_spec(spec(name)).unwrap();
+        assert!(!independent_buyers(&s), "{name} has calls or nurture");
+        assert_eq!(
+            simulate_replication(&s, 0),
+            simulate_replication_event_driven(&s, 0)
+        );
+    }
+}
