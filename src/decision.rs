@@ -66,7 +66,14 @@ impl DecisionModel {
     /// The outcome for a uniform draw `u` in [0, 1).
     #[inline]
     pub fn choose(&self, x: DecisionInputs, u: f64) -> Outcome {
-        let [p_us, p_comp, _] = self.probabilities(x);
+        Self::choose_with(self.probabilities(x), u)
+    }
+
+    /// The outcome for a uniform draw `u` in [0, 1) given the
+    /// [`probabilities`](Self::probabilities) (for callers that reuse them).
+    #[inline]
+    pub fn choose_with(p: [f64; 3], u: f64) -> Outcome {
+        let [p_us, p_comp, _] = p;
         if u < p_us {
             Outcome::Won
         } else if u < p_us + p_comp {

@@ -26,14 +26,14 @@ use rayon::prelude::*;
 
 use crate::buyer::{Buyer, Owner};
 use crate::channel::{Arrivals, pick};
-use crate::decision::DecisionInputs;
+use crate::decision::{DecisionInputs, DecisionModel};
 use crate::event::{EventKind, EventQueue};
 use crate::handoff::HandoffPolicy;
 use crate::marketing::score_signal;
 use crate::metrics::{CYCLE_BIN_DAYS, CYCLE_BINS, Tally, metric_names, metric_row};
 use crate::outcome::{Cause, Outcome};
 use crate::outreach::TouchFactors;
-use crate::rng::{BuyerRng, SimRng, Stream, uniform};
+use crate::rng::{BuyerRng, SimRng, Stream, StreamFamily, uniform};
 use crate::scenario::Scenario;
 use crate::stats::{Estimate, P2Quantile, Summary};
 use crate::values::MINIMISES_RISK;
@@ -116,6 +116,14 @@ pub struct Journey {
     pub closed: Option<(Outcome, f64)>,
 }
 
+/// The per-buyer stream families of one replication.
+struct BuyerStreams {
+    journey: StreamFamily,
+    marketing: StreamFamily,
+    sales: StreamFamily,
+    decision: StreamFamily,
+}
+
 /// What capture decided about a buyer (the first draws of its journey stream).
 struct Capture {
     at: f64,
@@ -170,7 +178,6 @@ pub fn simulate_history(s: &Scenario, replication: u64) -> Vec<Journey> {
 struct Sim<'a, R> {
     recorder: R,
     s: &'a Scenario,
-    rep: u64,
     queue: EventQueue,
     buyers: Vec<Buyer>,
     rep_free_at: Vec<f64>,
@@ -193,6 +200,16 @@ struct Sim<'a, R> {
     independent: bool,
     /// Buyers captured so far.
     captured: u64,
+    /// The replication's per-buyer stream families, derived once.
+    streams: BuyerStreams,
+    /// Choice probabilities of a buyer nobody touched (all of them on the
+    /// independent path): the same for every decision, so computed once.
+    untouched_choice: [f64; 3],
+    /// Open buyers per snapshot and stage as differences (the independent
+    /// path adds +1 where a stay starts being seen and −1 where it stops;
+    /// prefix sums give the counts).
+    open_diff: Vec<i64>,
+    open_value_diff: Vec<f64>,
     /// Snapshot days (used by the independent path to count open buyers).
     snapshot_days: Vec<f64>,
     /// Whether marketing touchpoints can change anything: they send nurture
@@ -210,11 +227,11 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         Self {
             recorder,
             s,
-            rep,
-            // About eight events per buyer: capture, stage changes, touches.
+            // About eight events per buyer (capture, stage changes, touches);
+            // one when journeys are simulated whole at capture.
             queue: EventQueue::new(
                 window.followed_until_day,
-                8.0 * s.expected_buyers_per_replication(),
+                if independent { 1.0 } else { 8.0 } * s.expected_buyers_per_replication(),
             ),
             buyers: Vec::new(),
             rep_free_at: vec![0.0; s.outreach.reps as usize],
@@ -230,6 +247,23 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             last_stage: n_stages - 1,
             independent,
             captured: 0,
+            streams: BuyerStreams {
+                journey: s.seed.streams(rep, Stream::Journey),
+                marketing: s.seed.streams(rep, Stream::Marketing),
+                sales: s.seed.streams(rep, Stream::Sales),
+                decision: s.seed.streams(rep, Stream::Decision),
+            },
+            untouched_choice: s.decision.probabilities(DecisionInputs::default()),
+            open_diff: if independent {
+                vec![0; (n_snap + 1) * n_stages]
+            } else {
+                Vec::new()
+            },
+            open_value_diff: if independent {
+                vec![0.0; (n_snap + 1) * n_stages]
+            } else {
+                Vec::new()
+            },
             snapshot_days: s.snapshot_days(),
             readiness: s
                 .stages
@@ -346,6 +380,9 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             }
         }
 
+        if self.independent {
+            self.finish_open_counts();
+        }
         // Cohort leads still undecided are open pipeline, never dropped.
         for b in &self.buyers {
             if b.in_cohort && b.owner != Owner::Closed {
@@ -366,7 +403,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         // Buyers are numbered in capture order; the number names their streams.
         let id = self.captured;
         self.captured += 1;
-        let mut journey_rng = s.seed.buyer_rng(self.rep, Stream::Journey, id);
+        let mut journey_rng = self.streams.journey.buyer_rng(id);
         let stage = pick(&ch.stage_cdf, uniform(&mut journey_rng));
         let segment = pick(&ch.segment_cdf, uniform(&mut journey_rng));
         let fit = uniform(&mut journey_rng) < ch.fit;
@@ -402,8 +439,8 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             alignment: 0.0,
             risk_support: 0.0,
             journey_rng,
-            marketing_rng: s.seed.buyer_rng(self.rep, Stream::Marketing, id),
-            sales_rng: s.seed.buyer_rng(self.rep, Stream::Sales, id),
+            marketing_rng: self.streams.marketing.buyer_rng(id),
+            sales_rng: self.streams.sales.buyer_rng(id),
             journey_epoch: 0,
             marketing_epoch: 0,
             sales_epoch: 0,
@@ -448,6 +485,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         };
         let mut with_marketing = true;
         let pace = s.segments[c.segment].pace;
+        let mut k_from = self.snapshots_up_to(t);
         loop {
             if with_marketing && stage >= gate {
                 with_marketing = false;
@@ -461,13 +499,17 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             let exit = t + st.dwell.sample_unit(&mut rng) * scale;
             if exit > self.end {
                 // Never reached: still open when the run ends.
-                self.count_open(stage, t, f64::INFINITY, c.deal_value);
+                let k_end = self.snapshot_days.len();
+                self.count_open(stage, k_from, k_end, c.deal_value);
                 if c.in_cohort {
                     self.tally.outcomes[Outcome::Open as usize] += 1;
                 }
                 return;
             }
-            self.count_open(stage, t, exit, c.deal_value);
+            // A stay's end is the next stay's start: one lookup per step.
+            let k_exit = self.snapshots_up_to(exit);
+            self.count_open(stage, k_from, k_exit, c.deal_value);
+            k_from = k_exit;
             self.tally.events_processed += 1;
             t = exit;
             let ending = if !c.fit {
@@ -475,10 +517,8 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             } else if uniform(&mut rng) < st.stall_probability {
                 Some((Outcome::NoDecision, Some(Cause::BuyerStalled)))
             } else if stage == self.last_stage {
-                let mut decision_rng = s.seed.buyer_rng(self.rep, Stream::Decision, id);
-                let outcome = s
-                    .decision
-                    .choose(DecisionInputs::default(), uniform(&mut decision_rng));
+                let mut decision_rng = self.streams.decision.buyer_rng(id);
+                let outcome = DecisionModel::choose_with(self.untouched_choice, uniform(&mut decision_rng));
                 if c.in_cohort {
                     self.tally.decided += 1;
                     if outcome == Outcome::Won {
@@ -518,15 +558,49 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     /// event-driven path would have seen it at: a snapshot at time `T` runs
     /// before buyer events at exactly `T`, so it sees a buyer that entered
     /// before `T` and leaves at `T` or later.
-    fn count_open(&mut self, stage: usize, from: f64, to: f64, value: f64) {
-        let days = &self.snapshot_days;
-        let first = days.partition_point(|&d| d <= from);
-        let last = days.partition_point(|&d| d <= to);
-        let n = self.open_count.len();
-        for k in first..last {
-            self.snap_count[k * n + stage] += 1;
-            self.snap_value[k * n + stage] += value;
+    ///
+    /// `first` and `last` are [`Self::snapshots_up_to`] of the stay's start
+    /// and end.
+    fn count_open(&mut self, stage: usize, first: usize, last: usize, value: f64) {
+        if first < last {
+            let n = self.open_count.len();
+            self.open_diff[first * n + stage] += 1;
+            self.open_diff[last * n + stage] -= 1;
+            self.open_value_diff[first * n + stage] += value;
+            self.open_value_diff[last * n + stage] -= value;
         }
+    }
+
+    /// Turns the independent path's differences into snapshot counts.
+    fn finish_open_counts(&mut self) {
+        let n = self.open_count.len();
+        let (mut count, mut value) = (vec![0i64; n], vec![0.0; n]);
+        for k in 0..self.snapshot_days.len() {
+            for st in 0..n {
+                count[st] += self.open_diff[k * n + st];
+                value[st] += self.open_value_diff[k * n + st];
+                self.snap_count[k * n + st] = count[st] as u32;
+                self.snap_value[k * n + st] = value[st];
+            }
+        }
+    }
+
+    /// Number of snapshot days `<= t`. Snapshot `k` is at `k × every`, so
+    /// the division guesses the answer and one comparison on each side makes
+    /// it exact (the same as a binary search over the days).
+    #[inline]
+    fn snapshots_up_to(&self, t: f64) -> usize {
+        let days = &self.snapshot_days;
+        let every = self.s.snapshot_every_days;
+        // Saturating float-to-int conversion: infinity lands on the end.
+        let mut k = ((t / every).max(0.0) as usize).saturating_add(1).min(days.len());
+        while k > 0 && days[k - 1] > t {
+            k -= 1;
+        }
+        while k < days.len() && days[k] <= t {
+            k += 1;
+        }
+        k
     }
 
     fn schedule_advance(&mut self, t: f64, b: usize) {
@@ -607,7 +681,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         };
         // A one-draw stream of its own, so the choice does not depend on how
         // many journey draws came before it.
-        let mut rng = s.seed.buyer_rng(self.rep, Stream::Decision, b as u64);
+        let mut rng = self.streams.decision.buyer_rng(b as u64);
         let outcome = s.decision.choose(inputs, uniform(&mut rng));
         if buyer.in_cohort {
             self.tally.decided += 1;
