@@ -200,6 +200,8 @@ struct Sim<'a, R> {
     independent: bool,
     /// Buyers captured so far.
     captured: u64,
+    /// `1 / snapshot_every_days`.
+    per_snapshot_day: f64,
     /// The replication's per-buyer stream families, derived once.
     streams: BuyerStreams,
     /// Choice probabilities of a buyer nobody touched (all of them on the
@@ -247,6 +249,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             last_stage: n_stages - 1,
             independent,
             captured: 0,
+            per_snapshot_day: 1.0 / s.snapshot_every_days,
             streams: BuyerStreams {
                 journey: s.seed.streams(rep, Stream::Journey),
                 marketing: s.seed.streams(rep, Stream::Marketing),
@@ -586,14 +589,17 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     }
 
     /// Number of snapshot days `<= t`. Snapshot `k` is at `k × every`, so
-    /// the division guesses the answer and one comparison on each side makes
-    /// it exact (the same as a binary search over the days).
+    /// `t / every` guesses the answer and a comparison on each side makes it
+    /// exact (the same as a binary search over the days).
     #[inline]
     fn snapshots_up_to(&self, t: f64) -> usize {
         let days = &self.snapshot_days;
-        let every = self.s.snapshot_every_days;
+        // A multiplication, not a division: this is on every stay's path,
+        // and the guess only has to be close.
         // Saturating float-to-int conversion: infinity lands on the end.
-        let mut k = ((t / every).max(0.0) as usize).saturating_add(1).min(days.len());
+        let mut k = ((t * self.per_snapshot_day).max(0.0) as usize)
+            .saturating_add(1)
+            .min(days.len());
         while k > 0 && days[k - 1] > t {
             k -= 1;
         }
