@@ -588,22 +588,20 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         }
     }
 
-    /// Number of snapshot days `<= t`. Snapshot `k` is at `k × every`, so
-    /// `t / every` guesses the answer and a comparison on each side makes it
-    /// exact (the same as a binary search over the days).
+    /// Number of snapshot days `<= t` (`t ≥ 0`). Snapshot `k` is at
+    /// `k × every`, so `t / every` gives the answer except when rounding
+    /// lands next to a snapshot day, which one comparison each way fixes
+    /// (the result equals a binary search over the days).
     #[inline]
     fn snapshots_up_to(&self, t: f64) -> usize {
         let days = &self.snapshot_days;
-        // A multiplication, not a division: this is on every stay's path,
-        // and the guess only has to be close.
-        // Saturating float-to-int conversion: infinity lands on the end.
-        let mut k = ((t * self.per_snapshot_day).max(0.0) as usize)
-            .saturating_add(1)
-            .min(days.len());
-        while k > 0 && days[k - 1] > t {
+        let n = days.len();
+        // A multiplication, not a division: this is on every stay's path.
+        let x = t * self.per_snapshot_day;
+        let mut k = if x < n as f64 { x as usize + 1 } else { n };
+        if k > 0 && days[k - 1] > t {
             k -= 1;
-        }
-        while k < days.len() && days[k] <= t {
+        } else if k < n && days[k] <= t {
             k += 1;
         }
         k
