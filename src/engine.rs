@@ -522,21 +522,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             } else if stage == self.last_stage {
                 let mut decision_rng = self.streams.decision.buyer_rng(id);
                 let outcome = DecisionModel::choose_with(self.untouched_choice, uniform(&mut decision_rng));
-                if c.in_cohort {
-                    self.tally.decided += 1;
-                    if outcome == Outcome::Won {
-                        self.tally.revenue += c.deal_value;
-                        let cycle = t - c.at;
-                        self.tally.cycle_days_sum += cycle;
-                        let bin = ((cycle / CYCLE_BIN_DAYS) as usize).min(CYCLE_BINS - 1);
-                        self.tally.cycle_histogram[bin] += 1;
-                    }
-                }
-                let cause = match outcome {
-                    Outcome::LostCompetitor => Some(Cause::CompetitorWon),
-                    Outcome::NoDecision => Some(Cause::BuyerStalled),
-                    _ => None,
-                };
+                let cause = self.tally_decision(t, c.at, c.deal_value, c.in_cohort, outcome);
                 Some((outcome, cause))
             } else {
                 None
@@ -687,22 +673,35 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         // many journey draws came before it.
         let mut rng = self.streams.decision.buyer_rng(b as u64);
         let outcome = s.decision.choose(inputs, uniform(&mut rng));
-        if buyer.in_cohort {
+        let cause = self.tally_decision(t, buyer.captured_at, buyer.deal_value, buyer.in_cohort, outcome);
+        self.close(t, b, outcome, cause);
+    }
+
+    /// Counts a decision made at `t` by a buyer captured at `captured_at`
+    /// (revenue and cycle time when won) and returns the loss's cause.
+    fn tally_decision(
+        &mut self,
+        t: f64,
+        captured_at: f64,
+        deal_value: f64,
+        in_cohort: bool,
+        outcome: Outcome,
+    ) -> Option<Cause> {
+        if in_cohort {
             self.tally.decided += 1;
             if outcome == Outcome::Won {
-                self.tally.revenue += buyer.deal_value;
-                let cycle = t - buyer.captured_at;
+                self.tally.revenue += deal_value;
+                let cycle = t - captured_at;
                 self.tally.cycle_days_sum += cycle;
                 let bin = ((cycle / CYCLE_BIN_DAYS) as usize).min(CYCLE_BINS - 1);
                 self.tally.cycle_histogram[bin] += 1;
             }
         }
-        let cause = match outcome {
+        match outcome {
             Outcome::LostCompetitor => Some(Cause::CompetitorWon),
             Outcome::NoDecision => Some(Cause::BuyerStalled),
             _ => None,
-        };
-        self.close(t, b, outcome, cause);
+        }
     }
 
     fn close(&mut self, t: f64, b: usize, outcome: Outcome, cause: Option<Cause>) {
