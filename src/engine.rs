@@ -487,7 +487,6 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             _ => 0, // immediate: handed off on capture
         };
         let mut with_marketing = true;
-        let pace = s.segments[c.segment].pace;
         let mut k_from = self.snapshots_up_to(t);
         loop {
             if with_marketing && stage >= gate {
@@ -497,9 +496,8 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 }
             }
             let st = &s.stages[stage];
-            // Trust never changes here, so the speed-up factor is 1 + 0.
-            let scale = st.mean_days * pace / (1.0 + s.marketing.dwell_speedup * 0.0);
-            let exit = t + st.dwell.sample_unit(&mut rng) * scale;
+            // Nobody nurtures or calls here, so trust stays 0.
+            let exit = t + st.dwell.sample_unit(&mut rng) * dwell_scale(s, stage, c.segment, 0.0);
             if exit > self.end {
                 // Never reached: still open when the run ends.
                 let k_end = self.snapshot_days.len();
@@ -528,12 +526,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 None
             };
             if let Some((outcome, cause)) = ending {
-                if c.in_cohort {
-                    self.tally.outcomes[outcome as usize] += 1;
-                    if let Some(cause) = cause {
-                        self.tally.causes[cause as usize] += 1;
-                    }
-                }
+                self.tally_ending(c.in_cohort, outcome, cause);
                 return;
             }
             stage += 1;
@@ -543,13 +536,12 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         }
     }
 
-    /// Counts a buyer in `stage` during `[from, to)` at every snapshot the
-    /// event-driven path would have seen it at: a snapshot at time `T` runs
-    /// before buyer events at exactly `T`, so it sees a buyer that entered
-    /// before `T` and leaves at `T` or later.
-    ///
-    /// `first` and `last` are [`Self::snapshots_up_to`] of the stay's start
-    /// and end.
+    /// Counts a buyer in `stage` at every snapshot the event-driven path
+    /// would have seen it at: a snapshot at time `T` runs before buyer
+    /// events at exactly `T`, so it sees a buyer that entered before `T` and
+    /// leaves at `T` or later. `first` and `last` are
+    /// [`Self::snapshots_up_to`] of the stay's start and end, so those are
+    /// snapshots `first..last`.
     fn count_open(&mut self, stage: usize, first: usize, last: usize, value: f64) {
         if first < last {
             let n = self.open_count.len();
@@ -597,8 +589,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         let s = self.s;
         let buyer = &mut self.buyers[b];
         let stage = &s.stages[buyer.stage as usize];
-        let scale = stage.mean_days * s.segments[buyer.segment as usize].pace
-            / (1.0 + s.marketing.dwell_speedup * buyer.trust);
+        let scale = dwell_scale(s, buyer.stage as usize, buyer.segment as usize, buyer.trust);
         let dwell = stage.dwell.sample_unit(&mut buyer.journey_rng) * scale;
         self.queue
             .push(t + dwell, EventKind::Advance, b as u32, buyer.journey_epoch, 0);
@@ -712,7 +703,13 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         let stage = buyer.stage as usize;
         self.open_count[stage] -= 1;
         self.open_value[stage] -= buyer.deal_value;
-        if buyer.in_cohort {
+        let in_cohort = buyer.in_cohort;
+        self.tally_ending(in_cohort, outcome, cause);
+    }
+
+    /// Counts how a buyer's journey ended (cohort buyers only).
+    fn tally_ending(&mut self, in_cohort: bool, outcome: Outcome, cause: Option<Cause>) {
+        if in_cohort {
             self.tally.outcomes[outcome as usize] += 1;
             if let Some(c) = cause {
                 self.tally.causes[c as usize] += 1;
@@ -889,6 +886,14 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             }
         }
     }
+}
+
+/// Days per unit of sampled dwell for a buyer in `stage` of `segment` with
+/// `trust`: the stage mean, stretched by the segment's pace and shortened by
+/// trust. One formula for both paths, so they draw identical dwell times.
+#[inline]
+fn dwell_scale(s: &Scenario, stage: usize, segment: usize, trust: f64) -> f64 {
+    s.stages[stage].mean_days * s.segments[segment].pace / (1.0 + s.marketing.dwell_speedup * trust)
 }
 
 /// The proximate cause of an unwelcome touch: whichever factor of the welcome

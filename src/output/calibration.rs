@@ -64,6 +64,13 @@ fn proportion(p: &Proportion) -> String {
     )
 }
 
+/// A fitted probability as a commented `key = value` pair: the comment
+/// gives the estimate, its error, the interval and "k `of` n `what`".
+fn fitted_share(t: &mut String, key: &str, p: &Proportion, of: &str, what: &str) {
+    let _ = writeln!(t, "# {key} {} ({} {of} {} {what})", proportion(p), p.k, p.n);
+    let _ = writeln!(t, "{key} = {}", exact(p.value));
+}
+
 fn quoted(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
@@ -183,14 +190,7 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
             exact(best.mean_days.value)
         );
         if i + 1 < n_stages {
-            let _ = writeln!(
-                t,
-                "# stall_probability {} ({} stalls of {} ended stays)",
-                proportion(&st.stall),
-                st.stall.k,
-                st.stall.n
-            );
-            let _ = writeln!(t, "stall_probability = {}", exact(st.stall.value));
+            fitted_share(&mut t, "stall_probability", &st.stall, "stalls of", "ended stays");
         } else {
             let _ = writeln!(
                 t,
@@ -273,14 +273,13 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
             exact(ch.rate.value)
         );
         if ch.fit.n > 0 {
-            let _ = writeln!(
-                t,
-                "# fit {} ({} not disqualified of {} leads whose first stay ended)",
-                proportion(&ch.fit),
-                ch.fit.k,
-                ch.fit.n
+            fitted_share(
+                &mut t,
+                "fit",
+                &ch.fit,
+                "not disqualified of",
+                "leads whose first stay ended",
             );
-            let _ = writeln!(t, "fit = {}", exact(ch.fit.value));
         } else {
             t.push_str("fit = 1.0  # no lead's first stay has ended yet\n");
         }
