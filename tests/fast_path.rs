@@ -72,6 +72,25 @@ fn stage_gate_bursts_segments_and_poor_fit_agree() {
 }
 
 #[test]
+fn several_poisson_channels_merge_like_the_event_queue() {
+    // Without bursts the fast path merges the channels' arrivals without the
+    // queue; buyer numbers (and so every stream) must follow the same order.
+    // Rates differ so each channel leads the merge some of the time; the
+    // poor-fit channel makes a wrong interleaving visible in the outcomes.
+    use funnelsim::scenario::spec::ArrivalsSpec;
+    let mut sp = spec("markov_check");
+    let first = sp.channels[0].clone();
+    for (i, (rate, fit)) in [(1.5, 0.6), (0.25, 1.0)].into_iter().enumerate() {
+        let mut ch = first.clone();
+        ch.name = format!("extra_{i}");
+        ch.arrivals = ArrivalsSpec::Poisson { leads_per_day: rate };
+        ch.fit = fit;
+        sp.channels.push(ch);
+    }
+    check(sp, "markov_check, three Poisson channels");
+}
+
+#[test]
 fn coupled_scenarios_take_the_event_driven_path() {
     for name in ["baseline", "nurture_then_handoff", "inbound_insight"] {
         let s = Scenario::from_spec(spec(name)).unwrap();
