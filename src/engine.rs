@@ -243,6 +243,14 @@ struct Sim<'a, R> {
     /// Each cell holds `[count, value]`: one 16-byte update per boundary
     /// (counts of ±1 are exact in `f64` up to 2^53).
     open_diff: Vec<[f64; 2]>,
+    /// Independent path: cohort buyers by the furthest stage they reached.
+    furthest_stage: Vec<u64>,
+    /// Independent path: days per unit of sampled dwell, per segment and
+    /// stage (row-major by segment), for buyers nobody nurtures or calls.
+    unit_dwell_days: Vec<f64>,
+    /// Independent path: the first stage at which marketing hands a lead
+    /// to sales (0 when handoff is immediate).
+    handoff_gate: usize,
     /// Snapshot days (used by the independent path to count open buyers).
     snapshot_days: Vec<f64>,
     /// The snapshot days followed by +∞, so [`Self::snapshots_up_to`] can
@@ -295,6 +303,14 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 vec![[0.0; 2]; (n_snap + 1) * n_stages]
             } else {
                 Vec::new()
+            },
+            furthest_stage: vec![0; n_stages],
+            unit_dwell_days: (0..s.segments.len())
+                .flat_map(|seg| (0..n_stages).map(move |st| dwell_scale(s, st, seg, 0.0)))
+                .collect(),
+            handoff_gate: match s.handoff {
+                HandoffPolicy::StageGate { stage } => stage,
+                _ => 0, // immediate: handed off on capture
             },
             snapshot_days: s.snapshot_days(),
             snapshot_bounds: s.snapshot_days().into_iter().chain([f64::INFINITY]).collect(),
@@ -458,7 +474,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     /// The replication's result once every event is processed.
     fn finish(mut self) -> (Replication, Self) {
         if self.independent {
-            self.finish_open_counts();
+            self.finish_independent_tallies();
         }
         // Cohort leads still undecided are open pipeline, never dropped.
         for b in &self.buyers {
@@ -488,9 +504,6 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         let in_cohort = self.in_window(t);
         if in_cohort {
             self.tally.leads[c] += 1;
-            for r in &mut self.tally.reached[..=stage] {
-                *r += 1;
-            }
         }
         if self.independent {
             let journey = Capture {
@@ -503,6 +516,11 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             };
             self.whole_journey(journey, journey_rng, id);
             return;
+        }
+        if in_cohort {
+            for r in &mut self.tally.reached[..=stage] {
+                *r += 1;
+            }
         }
         self.open_count[stage] += 1;
         self.open_value[stage] += deal_value;
@@ -555,59 +573,53 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     /// from its stage intervals instead of snapshot events.
     fn whole_journey(&mut self, c: Capture, mut rng: BuyerRng, id: u64) {
         let s = self.s;
+        let n = s.stages.len();
+        // Nobody nurtures or calls here, so trust stays 0 and each stage's
+        // days per unit of dwell depend on the segment alone.
+        let row = c.segment * n;
         let (mut t, mut stage) = (c.at, c.stage);
-        let gate = match s.handoff {
-            HandoffPolicy::StageGate { stage } => stage,
-            _ => 0, // immediate: handed off on capture
-        };
-        let mut with_marketing = true;
         let mut k_from = self.snapshots_up_to(t);
-        loop {
-            if with_marketing && stage >= gate {
-                with_marketing = false;
-                if c.in_cohort {
-                    self.tally.handoffs_by_stage[stage] += 1;
-                }
-            }
+        let mut stays = 0;
+        let (outcome, cause) = loop {
             let st = &s.stages[stage];
-            // Nobody nurtures or calls here, so trust stays 0.
-            let exit = t + st.dwell.sample_unit(&mut rng) * dwell_scale(s, stage, c.segment, 0.0);
+            let exit = t + st.dwell.sample_unit(&mut rng) * self.unit_dwell_days[row + stage];
             if exit > self.end {
                 // Never reached: still open when the run ends.
                 let k_end = self.snapshot_days.len();
                 self.count_open(stage, k_from, k_end, c.deal_value);
-                if c.in_cohort {
-                    self.tally.outcomes[Outcome::Open as usize] += 1;
-                }
-                return;
+                break (Outcome::Open, None);
             }
             // A stay's end is the next stay's start: one lookup per step.
             let k_exit = self.snapshots_up_to(exit);
             self.count_open(stage, k_from, k_exit, c.deal_value);
             k_from = k_exit;
-            self.tally.events_processed += 1;
+            stays += 1;
             t = exit;
-            let ending = if !c.fit {
-                Some((Outcome::Disqualified, Some(Cause::PoorFitLead)))
-            } else if uniform(&mut rng) < st.stall_probability {
-                Some((Outcome::NoDecision, Some(Cause::BuyerStalled)))
-            } else if stage == self.last_stage {
+            if !c.fit {
+                break (Outcome::Disqualified, Some(Cause::PoorFitLead));
+            }
+            if uniform(&mut rng) < st.stall_probability {
+                break (Outcome::NoDecision, Some(Cause::BuyerStalled));
+            }
+            if stage == self.last_stage {
                 let mut decision_rng = self.streams.decision.buyer_rng(id);
                 let outcome = DecisionModel::choose_with(self.untouched_choice, uniform(&mut decision_rng));
-                let cause = self.tally_decision(t, c.at, c.deal_value, c.in_cohort, outcome);
-                Some((outcome, cause))
-            } else {
-                None
-            };
-            if let Some((outcome, cause)) = ending {
-                self.tally_ending(c.in_cohort, outcome, cause);
-                return;
+                break (outcome, self.tally_decision(t, c.at, c.deal_value, c.in_cohort, outcome));
             }
             stage += 1;
-            if c.in_cohort {
-                self.tally.reached[stage] += 1;
+        };
+        self.tally.events_processed += stays;
+        if c.in_cohort {
+            // The buyer reached every stage up to `stage` (tallied in
+            // `finish_independent_tallies`) and was handed off on entering the
+            // first one at or past the gate, if it got that far.
+            self.furthest_stage[stage] += 1;
+            let handoff_stage = c.stage.max(self.handoff_gate);
+            if stage >= handoff_stage {
+                self.tally.handoffs_by_stage[handoff_stage] += 1;
             }
         }
+        self.tally_ending(c.in_cohort, outcome, cause);
     }
 
     /// Counts a buyer in `stage` at every snapshot the event-driven path
@@ -626,9 +638,15 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         *sum -= value;
     }
 
-    /// Turns the independent path's differences into snapshot counts.
-    fn finish_open_counts(&mut self) {
+    /// Turns the independent path's differences and furthest stages into
+    /// snapshot counts and stage reach.
+    fn finish_independent_tallies(&mut self) {
         let n = self.open_count.len();
+        let mut reached_or_further = 0;
+        for st in (0..n).rev() {
+            reached_or_further += self.furthest_stage[st];
+            self.tally.reached[st] += reached_or_further;
+        }
         let (mut count, mut value) = (vec![0.0; n], vec![0.0; n]);
         for k in 0..self.snapshot_days.len() {
             for st in 0..n {
