@@ -26,9 +26,10 @@ use rayon::prelude::*;
 
 use crate::buyer::{Buyer, Owner};
 use crate::channel::{Arrivals, pick};
-use crate::decision::{DecisionInputs, DecisionModel};
+use crate::decision::DecisionInputs;
 use crate::event::{EventKind, EventQueue};
 use crate::handoff::HandoffPolicy;
+use crate::journey::{Capture, WholeJourneys};
 use crate::marketing::score_signal;
 use crate::metrics::{CYCLE_BIN_DAYS, CYCLE_BINS, Tally, metric_names, metric_row};
 use crate::outcome::{Cause, Outcome};
@@ -81,25 +82,6 @@ pub fn independent_buyers(s: &Scenario) -> bool {
             s.handoff,
             HandoffPolicy::Immediate | HandoffPolicy::StageGate { .. }
         )
-}
-
-/// Number of `days` `<= t` (`t` finite, `≥ 0`), where `bounds` is `days` (day `k` at
-/// `k × every`, `per_day = 1 / every`) followed by +∞. `t / every` gives the
-/// answer except when rounding lands next to a snapshot day, which one
-/// comparison each way fixes. These are branches on purpose: they are
-/// almost never taken, so prediction keeps the loads they test off the
-/// journey's dependency chain (selects measured 8% slower).
-#[inline]
-fn snapshots_up_to(bounds: &[f64], per_day: f64, t: f64) -> usize {
-    let n = bounds.len() - 1;
-    // In 1..=n: day 0 is always a snapshot and `t ≥ 0`.
-    let mut k = ((t * per_day) as usize).min(n - 1) + 1;
-    if bounds[k - 1] > t {
-        k -= 1;
-    } else if bounds[k] <= t {
-        k += 1;
-    }
-    k
 }
 
 /// Every channel's lead rate, if all of them are Poisson processes.
@@ -155,15 +137,6 @@ struct BuyerStreams {
 }
 
 /// What capture decided about a buyer (the first draws of its journey stream).
-struct Capture {
-    at: f64,
-    stage: usize,
-    segment: usize,
-    fit: bool,
-    deal_value: f64,
-    in_cohort: bool,
-}
-
 /// Stage entries and ending of one buyer, while recording.
 type Recorded = (Vec<(usize, f64)>, Option<(Outcome, f64)>);
 
@@ -228,34 +201,14 @@ struct Sim<'a, R> {
     /// Buyers are independent: each journey is simulated whole at capture
     /// ([`Sim::whole_journey`]) and no buyer is stored.
     independent: bool,
+    /// The independent path's state (`Some` when `independent`).
+    journeys: Option<WholeJourneys<'a>>,
     /// Buyers captured so far.
     captured: u64,
-    /// `1 / snapshot_every_days`.
-    per_snapshot_day: f64,
     /// The replication's per-buyer stream families, derived once.
     streams: BuyerStreams,
-    /// Choice probabilities of a buyer nobody touched (all of them on the
-    /// independent path): the same for every decision, so computed once.
-    untouched_choice: [f64; 3],
-    /// Open buyers per snapshot and stage as differences (the independent
-    /// path adds +1 where a stay starts being seen and −1 where it stops;
-    /// prefix sums give the counts).
-    /// Each cell holds `[count, value]`: one 16-byte update per boundary
-    /// (counts of ±1 are exact in `f64` up to 2^53).
-    open_diff: Vec<[f64; 2]>,
-    /// Independent path: cohort buyers by the furthest stage they reached.
-    furthest_stage: Vec<u64>,
-    /// Independent path: days per unit of sampled dwell, per segment and
-    /// stage (row-major by segment), for buyers nobody nurtures or calls.
-    unit_dwell_days: Vec<f64>,
-    /// Independent path: the first stage at which marketing hands a lead
-    /// to sales (0 when handoff is immediate).
-    handoff_gate: usize,
-    /// Snapshot days (used by the independent path to count open buyers).
+    /// Snapshot days.
     snapshot_days: Vec<f64>,
-    /// The snapshot days followed by +∞, so [`Self::snapshots_up_to`] can
-    /// look one day past its estimate without a bounds branch.
-    snapshot_bounds: Vec<f64>,
     /// Whether marketing touchpoints can change anything: they send nurture
     /// content, read a score or give a buyer a chance to raise a hand. When
     /// none applies they are not scheduled at all (they would draw no random
@@ -290,30 +243,23 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             end: window.followed_until_day,
             last_stage: n_stages - 1,
             independent,
+            journeys: independent.then(|| {
+                WholeJourneys::new(
+                    s,
+                    window.followed_until_day,
+                    s.seed.streams(rep, Stream::Decision),
+                    s.decision.probabilities(DecisionInputs::default()),
+                    |stage, segment| dwell_scale(s, stage, segment, 0.0),
+                )
+            }),
             captured: 0,
-            per_snapshot_day: 1.0 / s.snapshot_every_days,
             streams: BuyerStreams {
                 journey: s.seed.streams(rep, Stream::Journey),
                 marketing: s.seed.streams(rep, Stream::Marketing),
                 sales: s.seed.streams(rep, Stream::Sales),
                 decision: s.seed.streams(rep, Stream::Decision),
             },
-            untouched_choice: s.decision.probabilities(DecisionInputs::default()),
-            open_diff: if independent {
-                vec![[0.0; 2]; (n_snap + 1) * n_stages]
-            } else {
-                Vec::new()
-            },
-            furthest_stage: vec![0; n_stages],
-            unit_dwell_days: (0..s.segments.len())
-                .flat_map(|seg| (0..n_stages).map(move |st| dwell_scale(s, st, seg, 0.0)))
-                .collect(),
-            handoff_gate: match s.handoff {
-                HandoffPolicy::StageGate { stage } => stage,
-                _ => 0, // immediate: handed off on capture
-            },
             snapshot_days: s.snapshot_days(),
-            snapshot_bounds: s.snapshot_days().into_iter().chain([f64::INFINITY]).collect(),
             readiness: s
                 .stages
                 .iter()
@@ -473,8 +419,12 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
 
     /// The replication's result once every event is processed.
     fn finish(mut self) -> (Replication, Self) {
-        if self.independent {
-            self.finish_independent_tallies();
+        if let Some(journeys) = &self.journeys {
+            journeys.finish(
+                &mut self.snap_count,
+                &mut self.snap_value,
+                &mut self.tally.reached,
+            );
         }
         // Cohort leads still undecided are open pipeline, never dropped.
         for b in &self.buyers {
@@ -567,105 +517,23 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         }
     }
 
-    /// The independent path: a captured buyer's whole journey, step for step
-    /// what the event-driven path does for such a buyer (the same draws from
-    /// the same streams, the same arithmetic), with the pipeline counted
-    /// from its stage intervals instead of snapshot events.
-    fn whole_journey(&mut self, c: Capture, mut rng: BuyerRng, id: u64) {
-        let s = self.s;
-        let n = s.stages.len();
-        // Nobody nurtures or calls here, so trust stays 0 and each stage's
-        // days per unit of dwell depend on the segment alone.
-        let row = c.segment * n;
-        let (mut t, mut stage) = (c.at, c.stage);
-        let mut k_from = self.snapshots_up_to(t);
-        let mut stays = 0;
-        let (outcome, cause) = loop {
-            let st = &s.stages[stage];
-            let exit = t + st.dwell.sample_unit(&mut rng) * self.unit_dwell_days[row + stage];
-            if exit > self.end {
-                // Never reached: still open when the run ends.
-                let k_end = self.snapshot_days.len();
-                self.count_open(stage, k_from, k_end, c.deal_value);
-                break (Outcome::Open, None);
-            }
-            // A stay's end is the next stay's start: one lookup per step.
-            let k_exit = self.snapshots_up_to(exit);
-            self.count_open(stage, k_from, k_exit, c.deal_value);
-            k_from = k_exit;
-            stays += 1;
-            t = exit;
-            if !c.fit {
-                break (Outcome::Disqualified, Some(Cause::PoorFitLead));
-            }
-            if uniform(&mut rng) < st.stall_probability {
-                break (Outcome::NoDecision, Some(Cause::BuyerStalled));
-            }
-            if stage == self.last_stage {
-                let mut decision_rng = self.streams.decision.buyer_rng(id);
-                let outcome = DecisionModel::choose_with(self.untouched_choice, uniform(&mut decision_rng));
-                break (outcome, self.tally_decision(t, c.at, c.deal_value, c.in_cohort, outcome));
-            }
-            stage += 1;
-        };
-        self.tally.events_processed += stays;
-        if c.in_cohort {
-            // The buyer reached every stage up to `stage` (tallied in
-            // `finish_independent_tallies`) and was handed off on entering the
-            // first one at or past the gate, if it got that far.
-            self.furthest_stage[stage] += 1;
-            let handoff_stage = c.stage.max(self.handoff_gate);
-            if stage >= handoff_stage {
-                self.tally.handoffs_by_stage[handoff_stage] += 1;
-            }
+    /// The independent path: a captured buyer's whole journey
+    /// ([`WholeJourneys::walk`]) and its tallies.
+    fn whole_journey(&mut self, c: Capture, rng: BuyerRng, id: u64) {
+        let journeys = self
+            .journeys
+            .as_mut()
+            .expect("the independent path has its state");
+        let end = journeys.walk(&c, rng, id);
+        let handoff_stage = journeys.handoff_stage(c.stage);
+        self.tally.events_processed += end.stays;
+        if c.in_cohort && end.stage >= handoff_stage {
+            self.tally.handoffs_by_stage[handoff_stage] += 1;
         }
-        self.tally_ending(c.in_cohort, outcome, cause);
-    }
-
-    /// Counts a buyer in `stage` at every snapshot the event-driven path
-    /// would have seen it at: a snapshot at time `T` runs before buyer
-    /// events at exactly `T`, so it sees a buyer that entered before `T` and
-    /// leaves at `T` or later. `first` and `last` are
-    /// [`Self::snapshots_up_to`] of the stay's start and end, so those are
-    /// snapshots `first..last`.
-    fn count_open(&mut self, stage: usize, first: usize, last: usize, value: f64) {
-        let n = self.open_count.len();
-        let [count, sum] = &mut self.open_diff[first * n + stage];
-        *count += 1.0;
-        *sum += value;
-        let [count, sum] = &mut self.open_diff[last * n + stage];
-        *count -= 1.0;
-        *sum -= value;
-    }
-
-    /// Turns the independent path's differences and furthest stages into
-    /// snapshot counts and stage reach.
-    fn finish_independent_tallies(&mut self) {
-        let n = self.open_count.len();
-        let mut reached_or_further = 0;
-        for st in (0..n).rev() {
-            reached_or_further += self.furthest_stage[st];
-            self.tally.reached[st] += reached_or_further;
+        if end.decided {
+            self.tally_decision(end.at, c.at, c.deal_value, c.in_cohort, end.outcome);
         }
-        let (mut count, mut value) = (vec![0.0; n], vec![0.0; n]);
-        for k in 0..self.snapshot_days.len() {
-            for st in 0..n {
-                let [dc, dv] = self.open_diff[k * n + st];
-                count[st] += dc;
-                value[st] += dv;
-                self.snap_count[k * n + st] = count[st] as u32;
-                self.snap_value[k * n + st] = value[st];
-            }
-        }
-    }
-
-    /// Number of snapshot days `<= t` (`t ≥ 0`). Snapshot `k` is at
-    /// `k × every`, so `t / every` gives the answer except when rounding
-    /// lands next to a snapshot day, which one comparison each way fixes
-    /// (the result equals a binary search over the days).
-    #[inline]
-    fn snapshots_up_to(&self, t: f64) -> usize {
-        snapshots_up_to(&self.snapshot_bounds, self.per_snapshot_day, t)
+        self.tally_ending(c.in_cohort, end.outcome, end.cause);
     }
 
     fn schedule_advance(&mut self, t: f64, b: usize) {
@@ -1156,30 +1024,5 @@ pub fn run_with(s: &Scenario, observer: &dyn RunObserver, keep: Rows) -> RunResu
         completed,
         events,
         cycle_histogram,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn snapshot_index_equals_a_binary_search() {
-        for every in [30.0, 7.0, 0.1, 1.0 / 3.0, 13.7] {
-            let days: Vec<f64> = (0..=200).map(|k| k as f64 * every).collect();
-            let bounds: Vec<f64> = days.iter().copied().chain([f64::INFINITY]).collect();
-            let mut probes = vec![0.0, 1e300];
-            for &d in &days {
-                probes.extend([d, d.next_down(), d.next_up(), d + every / 2.0]);
-            }
-            for t in probes.into_iter().filter(|t| *t >= 0.0) {
-                let expected = days.partition_point(|&d| d <= t);
-                assert_eq!(
-                    snapshots_up_to(&bounds, 1.0 / every, t),
-                    expected,
-                    "every {every}, t {t}"
-                );
-            }
-        }
     }
 }

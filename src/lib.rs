@@ -15,7 +15,7 @@
 //!
 //! The simulation core (`scenario`, `stage`, `segment`, `channel`,
 //! `marketing`, `handoff`, `outreach`, `decision`, `buyer`, `outcome`,
-//! `event`, `engine`, `metrics`, `stats`, `markov`, `compare`, `sweep`,
+//! `event`, `engine`, `journey`, `metrics`, `stats`, `markov`, `compare`, `sweep`,
 //! `sensitivity`, and calibration: `history`, `fit`, `calibrate`) does no file, terminal or
 //! chart I/O. The edges (`output`: tables, JSON, terminal summary, atomic
 //! output directories) sit around it; the binary only wires them together.
@@ -31,6 +31,7 @@ pub mod event;
 pub mod fit;
 pub mod handoff;
 pub mod history;
+pub mod journey;
 pub mod marketing;
 pub mod markov;
 pub mod metrics;

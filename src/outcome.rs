@@ -32,6 +32,16 @@ impl Outcome {
         Outcome::Open,
     ];
 
+    /// The proximate cause of a loss at the decision (`None` when won):
+    /// the competitor won, or the buyer stayed with the status quo.
+    pub fn decision_cause(self) -> Option<Cause> {
+        match self {
+            Outcome::LostCompetitor => Some(Cause::CompetitorWon),
+            Outcome::NoDecision => Some(Cause::BuyerStalled),
+            _ => None,
+        }
+    }
+
     /// Snake-case name used in tables and JSON.
     pub fn name(self) -> &'static str {
         match self {
