@@ -101,7 +101,7 @@ impl<'a> WholeJourneys<'a> {
             end,
             open_diff: vec![[0.0; 2]; (days.len() + 1) * n],
             bounds: days.into_iter().chain([f64::INFINITY]).collect(),
-            per_snapshot_day: 1.0 / s.snapshot_every_days,
+            per_snapshot_day: per_day_rounded_down(s.snapshot_every_days),
             decision,
             untouched_choice,
             handoff_gate: match s.handoff {
@@ -219,27 +219,31 @@ fn count_open(diff: &mut [[f64; 2]], n: usize, stage: usize, first: usize, last:
     *sum -= value;
 }
 
+/// `1 / every` rounded down by 16 ulps, for [`snapshots_up_to`]: with it,
+/// `t × per_day` never lands above the true `t / every` (three roundings of
+/// at most ½ ulp each are covered), so the estimate is never one too many.
+pub(crate) fn per_day_rounded_down(every: f64) -> f64 {
+    (1.0 / every) * (1.0 - 16.0 * f64::EPSILON)
+}
+
 /// Number of snapshot days `<= t`, where `bounds` is the days (day `k` at
-/// `k × every`, `per_day = 1 / every`) followed by +∞, and `0 ≤ t <` the
-/// last day + `every` (true of every stay boundary: stays are followed to
-/// the end of the run, and the last snapshot is the last day `k × every`
-/// before it). `t / every` gives the answer
-/// except when rounding lands next to a snapshot day, which one comparison
-/// each way fixes. These are branches on purpose: they are almost never
-/// taken, so prediction keeps the loads they test off the journey's
-/// dependency chain (selects measured 8% slower).
+/// `k × every`) followed by +∞, `per_day` is [`per_day_rounded_down`] and
+/// `0 ≤ t <` the last day + `every` (true of every stay boundary: stays are
+/// followed to the end of the run, and the last snapshot is the last day
+/// `k × every` before it).
+///
+/// `t × per_day` truncated is the answer, or one short when `t` is within
+/// a few ulps above a snapshot day (fewer than 2^44 snapshots assumed), which
+/// one comparison fixes. That is a branch on purpose: it is almost never
+/// taken, so prediction keeps the load it tests off the journey's dependency
+/// chain (a select measured 8% slower).
 #[inline]
 pub(crate) fn snapshots_up_to(bounds: &[f64], per_day: f64, t: f64) -> usize {
-    // At most the number of days + 1 for the `t` above, so both looks are
-    // in bounds (a plain truncation: a `usize` cast or a clamp costs several
-    // more instructions on every stay).
-    let mut k = (t * per_day) as u32 as usize + 1;
-    if bounds[k - 1] > t {
-        k -= 1;
-    } else if bounds[k] <= t {
-        k += 1;
-    }
-    k
+    // At most the number of days for the `t` above, so the look is in
+    // bounds. A plain truncation: a `usize` cast or a clamp costs several
+    // more instructions on every stay.
+    let k = (t * per_day) as u32 as usize + 1;
+    if bounds[k] <= t { k + 1 } else { k }
 }
 
 #[cfg(test)]
@@ -248,20 +252,22 @@ mod tests {
 
     #[test]
     fn snapshot_index_equals_a_binary_search() {
-        for every in [30.0, 7.0, 0.1, 1.0 / 3.0, 13.7] {
-            let days: Vec<f64> = (0..=200).map(|k| k as f64 * every).collect();
+        for every in [30.0, 7.0, 0.1, 1.0 / 3.0, 13.7, 365.25, 0.01] {
+            let days: Vec<f64> = (0..=3000).map(|k| k as f64 * every).collect();
             let bounds: Vec<f64> = days.iter().copied().chain([f64::INFINITY]).collect();
-            let mut probes = vec![0.0, days[200] + every.next_down()];
+            let mut probes = vec![0.0, days[3000] + every.next_down()];
             for &d in &days {
-                probes.extend([d, d.next_down(), d.next_up(), d + every / 2.0]);
+                let (mut below, mut above) = (d, d);
+                for _ in 0..24 {
+                    (below, above) = (below.next_down(), above.next_up());
+                    probes.extend([below, above]);
+                }
+                probes.extend([d, d + every / 2.0]);
             }
             for t in probes.into_iter().filter(|t| *t >= 0.0) {
                 let expected = days.partition_point(|&d| d <= t);
-                assert_eq!(
-                    snapshots_up_to(&bounds, 1.0 / every, t),
-                    expected,
-                    "every {every}, t {t}"
-                );
+                let got = snapshots_up_to(&bounds, per_day_rounded_down(every), t);
+                assert_eq!(got, expected, "every {every}, t {t}");
             }
         }
     }
