@@ -10,7 +10,11 @@
 //! The open pipeline is counted from each stay's interval rather than by
 //! snapshot events: a stay adds `[1, deal value]` at the first snapshot that
 //! sees it and subtracts it at the first that does not, and prefix sums give
-//! the snapshots. This is the hot loop of the floor benchmark, so its state
+//! the snapshots. A snapshot at day `T` runs before buyer events at exactly
+//! `T`, so it sees a stay that started before `T` and ends at `T` or later:
+//! snapshots [`snapshots_up_to`]`(start)` up to, not including,
+//! [`snapshots_up_to`]`(end)`. Writes are unconditional (about half the
+//! stays see no snapshot; a branch on it would mispredict). This is the hot loop of the floor benchmark, so its state
 //! is kept apart from the rest of the simulation and small.
 
 use crate::decision::DecisionModel;
@@ -125,33 +129,45 @@ impl<'a> WholeJourneys<'a> {
         let (bounds, per_day, end) = (&self.bounds[..], self.per_snapshot_day, self.end);
         let diff = &mut self.open_diff[..];
         let (mut t, mut stage) = (c.at, c.stage);
-        let mut k_from = snapshots_up_to(bounds, per_day, t);
+        // The pipeline differences: a stay adds `open` at (first snapshot
+        // that sees it, stage) and takes it away at (first snapshot that does
+        // not); at a stage change the second cell is beside the first.
+        let open = [1.0, c.deal_value];
+        add(&mut diff[snapshots_up_to(bounds, per_day, t) * n + stage], open);
         let mut stays = 0;
         let (outcome, cause, decided) = loop {
             let st = &stages[stage];
             let exit = t + st.dwell.sample_unit(&mut rng) * scales[stage];
             if exit > end {
-                // Never reached: still open when the run ends.
-                count_open(diff, n, stage, k_from, bounds.len() - 1, c.deal_value);
+                // Never reached: seen by every snapshot from here on.
+                sub(&mut diff[(bounds.len() - 1) * n + stage], open);
                 break (Outcome::Open, None, false);
             }
             // A stay's end is the next stay's start: one lookup per step.
-            let k_exit = snapshots_up_to(bounds, per_day, exit);
-            count_open(diff, n, stage, k_from, k_exit, c.deal_value);
-            k_from = k_exit;
+            let cell = snapshots_up_to(bounds, per_day, exit) * n + stage;
             stays += 1;
             t = exit;
-            if !c.fit {
-                break (Outcome::Disqualified, Some(Cause::PoorFitLead), false);
-            }
-            if uniform(&mut rng) < st.stall_probability {
-                break (Outcome::NoDecision, Some(Cause::BuyerStalled), false);
-            }
-            if stage == n - 1 {
+            let ending = if !c.fit {
+                Some((Outcome::Disqualified, Some(Cause::PoorFitLead), false))
+            } else if uniform(&mut rng) < st.stall_probability {
+                Some((Outcome::NoDecision, Some(Cause::BuyerStalled), false))
+            } else if stage == n - 1 {
                 let mut decision_rng = self.decision.buyer_rng(id);
                 let outcome = DecisionModel::choose_with(self.untouched_choice, uniform(&mut decision_rng));
-                break (outcome, outcome.decision_cause(), true);
+                Some((outcome, outcome.decision_cause(), true))
+            } else {
+                None
+            };
+            if let Some(ending) = ending {
+                sub(&mut diff[cell], open);
+                break ending;
             }
+            // Not the last stage, so the next stage's cell is in the row.
+            let [this, next] = &mut diff[cell..cell + 2] else {
+                unreachable!("a two-cell slice")
+            };
+            sub(this, open);
+            add(next, open);
             stage += 1;
         };
         if c.in_cohort {
@@ -201,22 +217,18 @@ impl<'a> WholeJourneys<'a> {
     }
 }
 
-/// Counts a buyer in `stage` at every snapshot the event-driven path would
-/// have seen it at, in the `[count, value]` differences `diff` (`n` stages
-/// per snapshot row): a snapshot at time `T` runs before buyer events at
-/// exactly `T`, so it sees a buyer that entered before `T` and leaves at `T`
-/// or later. `first` and `last` are [`snapshots_up_to`] of the stay's start
-/// and end, so those are snapshots `first..last`. Written without a branch
-/// on `first < last` (about half the stays see no snapshot, so that branch
-/// would mispredict).
-#[inline]
-fn count_open(diff: &mut [[f64; 2]], n: usize, stage: usize, first: usize, last: usize, value: f64) {
-    let [count, sum] = &mut diff[first * n + stage];
-    *count += 1.0;
-    *sum += value;
-    let [count, sum] = &mut diff[last * n + stage];
-    *count -= 1.0;
-    *sum -= value;
+/// Adds `[count, value]` to a pipeline difference cell.
+#[inline(always)]
+fn add(cell: &mut [f64; 2], d: [f64; 2]) {
+    cell[0] += d[0];
+    cell[1] += d[1];
+}
+
+/// Subtracts `[count, value]` from a pipeline difference cell.
+#[inline(always)]
+fn sub(cell: &mut [f64; 2], d: [f64; 2]) {
+    cell[0] -= d[0];
+    cell[1] -= d[1];
 }
 
 /// `1 / every` rounded down by 16 ulps, for [`snapshots_up_to`]: with it,
