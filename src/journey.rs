@@ -13,9 +13,11 @@
 //! the snapshots. A snapshot at day `T` runs before buyer events at exactly
 //! `T`, so it sees a stay that started before `T` and ends at `T` or later:
 //! snapshots `snapshots_up_to(start)` up to, not including,
-//! `snapshots_up_to(end)`. Writes are unconditional (about half the
-//! stays see no snapshot; a branch on it would mispredict). This is the hot loop of the floor benchmark, so its state
-//! is kept apart from the rest of the simulation and small.
+//! `snapshots_up_to(end)`. Writes are unconditional (about half the stays
+//! see no snapshot; a branch on it would mispredict).
+//!
+//! This is the hot loop of the floor benchmark, so its state is kept apart
+//! from the rest of the simulation and small.
 
 use crate::decision::DecisionModel;
 use crate::handoff::HandoffPolicy;
