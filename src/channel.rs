@@ -2,6 +2,8 @@
 
 pub use crate::scenario::spec::ChannelKind;
 
+use crate::rng::uniform;
+
 /// How a channel's leads arrive.
 #[derive(Clone, Debug)]
 pub enum Arrivals {
@@ -49,23 +51,96 @@ pub struct Channel {
     pub spend: Spend,
     /// Probability that a lead is a real prospect.
     pub fit: f64,
-    /// Cumulative distribution of the stage at capture, by stage index.
-    pub stage_cdf: Vec<f64>,
-    /// Cumulative distribution of the segment, by segment index.
-    pub segment_cdf: Vec<f64>,
+    /// Stage at capture, by stage index.
+    pub stage_mix: Categorical,
+    /// Segment of the buyer, by segment index.
+    pub segment_mix: Categorical,
 }
 
-/// Index into a cumulative distribution for a uniform draw `u` in [0, 1).
-#[inline]
-pub fn pick(cdf: &[f64], u: f64) -> usize {
-    // The first entry above `u` of a non-decreasing cdf is at the count of
-    // entries at or below it. Counting is branch-free; a scan that stops at
-    // the first match mispredicts on most draws. Mixes are short, and the
-    // last index absorbs rounding in the cdf.
-    cdf.iter()
-        .map(|&c| usize::from(c <= u))
-        .sum::<usize>()
-        .min(cdf.len() - 1)
+/// A distribution over categories `0..n`, drawn by inversion: one uniform
+/// `u` in [0, 1) gives the first category whose cumulative probability is
+/// above `u`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Categorical {
+    /// Cumulative probabilities, summed in index order. From the last
+    /// category with positive weight on they are exactly 1, so that category
+    /// absorbs rounding (weights may sum to 1 ± 1e-6), and a category of zero
+    /// weight is never drawn.
+    cdf: Vec<f64>,
+    /// The leading `cdf` entries that can be at or below a draw (the rest
+    /// are 1), padded with 1s to whole blocks of [`BLOCK`]: the only ones
+    /// [`Self::pick`] has to look at, in fixed-size blocks the compiler
+    /// turns into a few vector compares.
+    thresholds: Vec<f64>,
+}
+
+/// Block size of [`Categorical::pick`]'s comparisons.
+const BLOCK: usize = 4;
+
+impl Categorical {
+    /// From non-negative weights that sum to about 1 (validated by the
+    /// scenario loader).
+    pub fn from_weights(weights: &[f64]) -> Self {
+        let mut acc = 0.0;
+        let mut cdf: Vec<f64> = weights
+            .iter()
+            .map(|w| {
+                acc += w;
+                acc
+            })
+            .collect();
+        let last = weights.iter().rposition(|&w| w > 0.0).unwrap_or(0);
+        cdf[last..].fill(1.0);
+        let mut thresholds = cdf[..last].to_vec();
+        thresholds.resize(last.div_ceil(BLOCK) * BLOCK, 1.0);
+        Self { cdf, thresholds }
+    }
+
+    /// Number of categories.
+    pub fn len(&self) -> usize {
+        self.cdf.len()
+    }
+
+    /// Whether there are no categories (never, for a loaded scenario).
+    pub fn is_empty(&self) -> bool {
+        self.cdf.is_empty()
+    }
+
+    /// The category for a uniform draw `u` in [0, 1).
+    #[inline]
+    pub fn pick(&self, u: f64) -> usize {
+        // The first entry above `u` of a non-decreasing cdf is at the count of
+        // entries at or below it. Counting is branch-free; a scan that stops
+        // at the first match mispredicts on most draws. Only the entries
+        // below 1 can count, which keeps this short (zero entries for a
+        // single category): it is on every capture.
+        self.thresholds
+            .chunks_exact(BLOCK)
+            .map(|block| block.iter().map(|&c| usize::from(c <= u)).sum::<usize>())
+            .sum()
+    }
+
+    /// The category of a uniform draw from `rng` ([`Self::pick`]); with a
+    /// single possible category the draw is still taken, so the stream
+    /// stays aligned, but its arithmetic is skipped.
+    #[inline]
+    pub fn draw<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> usize {
+        if self.thresholds.is_empty() {
+            rng.next_u64();
+            0
+        } else {
+            self.pick(uniform(rng))
+        }
+    }
+
+    /// The probability of each category.
+    pub fn probabilities(&self) -> Vec<f64> {
+        let mut prev = 0.0;
+        self.cdf
+            .iter()
+            .map(|&x| x - std::mem::replace(&mut prev, x))
+            .collect()
+    }
 }
 
 #[cfg(test)]
@@ -73,20 +148,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn pick_is_the_first_entry_above_the_draw() {
-        let cdfs: [&[f64]; 4] = [
+    fn pick_is_the_first_category_above_the_draw() {
+        let weights: [&[f64]; 5] = [
             &[1.0],
-            &[0.3, 0.6, 0.8, 1.0],
-            &[0.0, 0.5, 0.5, 1.0],
-            &[0.2, 0.2, 0.9999999999999998],
+            &[0.3, 0.3, 0.2, 0.2],
+            &[0.0, 0.5, 0.0, 0.5],
+            &[0.2, 0.0, 0.7999999999999998],
+            &[0.3, 0.3, 0.2, 0.2, 0.0, 0.0, 0.0],
         ];
-        for cdf in cdfs {
+        for w in weights {
+            let mix = Categorical::from_weights(w);
+            let mut acc = 0.0;
+            let cdf: Vec<f64> = w
+                .iter()
+                .map(|x| {
+                    acc += x;
+                    acc
+                })
+                .collect();
             for i in 0..1000 {
                 let u = i as f64 / 1000.0;
-                let scan = cdf.iter().position(|&c| u < c).unwrap_or(cdf.len() - 1);
-                assert_eq!(pick(cdf, u), scan, "{cdf:?} at {u}");
+                let scan = cdf.iter().position(|&c| u < c).unwrap();
+                assert_eq!(mix.pick(u), scan, "{w:?} at {u}");
             }
-            assert_eq!(pick(cdf, 0.999_999_999_999_999_9), cdf.len() - 1);
+            // Rounding goes to the last category with positive weight,
+            // never to one of zero weight.
+            let last = w.iter().rposition(|&x| x > 0.0).unwrap();
+            assert_eq!(mix.pick(0.999_999_999_999_999_9), last, "{w:?}");
+            let p = mix.probabilities();
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-15);
+            for (pi, wi) in p.iter().zip(w) {
+                assert_eq!(*wi == 0.0, *pi == 0.0, "{w:?}");
+            }
         }
     }
 }

@@ -25,7 +25,7 @@ use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
 use rayon::prelude::*;
 
 use crate::buyer::{Buyer, Owner};
-use crate::channel::{Arrivals, pick};
+use crate::channel::Arrivals;
 use crate::decision::DecisionInputs;
 use crate::event::{EventKind, EventQueue};
 use crate::handoff::HandoffPolicy;
@@ -34,7 +34,7 @@ use crate::marketing::score_signal;
 use crate::metrics::{CYCLE_BIN_DAYS, CYCLE_BINS, Tally, metric_names, metric_row};
 use crate::outcome::{Cause, Outcome};
 use crate::outreach::TouchFactors;
-use crate::rng::{BuyerRng, SimRng, Stream, StreamFamily, uniform};
+use crate::rng::{BuyerRng, SimRng, Stream, StreamFamily, chance, uniform};
 use crate::scenario::Scenario;
 use crate::stats::{Estimate, P2Quantile, Summary};
 use crate::values::MINIMISES_RISK;
@@ -447,9 +447,9 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         let id = self.captured;
         self.captured += 1;
         let mut journey_rng = self.streams.journey.buyer_rng(id);
-        let stage = pick(&ch.stage_cdf, uniform(&mut journey_rng));
-        let segment = pick(&ch.segment_cdf, uniform(&mut journey_rng));
-        let fit = uniform(&mut journey_rng) < ch.fit;
+        let stage = ch.stage_mix.draw(&mut journey_rng);
+        let segment = ch.segment_mix.draw(&mut journey_rng);
+        let fit = chance(&mut journey_rng, ch.fit);
         let deal_value = s.segments[segment].deal_value.sample(&mut journey_rng);
         let in_cohort = self.in_window(t);
         if in_cohort {
@@ -571,7 +571,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             return;
         }
         let stage = buyer.stage as usize;
-        if uniform(&mut buyer.journey_rng) < s.stages[stage].stall_probability {
+        if chance(&mut buyer.journey_rng, s.stages[stage].stall_probability) {
             self.close(t, b, Outcome::NoDecision, Some(Cause::BuyerStalled));
         } else if stage == self.last_stage {
             self.decide(t, b);
@@ -687,7 +687,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                     s.stages[stage].receptivity,
                     buyer.trust,
                 );
-                uniform(&mut buyer.marketing_rng) < p
+                chance(&mut buyer.marketing_rng, p)
             }
             _ => false,
         };
@@ -796,7 +796,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             warmth: buyer.warmth,
             openness: 1.0 - buyer.resistance,
         };
-        if uniform(&mut buyer.sales_rng) < factors.welcome_probability() {
+        if chance(&mut buyer.sales_rng, factors.welcome_probability()) {
             if cohort {
                 self.tally.welcome += 1;
             }
@@ -806,7 +806,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             buyer.unanswered = 0;
             buyer.engaged = true;
             let advance = (buyer.stage as usize) < self.last_stage
-                && uniform(&mut buyer.sales_rng) < r.advance_on_welcome;
+                && chance(&mut buyer.sales_rng, r.advance_on_welcome);
             let e = buyer.sales_epoch;
             self.queue
                 .push(t + o.follow_up_every_days, EventKind::TouchDue, b as u32, e, 0);
@@ -816,7 +816,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         } else {
             buyer.resistance += r.resistance_gain * o.approach.pushiness * (1.0 - buyer.resistance);
             let p_dark = r.go_dark_base + r.go_dark_per_resistance * buyer.resistance;
-            if uniform(&mut buyer.sales_rng) < p_dark {
+            if chance(&mut buyer.sales_rng, p_dark) {
                 let cause = unwelcome_cause(&factors);
                 self.close(t, b, Outcome::WentDark, Some(cause));
                 return;

@@ -22,7 +22,7 @@
 use crate::decision::DecisionModel;
 use crate::handoff::HandoffPolicy;
 use crate::outcome::{Cause, Outcome};
-use crate::rng::{BuyerRng, StreamFamily, uniform};
+use crate::rng::{BuyerRng, StreamFamily, chance, uniform};
 use crate::scenario::Scenario;
 use crate::stage::Stage;
 
@@ -151,7 +151,7 @@ impl<'a> WholeJourneys<'a> {
             t = exit;
             let ending = if !c.fit {
                 Some((Outcome::Disqualified, Some(Cause::PoorFitLead), false))
-            } else if uniform(&mut rng) < st.stall_probability {
+            } else if chance(&mut rng, st.stall_probability) {
                 Some((Outcome::NoDecision, Some(Cause::BuyerStalled), false))
             } else if stage == n - 1 {
                 let mut decision_rng = self.decision.buyer_rng(id);

@@ -154,8 +154,8 @@ pub fn closed_form(s: &Scenario) -> Result<ClosedForm, NotMarkov> {
                 })
                 .sum(),
         };
-        let seg_pmf = pmf(&c.segment_cdf);
-        let stage_pmf = pmf(&c.stage_cdf);
+        let seg_pmf = c.segment_mix.probabilities();
+        let stage_pmf = c.stage_mix.probabilities();
         for (g, ps) in seg_pmf.iter().enumerate() {
             for (st, pst) in stage_pmf.iter().enumerate() {
                 weight[g][st] += leads * ps * pst;
@@ -203,11 +203,6 @@ pub fn closed_form(s: &Scenario) -> Result<ClosedForm, NotMarkov> {
 }
 
 /// Probabilities from a cumulative distribution.
-fn pmf(cdf: &[f64]) -> Vec<f64> {
-    let mut prev = 0.0;
-    cdf.iter().map(|&x| x - std::mem::replace(&mut prev, x)).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

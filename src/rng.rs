@@ -112,6 +112,21 @@ impl StreamFamily {
     }
 }
 
+/// A Bernoulli draw: `true` with probability `p`, exactly `uniform(rng) < p`.
+/// When `p` makes the outcome certain (`≤ 0` or `≥ 1`) the draw is still
+/// taken, so every later draw of the stream is unchanged, but its
+/// arithmetic is skipped (the unused output is optimised away): fit = 1
+/// channels and stages nobody stalls in are common, and on every journey.
+#[inline]
+pub fn chance<R: rand::Rng + ?Sized>(rng: &mut R, p: f64) -> bool {
+    if p > 0.0 && p < 1.0 {
+        uniform(rng) < p
+    } else {
+        rng.next_u64();
+        p >= 1.0
+    }
+}
+
 /// A uniform draw in [0, 1) with 53 random bits.
 #[inline]
 pub fn uniform<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
@@ -152,6 +167,20 @@ mod tests {
             for j in 0..i {
                 assert_ne!(draws[i], draws[j]);
             }
+        }
+    }
+
+    #[test]
+    fn chance_is_a_uniform_below_p_and_keeps_streams_aligned() {
+        for p in [-0.5, 0.0, 1e-300, 0.3, 0.999_999_999_999, 1.0, 2.0] {
+            let (mut a, mut b) = (
+                Seed(3).buyer_rng(0, Stream::Journey, 1),
+                Seed(3).buyer_rng(0, Stream::Journey, 1),
+            );
+            for _ in 0..1000 {
+                assert_eq!(chance(&mut a, p), uniform(&mut b) < p, "p {p}");
+            }
+            assert_eq!(a.next_u64(), b.next_u64());
         }
     }
 

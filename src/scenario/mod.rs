@@ -12,7 +12,7 @@ use rand_distr::LogNormal;
 pub use error::{Problem, ScenarioError};
 use spec::{ArrivalsSpec, DealValueSpec, DwellSpec, HandoffSpec, ScenarioSpec, ValuesSpec};
 
-use crate::channel::{Arrivals, Burst, Channel, Spend};
+use crate::channel::{Arrivals, Burst, Categorical, Channel, Spend};
 use crate::decision::DecisionModel;
 use crate::handoff::HandoffPolicy;
 use crate::marketing::{MAX_SCORE, Marketing};
@@ -392,7 +392,7 @@ impl Validator {
         index: &BTreeMap<String, usize>,
         n: usize,
         what: &str,
-    ) -> Vec<f64> {
+    ) -> Categorical {
         let mut weights = vec![0.0; n];
         for (name, &w) in mix {
             let p = format!("{path}.{name}");
@@ -419,14 +419,7 @@ impl Validator {
         if (total - 1.0).abs() > MIX_TOLERANCE && !index.is_empty() {
             self.problem(path, format!("weights sum to {total}, but must sum to 1"));
         }
-        let mut acc = 0.0;
-        weights
-            .iter()
-            .map(|w| {
-                acc += w;
-                acc
-            })
-            .collect()
+        Categorical::from_weights(&weights)
     }
 
     fn run(mut self, spec: ScenarioSpec) -> Result<Scenario, ScenarioError> {
@@ -572,21 +565,21 @@ impl Validator {
                 per_event: self.non_negative(&format!("{p}.spend.per_event"), c.spend.per_event),
             };
             let fit = self.probability(&format!("{p}.fit"), c.fit);
-            let stage_cdf = self.mix(
+            let stage_mix = self.mix(
                 &format!("{p}.stage_mix"),
                 &c.stage_mix,
                 &stage_index,
                 spec.stages.len(),
                 "stage",
             );
-            let segment_cdf = if c.segment_mix.is_empty() && spec.segments.len() == 1 {
-                vec![1.0]
+            let segment_mix = if c.segment_mix.is_empty() && spec.segments.len() == 1 {
+                Categorical::from_weights(&[1.0])
             } else if c.segment_mix.is_empty() {
                 self.problem(
                     format!("{p}.segment_mix"),
                     "is required when the scenario has more than one segment",
                 );
-                vec![1.0; spec.segments.len()]
+                Categorical::from_weights(&vec![1.0; spec.segments.len()])
             } else {
                 self.mix(
                     &format!("{p}.segment_mix"),
@@ -602,8 +595,8 @@ impl Validator {
                 arrivals,
                 spend,
                 fit,
-                stage_cdf,
-                segment_cdf,
+                stage_mix,
+                segment_mix,
             });
         }
 
