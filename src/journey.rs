@@ -70,11 +70,13 @@ pub(crate) struct WholeJourneys<'a> {
     end: f64,
     /// Snapshot days followed by +∞ ([`snapshots_up_to`]).
     bounds: Vec<f64>,
+    /// [`per_day_rounded_down`] of the snapshot spacing.
     per_snapshot_day: f64,
     /// Per snapshot (plus one past the last) and stage, `[count, value]`
     /// differences: one 16-byte update per stay boundary (counts of ±1 are
     /// exact in `f64` up to 2^53).
     open_diff: Vec<[f64; 2]>,
+    /// The buyers' decision streams.
     decision: StreamFamily,
     /// Choice probabilities of a buyer nobody touched: the same for every
     /// decision, so computed once.
