@@ -96,16 +96,6 @@ impl Categorical {
         Self { cdf, thresholds }
     }
 
-    /// Number of categories.
-    pub fn len(&self) -> usize {
-        self.cdf.len()
-    }
-
-    /// Whether there are no categories (never, for a loaded scenario).
-    pub fn is_empty(&self) -> bool {
-        self.cdf.is_empty()
-    }
-
     /// The category for a uniform draw `u` in [0, 1).
     #[inline]
     pub fn pick(&self, u: f64) -> usize {

@@ -136,7 +136,6 @@ struct BuyerStreams {
     decision: StreamFamily,
 }
 
-/// What capture decided about a buyer (the first draws of its journey stream).
 /// Stage entries and ending of one buyer, while recording.
 type Recorded = (Vec<(usize, f64)>, Option<(Outcome, f64)>);
 
@@ -198,10 +197,8 @@ struct Sim<'a, R> {
     /// `receptivity^(0.5 + pushiness)`: constant for the run, so computed
     /// once instead of a `powf` per touch.
     readiness: Vec<f64>,
-    /// Buyers are independent: each journey is simulated whole at capture
-    /// ([`Sim::whole_journey`]) and no buyer is stored.
-    independent: bool,
-    /// The independent path's state (`Some` when `independent`).
+    /// `Some` when buyers are independent: each journey is then simulated
+    /// whole at capture ([`Sim::whole_journey`]) and no buyer is stored.
     journeys: Option<WholeJourneys<'a>>,
     /// Buyers captured so far.
     captured: u64,
@@ -221,6 +218,12 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         let n_stages = s.stages.len();
         let n_snap = s.snapshot_days().len();
         let window = s.window();
+        let streams = BuyerStreams {
+            journey: s.seed.streams(rep, Stream::Journey),
+            marketing: s.seed.streams(rep, Stream::Marketing),
+            sales: s.seed.streams(rep, Stream::Sales),
+            decision: s.seed.streams(rep, Stream::Decision),
+        };
         Self {
             recorder,
             s,
@@ -242,23 +245,17 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             window_end: window.end_day,
             end: window.followed_until_day,
             last_stage: n_stages - 1,
-            independent,
             journeys: independent.then(|| {
                 WholeJourneys::new(
                     s,
                     window.followed_until_day,
-                    s.seed.streams(rep, Stream::Decision),
+                    streams.decision,
                     s.decision.probabilities(DecisionInputs::default()),
                     |stage, segment| dwell_scale(s, stage, segment, 0.0),
                 )
             }),
             captured: 0,
-            streams: BuyerStreams {
-                journey: s.seed.streams(rep, Stream::Journey),
-                marketing: s.seed.streams(rep, Stream::Marketing),
-                sales: s.seed.streams(rep, Stream::Sales),
-                decision: s.seed.streams(rep, Stream::Decision),
-            },
+            streams,
             snapshot_days: s.snapshot_days(),
             readiness: s
                 .stages
@@ -281,7 +278,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     /// simulation (for the recorder and the buyers).
     fn run(mut self) -> (Replication, Self) {
         let s = self.s;
-        if self.independent {
+        if self.journeys.is_some() {
             // Open buyers are counted per snapshot from their stage intervals.
             self.tally.events_processed += self.snapshot_days.len() as u64;
             if let Some(rates) = poisson_rates(s) {
@@ -303,7 +300,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 }
             }
         }
-        if !self.independent {
+        if self.journeys.is_none() {
             for (k, &day) in self.snapshot_days.iter().enumerate() {
                 self.queue.push(day, EventKind::Snapshot, 0, 0, k as u32);
             }
@@ -455,7 +452,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         if in_cohort {
             self.tally.leads[c] += 1;
         }
-        if self.independent {
+        if self.journeys.is_some() {
             let journey = Capture {
                 at: t,
                 stage,
@@ -639,11 +636,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 self.tally.cycle_histogram[bin] += 1;
             }
         }
-        match outcome {
-            Outcome::LostCompetitor => Some(Cause::CompetitorWon),
-            Outcome::NoDecision => Some(Cause::BuyerStalled),
-            _ => None,
-        }
+        outcome.decision_cause()
     }
 
     fn close(&mut self, t: f64, b: usize, outcome: Outcome, cause: Option<Cause>) {

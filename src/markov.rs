@@ -202,7 +202,6 @@ pub fn closed_form(s: &Scenario) -> Result<ClosedForm, NotMarkov> {
     })
 }
 
-/// Probabilities from a cumulative distribution.
 #[cfg(test)]
 mod tests {
     use super::*;
