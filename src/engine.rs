@@ -34,7 +34,7 @@ use crate::marketing::score_signal;
 use crate::metrics::{CYCLE_BIN_DAYS, CYCLE_BINS, Tally, metric_names, metric_row};
 use crate::outcome::{Cause, Outcome};
 use crate::outreach::TouchFactors;
-use crate::rng::{BuyerRng, SimRng, Stream, StreamFamily, chance, uniform};
+use crate::rng::{BuyerRng, Chance, SimRng, Stream, StreamFamily, chance, uniform};
 use crate::scenario::Scenario;
 use crate::stats::{Estimate, P2Quantile, Summary};
 use crate::values::MINIMISES_RISK;
@@ -197,6 +197,10 @@ struct Sim<'a, R> {
     /// `receptivity^(0.5 + pushiness)`: constant for the run, so computed
     /// once instead of a `powf` per touch.
     readiness: Vec<f64>,
+    /// Per channel, whether a lead is a real prospect; per stage, a stall at
+    /// its end: fixed probabilities drawn on every capture and stay.
+    fit: Vec<Chance>,
+    stall: Vec<Chance>,
     /// `Some` when buyers are independent: each journey is then simulated
     /// whole at capture ([`Sim::whole_journey`]) and no buyer is stored.
     journeys: Option<WholeJourneys<'a>>,
@@ -261,6 +265,12 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 .stages
                 .iter()
                 .map(|st| st.receptivity.powf(0.5 + s.outreach.approach.pushiness))
+                .collect(),
+            fit: s.channels.iter().map(|c| Chance::new(c.fit)).collect(),
+            stall: s
+                .stages
+                .iter()
+                .map(|st| Chance::new(st.stall_probability))
                 .collect(),
             touchpoints_matter: s.marketing.nurture
                 || matches!(
@@ -446,7 +456,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         let mut journey_rng = self.streams.journey.buyer_rng(id);
         let stage = ch.stage_mix.draw(&mut journey_rng);
         let segment = ch.segment_mix.draw(&mut journey_rng);
-        let fit = chance(&mut journey_rng, ch.fit);
+        let fit = self.fit[c].draw(&mut journey_rng);
         let deal_value = s.segments[segment].deal_value.sample(&mut journey_rng);
         let in_cohort = self.in_window(t);
         if in_cohort {
@@ -559,7 +569,6 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
 
     /// End of the buyer's own dwell: stall, decide, or move on.
     fn end_of_dwell(&mut self, t: f64, b: usize) {
-        let s = self.s;
         let buyer = &mut self.buyers[b];
         if !buyer.fit {
             // A poor-fit account never had a real need: its journey goes
@@ -568,7 +577,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             return;
         }
         let stage = buyer.stage as usize;
-        if chance(&mut buyer.journey_rng, s.stages[stage].stall_probability) {
+        if self.stall[stage].draw(&mut buyer.journey_rng) {
             self.close(t, b, Outcome::NoDecision, Some(Cause::BuyerStalled));
         } else if stage == self.last_stage {
             self.decide(t, b);

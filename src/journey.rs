@@ -22,7 +22,7 @@
 use crate::decision::DecisionModel;
 use crate::handoff::HandoffPolicy;
 use crate::outcome::{Cause, Outcome};
-use crate::rng::{BuyerRng, StreamFamily, chance, uniform};
+use crate::rng::{BuyerRng, Chance, StreamFamily, uniform};
 use crate::scenario::Scenario;
 use crate::stage::Stage;
 
@@ -66,6 +66,8 @@ pub(crate) struct WholeJourneys<'a> {
     /// Days per unit of sampled dwell, per segment and stage (row-major by
     /// segment): nobody nurtures or calls, so trust stays 0.
     unit_dwell_days: Vec<f64>,
+    /// Per stage, the stall at its end.
+    stall: Vec<Chance>,
     /// End of the followed period: stays that end later stay open.
     end: f64,
     /// Snapshot days followed by +∞ ([`snapshots_up_to`]).
@@ -106,6 +108,11 @@ impl<'a> WholeJourneys<'a> {
                 .flat_map(|seg| (0..n).map(move |st| (st, seg)))
                 .map(|(st, seg)| unit_dwell_days(st, seg))
                 .collect(),
+            stall: s
+                .stages
+                .iter()
+                .map(|st| Chance::new(st.stall_probability))
+                .collect(),
             end,
             open_diff: vec![[0.0; 2]; (days.len() + 1) * n],
             bounds: days.into_iter().chain([f64::INFINITY]).collect(),
@@ -130,6 +137,7 @@ impl<'a> WholeJourneys<'a> {
         let stages = self.stages;
         let n = stages.len();
         let scales = &self.unit_dwell_days[c.segment * n..(c.segment + 1) * n];
+        let stall = &self.stall[..n];
         let (bounds, per_day, end) = (&self.bounds[..], self.per_snapshot_day, self.end);
         let diff = &mut self.open_diff[..];
         let (mut t, mut stage) = (c.at, c.stage);
@@ -153,7 +161,7 @@ impl<'a> WholeJourneys<'a> {
             t = exit;
             let ending = if !c.fit {
                 Some((Outcome::Disqualified, Some(Cause::PoorFitLead), false))
-            } else if chance(&mut rng, st.stall_probability) {
+            } else if stall[stage].draw(&mut rng) {
                 Some((Outcome::NoDecision, Some(Cause::BuyerStalled), false))
             } else if stage == n - 1 {
                 let mut decision_rng = self.decision.buyer_rng(id);

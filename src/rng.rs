@@ -127,6 +127,37 @@ pub fn chance<R: rand::Rng + ?Sized>(rng: &mut R, p: f64) -> bool {
     }
 }
 
+/// A Bernoulli draw of fixed probability, prepared once: [`Chance::draw`]
+/// equals [`chance`] with the same `p` draw for draw, for one integer
+/// comparison and no branch. A uniform is `m / 2^53` for the integer
+/// `m = next_u64 >> 11`, and `m / 2^53 < p` exactly when `m < ⌈p · 2^53⌉`
+/// (scaling by a power of two is exact), so the threshold is computed once;
+/// it is 0 for `p ≤ 0` (never) and 2^53 for `p ≥ 1` (always).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Chance {
+    /// Draws of `next_u64 >> 11` below this succeed.
+    below: u64,
+}
+
+impl Chance {
+    /// A draw that succeeds with probability `p` (clamped to [0, 1]).
+    pub fn new(p: f64) -> Self {
+        const SCALE: f64 = (1u64 << 53) as f64;
+        let below = if p > 0.0 {
+            (p.min(1.0) * SCALE).ceil() as u64
+        } else {
+            0
+        };
+        Self { below }
+    }
+
+    /// One draw from `rng`: `true` with the probability given.
+    #[inline(always)]
+    pub fn draw<R: rand::Rng + ?Sized>(self, rng: &mut R) -> bool {
+        (rng.next_u64() >> 11) < self.below
+    }
+}
+
 /// A uniform draw in [0, 1) with 53 random bits.
 #[inline]
 pub fn uniform<R: rand::Rng + ?Sized>(rng: &mut R) -> f64 {
@@ -181,6 +212,43 @@ mod tests {
                 assert_eq!(chance(&mut a, p), uniform(&mut b) < p, "p {p}");
             }
             assert_eq!(a.next_u64(), b.next_u64());
+        }
+    }
+
+    #[test]
+    fn a_prepared_chance_is_the_same_draw() {
+        let edge = 0.3f64;
+        // Probabilities at and between the 2^-53 steps of a uniform, where
+        // a rounded threshold would be off by one.
+        let steps = [
+            edge.next_down(),
+            edge,
+            edge.next_up(),
+            1.0f64.next_down(),
+            2f64.powi(-53),
+            2f64.powi(-60),
+        ];
+        for p in steps
+            .into_iter()
+            .chain([-0.5, 0.0, 1e-300, 0.5, 1.0, 2.0, f64::NAN])
+        {
+            let prepared = Chance::new(p);
+            let (mut a, mut b) = (
+                Seed(3).buyer_rng(0, Stream::Journey, 2),
+                Seed(3).buyer_rng(0, Stream::Journey, 2),
+            );
+            for _ in 0..1000 {
+                assert_eq!(prepared.draw(&mut a), chance(&mut b, p), "p {p}");
+            }
+            // Uniforms on either side of the threshold.
+            let m = prepared.below;
+            for m in [m.saturating_sub(1), m, m + 1]
+                .into_iter()
+                .filter(|&m| m < 1 << 53)
+            {
+                let u = m as f64 / (1u64 << 53) as f64;
+                assert_eq!(m < prepared.below, u < p, "p {p}, m {m}");
+            }
         }
     }
 
