@@ -134,54 +134,58 @@ impl<'a> WholeJourneys<'a> {
     #[inline(always)]
     pub fn walk(&mut self, c: &Capture, mut rng: BuyerRng, id: u64) -> JourneyEnd {
         // Locals, so the loop keeps its slices and constants in registers.
-        let stages = self.stages;
-        let n = stages.len();
-        let scales = &self.unit_dwell_days[c.segment * n..(c.segment + 1) * n];
+        let n = self.stages.len();
+        let stages = &self.stages[..n];
+        let scales = &self.unit_dwell_days[c.segment * n..][..n];
         let stall = &self.stall[..n];
         let (bounds, per_day, end) = (&self.bounds[..], self.per_snapshot_day, self.end);
         let diff = &mut self.open_diff[..];
-        let (mut t, mut stage) = (c.at, c.stage);
+        let mut t = c.at;
         // The pipeline differences: a stay adds `open` at (first snapshot
         // that sees it, stage) and takes it away at (first snapshot that does
         // not); at a stage change the second cell is beside the first.
         let open = [1.0, c.deal_value];
-        add(&mut diff[snapshots_up_to(bounds, per_day, t) * n + stage], open);
-        let mut stays = 0;
-        let (outcome, cause, decided) = loop {
-            let st = &stages[stage];
-            let exit = t + st.dwell.sample_unit(&mut rng) * scales[stage];
-            if exit > end {
-                // Never reached: seen by every snapshot from here on.
-                sub(&mut diff[(bounds.len() - 1) * n + stage], open);
-                break (Outcome::Open, None, false);
+        add(&mut diff[snapshots_up_to(bounds, per_day, t) * n + c.stage], open);
+        // A loop over the stages, not an open one: indices below `n` need
+        // no bounds checks.
+        let (outcome, cause, decided, stage) = 'walk: {
+            for stage in c.stage..n {
+                let exit = t + stages[stage].dwell.sample_unit(&mut rng) * scales[stage];
+                if exit > end {
+                    // Never reached: seen by every snapshot from here on.
+                    sub(&mut diff[(bounds.len() - 1) * n + stage], open);
+                    break 'walk (Outcome::Open, None, false, stage);
+                }
+                // A stay's end is the next stay's start: one lookup per step.
+                let cell = snapshots_up_to(bounds, per_day, exit) * n + stage;
+                t = exit;
+                let ending = if !c.fit {
+                    Some((Outcome::Disqualified, Some(Cause::PoorFitLead), false))
+                } else if stall[stage].draw(&mut rng) {
+                    Some((Outcome::NoDecision, Some(Cause::BuyerStalled), false))
+                } else if stage == n - 1 {
+                    let mut decision_rng = self.decision.buyer_rng(id);
+                    let outcome =
+                        DecisionModel::choose_with(self.untouched_choice, uniform(&mut decision_rng));
+                    Some((outcome, outcome.decision_cause(), true))
+                } else {
+                    None
+                };
+                if let Some((outcome, cause, decided)) = ending {
+                    sub(&mut diff[cell], open);
+                    break 'walk (outcome, cause, decided, stage);
+                }
+                // Not the last stage, so the next stage's cell is in the row.
+                let [this, next] = &mut diff[cell..cell + 2] else {
+                    unreachable!("a two-cell slice")
+                };
+                sub(this, open);
+                add(next, open);
             }
-            // A stay's end is the next stay's start: one lookup per step.
-            let cell = snapshots_up_to(bounds, per_day, exit) * n + stage;
-            stays += 1;
-            t = exit;
-            let ending = if !c.fit {
-                Some((Outcome::Disqualified, Some(Cause::PoorFitLead), false))
-            } else if stall[stage].draw(&mut rng) {
-                Some((Outcome::NoDecision, Some(Cause::BuyerStalled), false))
-            } else if stage == n - 1 {
-                let mut decision_rng = self.decision.buyer_rng(id);
-                let outcome = DecisionModel::choose_with(self.untouched_choice, uniform(&mut decision_rng));
-                Some((outcome, outcome.decision_cause(), true))
-            } else {
-                None
-            };
-            if let Some(ending) = ending {
-                sub(&mut diff[cell], open);
-                break ending;
-            }
-            // Not the last stage, so the next stage's cell is in the row.
-            let [this, next] = &mut diff[cell..cell + 2] else {
-                unreachable!("a two-cell slice")
-            };
-            sub(this, open);
-            add(next, open);
-            stage += 1;
+            unreachable!("the last stage ends every journey that reaches it")
         };
+        // Every stay but an open one ended.
+        let stays = (stage - c.stage + 1) as u64 - u64::from(outcome == Outcome::Open);
         if c.in_cohort {
             // The buyer reached every stage up to `stage` ([`Self::finish`]).
             self.furthest_stage[stage] += 1;
@@ -266,7 +270,15 @@ pub(crate) fn snapshots_up_to(bounds: &[f64], per_day: f64, t: f64) -> usize {
     // At most the number of days for the `t` above, so the look is in
     // bounds. A plain truncation: a `usize` cast or a clamp costs several
     // more instructions on every stay.
-    let k = (t * per_day) as u32 as usize + 1;
+    let x = t * per_day;
+    debug_assert!(
+        (0.0..=u32::MAX as f64).contains(&x),
+        "snapshot index {x} out of range"
+    );
+    // SAFETY: `x` is finite, non-negative and below 2^32: `t` is in
+    // [0, last day + every), so `x` is at most the number of snapshot days,
+    // which the scenario loader caps at 100,000.
+    let k = unsafe { x.to_int_unchecked::<u32>() } as usize + 1;
     if bounds[k] <= t { k + 1 } else { k }
 }
 
