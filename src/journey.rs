@@ -258,27 +258,23 @@ pub(crate) fn per_day_rounded_down(every: f64) -> f64 {
 /// `k × every`) followed by +∞, `per_day` is [`per_day_rounded_down`] and
 /// `0 ≤ t <` the last day + `every` (true of every stay boundary: stays are
 /// followed to the end of the run, and the last snapshot is the last day
-/// `k × every` before it).
+/// `k × every` before it; the loader allows at most 100,000 snapshots).
 ///
-/// `t × per_day` truncated is the answer, or one short when `t` is within
-/// a few ulps above a snapshot day (fewer than 2^44 snapshots assumed), which
-/// one comparison fixes. That is a branch on purpose: it is almost never
-/// taken, so prediction keeps the load it tests off the journey's dependency
-/// chain (a select measured 8% slower).
+/// The estimate is `x = t × per_day` rounded down, or one short: it is
+/// never high (`per_day` is), and is short when `t` is within a few ulps
+/// above a snapshot day or when `x` is a whole number (below). One
+/// comparison fixes it; the compiler makes that a select.
 #[inline]
 pub(crate) fn snapshots_up_to(bounds: &[f64], per_day: f64, t: f64) -> usize {
-    // At most the number of days for the `t` above, so the look is in
-    // bounds. A plain truncation: a `usize` cast or a clamp costs several
-    // more instructions on every stay.
-    let x = t * per_day;
-    debug_assert!(
-        (0.0..=u32::MAX as f64).contains(&x),
-        "snapshot index {x} out of range"
-    );
-    // SAFETY: `x` is finite, non-negative and below 2^32: `t` is in
-    // [0, last day + every), so `x` is at most the number of snapshot days,
-    // which the scenario loader caps at 100,000.
-    let k = unsafe { x.to_int_unchecked::<u32>() } as usize + 1;
+    // `y = (x − ½) + 1.5 × 2^52` is in [2^52, 2^53), where doubles are the
+    // whole numbers, so `y` is `x − ½` rounded to a whole number — `⌊x⌋`,
+    // or `x − 1` when `x` is whole (a tie, to even) — plus 1.5 × 2^52, whose
+    // low 32 bits are zero. (`x − ½` is exact for `x ≥ ¼`; below, it
+    // rounds to 0 either way.) Four instructions where a saturating `as`
+    // cast takes six, and no `unsafe`: a `t` out of range only gives an
+    // index the look-up rejects.
+    const ONE_AND_A_HALF_2_POW_52: f64 = 6_755_399_441_055_744.0;
+    let k = ((t * per_day - 0.5) + ONE_AND_A_HALF_2_POW_52).to_bits() as u32 as usize + 1;
     if bounds[k] <= t { k + 1 } else { k }
 }
 
@@ -299,6 +295,15 @@ mod tests {
                     probes.extend([below, above]);
                 }
                 probes.extend([d, d + every / 2.0]);
+                // Where `t × per_day` is a whole number, the estimate is
+                // one short (a tie rounded to even).
+                let whole = (d / every).round() / per_day_rounded_down(every);
+                let (mut below, mut above) = (whole, whole);
+                for _ in 0..4 {
+                    (below, above) = (below.next_down(), above.next_up());
+                    probes.extend([below, above]);
+                }
+                probes.push(whole);
             }
             for t in probes.into_iter().filter(|t| *t >= 0.0) {
                 let expected = days.partition_point(|&d| d <= t);
