@@ -66,7 +66,10 @@ pub(crate) struct WholeJourneys<'a> {
     /// Days per unit of sampled dwell, per segment and stage (row-major by
     /// segment): nobody nurtures or calls, so trust stays 0.
     unit_dwell_days: Vec<f64>,
-    /// Per stage, the stall at its end.
+    /// Per stage, the stall at its end, followed by as many certain ends:
+    /// a poor-fit lead's journey ends after its first stay, and reading it
+    /// from `stall[n..]` keeps that test out of the loop. (The draw it
+    /// spends comes from a stream nobody reads again.)
     stall: Vec<Chance>,
     /// End of the followed period: stays that end later stay open.
     end: f64,
@@ -112,6 +115,7 @@ impl<'a> WholeJourneys<'a> {
                 .stages
                 .iter()
                 .map(|st| Chance::new(st.stall_probability))
+                .chain(s.stages.iter().map(|_| Chance::new(1.0)))
                 .collect(),
             end,
             open_diff: vec![[0.0; 2]; (days.len() + 1) * n],
@@ -137,7 +141,7 @@ impl<'a> WholeJourneys<'a> {
         let n = self.stages.len();
         let stages = &self.stages[..n];
         let scales = &self.unit_dwell_days[c.segment * n..][..n];
-        let stall = &self.stall[..n];
+        let stall = &self.stall[if c.fit { 0 } else { n }..][..n];
         let (bounds, per_day, end) = (&self.bounds[..], self.per_snapshot_day, self.end);
         let diff = &mut self.open_diff[..];
         let mut t = c.at;
@@ -159,10 +163,12 @@ impl<'a> WholeJourneys<'a> {
                 // A stay's end is the next stay's start: one lookup per step.
                 let cell = snapshots_up_to(bounds, per_day, exit) * n + stage;
                 t = exit;
-                let ending = if !c.fit {
-                    Some((Outcome::Disqualified, Some(Cause::PoorFitLead), false))
-                } else if stall[stage].draw(&mut rng) {
-                    Some((Outcome::NoDecision, Some(Cause::BuyerStalled), false))
+                let ending = if stall[stage].draw(&mut rng) {
+                    Some(if c.fit {
+                        (Outcome::NoDecision, Some(Cause::BuyerStalled), false)
+                    } else {
+                        (Outcome::Disqualified, Some(Cause::PoorFitLead), false)
+                    })
                 } else if stage == n - 1 {
                     let mut decision_rng = self.decision.buyer_rng(id);
                     let outcome =

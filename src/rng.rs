@@ -27,8 +27,73 @@ use rand::SeedableRng;
 /// result and is a breaking change.
 pub type SimRng = rand::rngs::Xoshiro256PlusPlus;
 
-/// Per-buyer generator (SplitMix64, 8 bytes of state).
-pub type BuyerRng = rand_xoshiro::SplitMix64;
+/// Per-buyer generator: SplitMix64, 8 bytes of state, the same numbers as
+/// `rand_xoshiro::SplitMix64` (tested). Its own type because a buyer's
+/// streams are created on every capture and decision, and the crate's
+/// `seed_from_u64` cannot be inlined across crates (it is a call, with the
+/// caller's registers saved around it, in the hottest loop).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuyerRng {
+    state: u64,
+}
+
+impl BuyerRng {
+    /// The stream whose state starts at `key`.
+    #[inline(always)]
+    pub const fn from_key(key: u64) -> Self {
+        Self { state: key }
+    }
+}
+
+impl rand::TryRng for BuyerRng {
+    type Error = core::convert::Infallible;
+
+    #[inline]
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        // `rand_xoshiro`'s 32-bit output has a mixer of its own.
+        let mut z = self.step();
+        z = (z ^ (z >> 33)).wrapping_mul(0x62A9_D9ED_7997_05F5);
+        z = (z ^ (z >> 28)).wrapping_mul(0xCB24_D0A5_C88C_35B3);
+        Ok((z >> 32) as u32)
+    }
+
+    #[inline(always)]
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        Ok(mix64(self.step()))
+    }
+
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), Self::Error> {
+        // Little-endian words, the last one cut short.
+        for chunk in dest.chunks_mut(8) {
+            let word = mix64(self.step()).to_le_bytes();
+            chunk.copy_from_slice(&word[..chunk.len()]);
+        }
+        Ok(())
+    }
+}
+
+impl BuyerRng {
+    /// SplitMix64's Weyl sequence: the next state, to be mixed.
+    #[inline(always)]
+    fn step(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state
+    }
+}
+
+impl SeedableRng for BuyerRng {
+    type Seed = [u8; 8];
+
+    #[inline]
+    fn from_seed(seed: [u8; 8]) -> Self {
+        Self::from_key(u64::from_le_bytes(seed))
+    }
+
+    #[inline]
+    fn seed_from_u64(state: u64) -> Self {
+        Self::from_key(state)
+    }
+}
 
 /// Name of the generators, written into every output manifest.
 pub const RNG_ALGORITHMS: &str = "xoshiro256++ (arrivals), splitmix64 (per buyer)";
@@ -89,7 +154,7 @@ impl Seed {
     /// The per-buyer stream for `stream`; `buyer` is the arrival index.
     #[inline]
     pub fn buyer_rng(self, replication: u64, stream: Stream, buyer: u64) -> BuyerRng {
-        BuyerRng::seed_from_u64(self.key(replication, stream, buyer))
+        BuyerRng::from_key(self.key(replication, stream, buyer))
     }
 }
 
@@ -108,7 +173,7 @@ impl StreamFamily {
     /// The stream of buyer `buyer` (the arrival index).
     #[inline]
     pub fn buyer_rng(self, buyer: u64) -> BuyerRng {
-        BuyerRng::seed_from_u64(self.key(buyer))
+        BuyerRng::from_key(self.key(buyer))
     }
 }
 
@@ -183,6 +248,34 @@ mod tests {
         ];
         assert_eq!(got, again);
         assert_eq!(got, [17_422_135_565_272_449_560, 1_201_177_144_346_929_530]);
+    }
+
+    #[test]
+    fn buyer_rng_is_rand_xoshiro_splitmix64() {
+        for key in [
+            0,
+            1,
+            42,
+            u64::MAX,
+            0x9E37_79B9_7F4A_7C15,
+            Seed(5).key(3, Stream::Sales, 9),
+        ] {
+            let (mut ours, mut theirs) = (
+                BuyerRng::from_key(key),
+                rand_xoshiro::SplitMix64::seed_from_u64(key),
+            );
+            for _ in 0..100 {
+                assert_eq!(ours.next_u64(), theirs.next_u64(), "key {key}");
+                assert_eq!(ours.next_u32(), theirs.next_u32(), "key {key}");
+            }
+            for len in [0, 1, 7, 8, 9, 31] {
+                let (mut a, mut b) = (vec![0u8; len], vec![0u8; len]);
+                ours.fill_bytes(&mut a);
+                theirs.fill_bytes(&mut b);
+                assert_eq!(a, b, "key {key}, {len} bytes");
+            }
+            assert_eq!(BuyerRng::seed_from_u64(key), BuyerRng::from_key(key));
+        }
     }
 
     #[test]
