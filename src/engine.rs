@@ -427,11 +427,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     /// The replication's result once every event is processed.
     fn finish(mut self) -> (Replication, Self) {
         if let Some(journeys) = &self.journeys {
-            journeys.finish(
-                &mut self.snap_count,
-                &mut self.snap_value,
-                &mut self.tally.reached,
-            );
+            journeys.finish(&mut self.tally, &mut self.snap_count, &mut self.snap_value);
         }
         // Cohort leads still undecided are open pipeline, never dropped.
         for b in &self.buyers {
@@ -527,20 +523,10 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     /// The independent path: a captured buyer's whole journey
     /// ([`WholeJourneys::walk`]) and its tallies.
     fn whole_journey(&mut self, c: Capture, rng: BuyerRng, id: u64) {
-        let journeys = self
-            .journeys
+        self.journeys
             .as_mut()
-            .expect("the independent path has its state");
-        let end = journeys.walk(&c, rng, id);
-        let handoff_stage = journeys.handoff_stage(c.stage);
-        self.tally.events_processed += end.stays;
-        if c.in_cohort && end.stage >= handoff_stage {
-            self.tally.handoffs_by_stage[handoff_stage] += 1;
-        }
-        if end.decided {
-            self.tally_decision(end.at, c.at, c.deal_value, c.in_cohort, end.outcome);
-        }
-        self.tally_ending(c.in_cohort, end.outcome, end.cause);
+            .expect("the independent path has its state")
+            .walk(&c, rng, id);
     }
 
     fn schedule_advance(&mut self, t: f64, b: usize) {

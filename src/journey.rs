@@ -21,6 +21,7 @@
 
 use crate::decision::DecisionModel;
 use crate::handoff::HandoffPolicy;
+use crate::metrics::{CYCLE_BIN_DAYS, CYCLE_BINS, Tally};
 use crate::outcome::{Cause, Outcome};
 use crate::rng::{BuyerRng, Chance, StreamFamily, uniform};
 use crate::scenario::Scenario;
@@ -43,21 +44,59 @@ pub(crate) struct Capture {
     pub in_cohort: bool,
 }
 
-/// How a walked journey ended.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct JourneyEnd {
-    /// Outcome ([`Outcome::Open`] if still open when the run ends).
-    pub outcome: Outcome,
-    /// Proximate cause of a loss.
-    pub cause: Option<Cause>,
-    /// Whether the buyer reached the decision and chose.
-    pub decided: bool,
-    /// Day of the ending (of the last stage exit when open).
-    pub at: f64,
-    /// The furthest stage reached.
-    pub stage: usize,
-    /// Stays that ended (each is one event of the event-driven path).
-    pub stays: u64,
+/// How a walked journey ended: with the capture and final stages, a cell
+/// of [`WholeJourneys`]' endings histogram, from which every count of the
+/// tally follows ([`WholeJourneys::finish`]). One branch-free increment per
+/// journey instead of several data-dependent branches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+enum Ending {
+    /// Still open when the run ended.
+    Open = 0,
+    /// Stalled out of the journey.
+    Stalled = 1,
+    /// A poor-fit lead, purged after its first stay.
+    PoorFit = 2,
+    /// Chose us.
+    Won = 3,
+    /// Chose a competitor.
+    LostToCompetitor = 4,
+    /// Reached the decision and kept the status quo.
+    StatusQuo = 5,
+}
+
+impl Ending {
+    /// Every ending, by index.
+    const ALL: [Ending; 6] = [
+        Ending::Open,
+        Ending::Stalled,
+        Ending::PoorFit,
+        Ending::Won,
+        Ending::LostToCompetitor,
+        Ending::StatusQuo,
+    ];
+
+    /// The ending of a choice at the decision.
+    fn chose(outcome: Outcome) -> Self {
+        match outcome {
+            Outcome::Won => Ending::Won,
+            Outcome::LostCompetitor => Ending::LostToCompetitor,
+            _ => Ending::StatusQuo,
+        }
+    }
+
+    /// The outcome, its cause, and whether the buyer decided — as the
+    /// event-driven path counts them.
+    fn counted_as(self) -> (Outcome, Option<Cause>, bool) {
+        match self {
+            Ending::Open => (Outcome::Open, None, false),
+            Ending::Stalled => (Outcome::NoDecision, Some(Cause::BuyerStalled), false),
+            Ending::PoorFit => (Outcome::Disqualified, Some(Cause::PoorFitLead), false),
+            Ending::Won => (Outcome::Won, None, true),
+            Ending::LostToCompetitor => (Outcome::LostCompetitor, Some(Cause::CompetitorWon), true),
+            Ending::StatusQuo => (Outcome::NoDecision, Some(Cause::BuyerStalled), true),
+        }
+    }
 }
 
 /// The fast path's constants and accumulators for one replication.
@@ -88,8 +127,17 @@ pub(crate) struct WholeJourneys<'a> {
     untouched_choice: [f64; 3],
     /// First stage at which marketing hands a lead to sales (0: immediate).
     handoff_gate: usize,
-    /// Cohort buyers by the furthest stage they reached.
-    furthest_stage: Vec<u64>,
+    /// Cohort buyers by capture stage, final stage and [`Ending`]
+    /// (`[(capture × n + final) × 6 + ending]`).
+    endings: Vec<u64>,
+    /// Revenue and capture-to-won days of won cohort deals, summed in
+    /// capture order as the event-driven path sums them.
+    revenue: f64,
+    cycle_days_sum: f64,
+    /// Won cohort deals by sales cycle ([`crate::metrics::CYCLE_BINS`]).
+    cycle_histogram: Vec<u32>,
+    /// Stays that ended (each is one event of the event-driven path).
+    stays: u64,
 }
 
 impl<'a> WholeJourneys<'a> {
@@ -127,16 +175,19 @@ impl<'a> WholeJourneys<'a> {
                 HandoffPolicy::StageGate { stage } => stage,
                 _ => 0, // immediate: handed off on capture
             },
-            furthest_stage: vec![0; n],
+            endings: vec![0; n * n * Ending::ALL.len()],
+            revenue: 0.0,
+            cycle_days_sum: 0.0,
+            cycle_histogram: vec![0; CYCLE_BINS],
+            stays: 0,
         }
     }
 
     /// Walks buyer `id`'s journey from capture `c`, drawing from its
     /// journey stream `rng` (already past the capture draws), and counts
-    /// its stays in the pipeline. Returns how it ended; the stage reach and
-    /// handoff of cohort buyers are counted here too ([`Self::finish`]).
+    /// its stays in the pipeline and its ending ([`Self::finish`]).
     #[inline(always)]
-    pub fn walk(&mut self, c: &Capture, mut rng: BuyerRng, id: u64) -> JourneyEnd {
+    pub fn walk(&mut self, c: &Capture, mut rng: BuyerRng, id: u64) {
         // Locals, so the loop keeps its slices and constants in registers.
         let n = self.stages.len();
         let stages = &self.stages[..n];
@@ -152,34 +203,29 @@ impl<'a> WholeJourneys<'a> {
         add(&mut diff[snapshots_up_to(bounds, per_day, t) * n + c.stage], open);
         // A loop over the stages, not an open one: indices below `n` need
         // no bounds checks.
-        let (outcome, cause, decided, stage) = 'walk: {
+        let (ending, stage) = 'walk: {
             for stage in c.stage..n {
                 let exit = t + stages[stage].dwell.sample_unit(&mut rng) * scales[stage];
                 if exit > end {
                     // Never reached: seen by every snapshot from here on.
                     sub(&mut diff[(bounds.len() - 1) * n + stage], open);
-                    break 'walk (Outcome::Open, None, false, stage);
+                    break 'walk (Ending::Open, stage);
                 }
                 // A stay's end is the next stay's start: one lookup per step.
                 let cell = snapshots_up_to(bounds, per_day, exit) * n + stage;
                 t = exit;
                 let ending = if stall[stage].draw(&mut rng) {
-                    Some(if c.fit {
-                        (Outcome::NoDecision, Some(Cause::BuyerStalled), false)
-                    } else {
-                        (Outcome::Disqualified, Some(Cause::PoorFitLead), false)
-                    })
+                    Some(if c.fit { Ending::Stalled } else { Ending::PoorFit })
                 } else if stage == n - 1 {
                     let mut decision_rng = self.decision.buyer_rng(id);
-                    let outcome =
-                        DecisionModel::choose_with(self.untouched_choice, uniform(&mut decision_rng));
-                    Some((outcome, outcome.decision_cause(), true))
+                    let u = uniform(&mut decision_rng);
+                    Some(Ending::chose(DecisionModel::choose_with(self.untouched_choice, u)))
                 } else {
                     None
                 };
-                if let Some((outcome, cause, decided)) = ending {
+                if let Some(ending) = ending {
                     sub(&mut diff[cell], open);
-                    break 'walk (outcome, cause, decided, stage);
+                    break 'walk (ending, stage);
                 }
                 // Not the last stage, so the next stage's cell is in the row.
                 let [this, next] = &mut diff[cell..cell + 2] else {
@@ -191,37 +237,51 @@ impl<'a> WholeJourneys<'a> {
             unreachable!("the last stage ends every journey that reaches it")
         };
         // Every stay but an open one ended.
-        let stays = (stage - c.stage + 1) as u64 - u64::from(outcome == Outcome::Open);
-        if c.in_cohort {
-            // The buyer reached every stage up to `stage` ([`Self::finish`]).
-            self.furthest_stage[stage] += 1;
-        }
-        JourneyEnd {
-            outcome,
-            cause,
-            decided,
-            at: t,
-            stage,
-            stays,
-        }
+        self.stays += (stage - c.stage + 1) as u64 - u64::from(ending == Ending::Open);
+        // Counted without branching on how the journey ended: the cell is
+        // counted for cohort buyers, and the won sums add zero otherwise
+        // (`x + 0.0 == x`, so the sums are those of won deals alone).
+        let cohort = u64::from(c.in_cohort);
+        self.endings[(c.stage * n + stage) * Ending::ALL.len() + ending as usize] += cohort;
+        let won = c.in_cohort && ending == Ending::Won;
+        let cycle = t - c.at;
+        self.revenue += if won { c.deal_value } else { 0.0 };
+        self.cycle_days_sum += if won { cycle } else { 0.0 };
+        let bin = ((cycle / CYCLE_BIN_DAYS) as usize).min(CYCLE_BINS - 1);
+        self.cycle_histogram[bin] += u32::from(won);
     }
 
-    /// The stage at which a buyer captured in `capture_stage` is handed off,
-    /// and so counted if its journey reaches it.
-    #[inline]
-    pub fn handoff_stage(&self, capture_stage: usize) -> usize {
-        capture_stage.max(self.handoff_gate)
-    }
-
-    /// Adds the pipeline snapshots (`[k * stages + s]`) and cohort stage
-    /// reach counted so far.
-    pub fn finish(&self, snap_count: &mut [u32], snap_value: &mut [f64], reached: &mut [u64]) {
+    /// Adds what was counted to the replication's tally and pipeline
+    /// snapshots (`[k * stages + s]`).
+    pub fn finish(&self, tally: &mut Tally, snap_count: &mut [u32], snap_value: &mut [f64]) {
         let n = self.stages.len();
-        let mut reached_or_further = 0;
-        for st in (0..n).rev() {
-            reached_or_further += self.furthest_stage[st];
-            reached[st] += reached_or_further;
+        let cells = self.endings.chunks_exact(Ending::ALL.len()).enumerate();
+        for (i, counts) in cells {
+            let (captured_in, last) = (i / n, i % n);
+            // Handed off on capture or at the gate, if the journey got there.
+            let handoff = captured_in.max(self.handoff_gate);
+            for (&count, ending) in counts.iter().zip(Ending::ALL) {
+                let (outcome, cause, decided) = ending.counted_as();
+                tally.outcomes[outcome as usize] += count;
+                if let Some(cause) = cause {
+                    tally.causes[cause as usize] += count;
+                }
+                tally.decided += if decided { count } else { 0 };
+                // The buyer reached every stage up to its last.
+                for reached in &mut tally.reached[..=last] {
+                    *reached += count;
+                }
+                if last >= handoff {
+                    tally.handoffs_by_stage[handoff] += count;
+                }
+            }
         }
+        tally.revenue += self.revenue;
+        tally.cycle_days_sum += self.cycle_days_sum;
+        for (total, &won) in tally.cycle_histogram.iter_mut().zip(&self.cycle_histogram) {
+            *total += won;
+        }
+        tally.events_processed += self.stays;
         let (mut count, mut value) = (vec![0.0; n], vec![0.0; n]);
         for (k, (counts, values)) in snap_count
             .chunks_exact_mut(n)
