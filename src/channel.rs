@@ -68,10 +68,10 @@ pub struct Categorical {
     /// weight is never drawn.
     cdf: Vec<f64>,
     /// The leading `cdf` entries that can be at or below a draw (the rest
-    /// are 1), padded with 1s to whole blocks of [`BLOCK`]: the only ones
+    /// are 1), in blocks of [`BLOCK`] padded with 1s: the only ones
     /// [`Self::pick`] has to look at, in fixed-size blocks the compiler
     /// turns into a few vector compares.
-    thresholds: Vec<f64>,
+    thresholds: Vec<[f64; BLOCK]>,
 }
 
 /// Block size of [`Categorical::pick`]'s comparisons.
@@ -91,8 +91,14 @@ impl Categorical {
             .collect();
         let last = weights.iter().rposition(|&w| w > 0.0).unwrap_or(0);
         cdf[last..].fill(1.0);
-        let mut thresholds = cdf[..last].to_vec();
-        thresholds.resize(last.div_ceil(BLOCK) * BLOCK, 1.0);
+        let thresholds = cdf[..last]
+            .chunks(BLOCK)
+            .map(|below| {
+                let mut block = [1.0; BLOCK];
+                block[..below.len()].copy_from_slice(below);
+                block
+            })
+            .collect();
         Self { cdf, thresholds }
     }
 
@@ -105,7 +111,7 @@ impl Categorical {
         // below 1 can count, which keeps this short (zero entries for a
         // single category): it is on every capture.
         self.thresholds
-            .chunks_exact(BLOCK)
+            .iter()
             .map(|block| block.iter().map(|&c| usize::from(c <= u)).sum::<usize>())
             .sum()
     }

@@ -219,7 +219,10 @@ impl<'a> WholeJourneys<'a> {
                 } else if stage == n - 1 {
                     let mut decision_rng = self.decision.buyer_rng(id);
                     let u = uniform(&mut decision_rng);
-                    Some(Ending::chose(DecisionModel::choose_with(self.untouched_choice, u)))
+                    Some(Ending::chose(DecisionModel::choose_with(
+                        self.untouched_choice,
+                        u,
+                    )))
                 } else {
                     None
                 };
