@@ -39,10 +39,18 @@ impl Dwell {
     /// lognormal samplers do not make every dwell draw a call with a full
     /// prologue (that was 17% of the floor benchmark).
     #[inline(always)]
-    pub fn sample_unit<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+    pub fn sample_unit<R: Rng + Clone>(&self, rng: &mut R) -> f64 {
         match self {
             Dwell::Exponential => Exp1.sample(rng),
-            shaped => shaped.sample_shaped(rng),
+            shaped => {
+                // The call gets a copy: were the caller's generator itself
+                // passed by address, it would live in memory for the whole
+                // of the caller's loop, not in a register.
+                let mut copy = rng.clone();
+                let draw = shaped.sample_shaped(&mut copy);
+                *rng = copy;
+                draw
+            }
         }
     }
 
