@@ -6,7 +6,8 @@
 //!   generator) next to the engine running `scenarios/markov_check.toml`,
 //!   both per buyer journey.
 //! * `full_model/baseline`: one replication of `scenarios/baseline.toml`,
-//!   throughput in buyers.
+//!   throughput in buyers; `full_model/baseline_100k_buyers`: the same
+//!   funnel over a window long enough for about 100,000 buyers (working set).
 //! * `samplers/*`: the draws the engine makes.
 //! * `scaling/*`: 16 replications of the baseline on 1 and 2 threads.
 
@@ -16,12 +17,19 @@ use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_m
 use funnelsim::engine::{self, Silent, simulate_replication};
 use funnelsim::rng::{BuyerRng, Seed, Stream, uniform};
 use funnelsim::scenario::Scenario;
+use funnelsim::scenario::overrides::Override;
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
 
 fn load(name: &str) -> Scenario {
+    load_with(name, &[])
+}
+
+/// `scenarios/{name}.toml` with `--set`-style overrides.
+fn load_with(name: &str, set: &[&str]) -> Scenario {
     let path = format!("{}/scenarios/{name}.toml", env!("CARGO_MANIFEST_DIR"));
-    Scenario::from_toml_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    let overrides: Vec<Override> = set.iter().map(|o| Override::parse(o).unwrap()).collect();
+    Scenario::from_toml_str_with(&std::fs::read_to_string(path).unwrap(), &overrides).unwrap()
 }
 
 /// Buyers simulated in one replication (all of them, warm-up and run-off included).
@@ -75,6 +83,16 @@ fn full_model(c: &mut Criterion) {
     g.throughput(Throughput::Elements(buyers_per_replication(&s)));
     g.bench_function("baseline", |b| {
         b.iter(|| black_box(simulate_replication(&s, black_box(1))))
+    });
+    // The same funnel over a 33-year window: about 100,000 buyers in one
+    // replication, every one of them stored by the event-driven path. Time
+    // per buyer close to the baseline's means the working set still serves
+    // from cache.
+    let long = load_with("baseline", &["simulation.horizon_days=11900"]);
+    g.throughput(Throughput::Elements(buyers_per_replication(&long)));
+    g.sample_size(20);
+    g.bench_function("baseline_100k_buyers", |b| {
+        b.iter(|| black_box(simulate_replication(&long, black_box(1))))
     });
     g.finish();
 }
