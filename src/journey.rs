@@ -5,7 +5,14 @@
 //! is a function of its own random streams, so it is walked from capture to
 //! its end in one go instead of through the event queue. The walk makes the
 //! event-driven path's draws from the same streams with the same arithmetic,
-//! so counts are identical (`tests/fast_path.rs`).
+//! so counts are identical (`tests/fast_path.rs`). (A journey's last stay
+//! may spend one draw more, from a stream nobody reads again.)
+//!
+//! How journeys end is counted in one histogram cell per journey, by
+//! capture stage, final stage and `Ending`; the tally's counts (outcomes,
+//! causes, decisions, stage reach, handoffs) follow from it at the end of
+//! the replication. A random ending would otherwise steer several
+//! mispredicted branches per journey.
 //!
 //! The open pipeline is counted from each stay's interval rather than by
 //! snapshot events: a stay adds `[1, deal value]` at the first snapshot that
