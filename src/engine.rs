@@ -31,11 +31,12 @@ use crate::event::{EventKind, EventQueue};
 use crate::handoff::HandoffPolicy;
 use crate::journey::{Capture, WholeJourneys};
 use crate::marketing::score_signal;
-use crate::metrics::{CYCLE_BIN_DAYS, CYCLE_BINS, Tally, metric_names, metric_row};
+use crate::metrics::{CYCLE_BINS, Tally, cycle_bin, metric_names, metric_row};
 use crate::outcome::{Cause, Outcome};
 use crate::outreach::TouchFactors;
 use crate::rng::{BuyerRng, Chance, SimRng, Stream, StreamFamily, chance, uniform};
 use crate::scenario::Scenario;
+use crate::stage::Stage;
 use crate::stats::{Estimate, P2Quantile, Summary};
 use crate::values::MINIMISES_RISK;
 
@@ -197,9 +198,10 @@ struct Sim<'a, R> {
     /// `receptivity^(0.5 + pushiness)`: constant for the run, so computed
     /// once instead of a `powf` per touch.
     readiness: Vec<f64>,
-    /// Per channel, whether a lead is a real prospect; per stage, a stall at
-    /// its end: fixed probabilities drawn on every capture and stay.
+    /// Per channel, whether a lead is a real prospect (drawn on every
+    /// capture).
     fit: Vec<Chance>,
+    /// Per stage, a stall at its end (drawn on every stay).
     stall: Vec<Chance>,
     /// `Some` when buyers are independent: each journey is then simulated
     /// whole at capture ([`Sim::whole_journey`]) and no buyer is stored.
@@ -267,11 +269,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 .map(|st| st.receptivity.powf(0.5 + s.outreach.approach.pushiness))
                 .collect(),
             fit: s.channels.iter().map(|c| Chance::new(c.fit)).collect(),
-            stall: s
-                .stages
-                .iter()
-                .map(|st| Chance::new(st.stall_probability))
-                .collect(),
+            stall: s.stages.iter().map(Stage::stall).collect(),
             touchpoints_matter: s.marketing.nurture
                 || matches!(
                     s.handoff,
@@ -627,8 +625,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 self.tally.revenue += deal_value;
                 let cycle = t - captured_at;
                 self.tally.cycle_days_sum += cycle;
-                let bin = ((cycle / CYCLE_BIN_DAYS) as usize).min(CYCLE_BINS - 1);
-                self.tally.cycle_histogram[bin] += 1;
+                self.tally.cycle_histogram[cycle_bin(cycle)] += 1;
             }
         }
         outcome.decision_cause()
@@ -895,7 +892,8 @@ pub struct RunResult {
     /// Total events processed over all replications.
     pub events: u64,
     /// Won deals by sales-cycle length summed over replications, in bins of
-    /// [`CYCLE_BIN_DAYS`] days (the last bin holds everything longer).
+    /// [`CYCLE_BIN_DAYS`](crate::metrics::CYCLE_BIN_DAYS) days (the last bin
+    /// holds everything longer).
     pub cycle_histogram: Vec<u64>,
 }
 

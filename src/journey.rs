@@ -28,7 +28,7 @@
 
 use crate::decision::DecisionModel;
 use crate::handoff::HandoffPolicy;
-use crate::metrics::{CYCLE_BIN_DAYS, CYCLE_BINS, Tally};
+use crate::metrics::{CYCLE_BINS, Tally, cycle_bin};
 use crate::outcome::{Cause, Outcome};
 use crate::rng::{BuyerRng, Chance, StreamFamily, uniform};
 use crate::scenario::Scenario;
@@ -95,13 +95,14 @@ impl Ending {
     /// The outcome, its cause, and whether the buyer decided — as the
     /// event-driven path counts them.
     fn counted_as(self) -> (Outcome, Option<Cause>, bool) {
+        let decided = |outcome: Outcome| (outcome, outcome.decision_cause(), true);
         match self {
             Ending::Open => (Outcome::Open, None, false),
             Ending::Stalled => (Outcome::NoDecision, Some(Cause::BuyerStalled), false),
             Ending::PoorFit => (Outcome::Disqualified, Some(Cause::PoorFitLead), false),
-            Ending::Won => (Outcome::Won, None, true),
-            Ending::LostToCompetitor => (Outcome::LostCompetitor, Some(Cause::CompetitorWon), true),
-            Ending::StatusQuo => (Outcome::NoDecision, Some(Cause::BuyerStalled), true),
+            Ending::Won => decided(Outcome::Won),
+            Ending::LostToCompetitor => decided(Outcome::LostCompetitor),
+            Ending::StatusQuo => decided(Outcome::NoDecision),
         }
     }
 }
@@ -169,7 +170,7 @@ impl<'a> WholeJourneys<'a> {
             stall: s
                 .stages
                 .iter()
-                .map(|st| Chance::new(st.stall_probability))
+                .map(Stage::stall)
                 .chain(s.stages.iter().map(|_| Chance::new(1.0)))
                 .collect(),
             end,
@@ -257,8 +258,7 @@ impl<'a> WholeJourneys<'a> {
         let cycle = t - c.at;
         self.revenue += if won { c.deal_value } else { 0.0 };
         self.cycle_days_sum += if won { cycle } else { 0.0 };
-        let bin = ((cycle / CYCLE_BIN_DAYS) as usize).min(CYCLE_BINS - 1);
-        self.cycle_histogram[bin] += u32::from(won);
+        self.cycle_histogram[cycle_bin(cycle)] += u32::from(won);
     }
 
     /// Adds what was counted to the replication's tally and pipeline

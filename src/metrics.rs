@@ -58,6 +58,12 @@ pub const CYCLE_BIN_DAYS: f64 = 7.0;
 /// Number of sales-cycle histogram bins (two years, then overflow).
 pub const CYCLE_BINS: usize = 105;
 
+/// The sales-cycle histogram bin of a deal won `cycle_days` after capture.
+#[inline]
+pub fn cycle_bin(cycle_days: f64) -> usize {
+    ((cycle_days / CYCLE_BIN_DAYS) as usize).min(CYCLE_BINS - 1)
+}
+
 impl Tally {
     /// A zeroed tally shaped for `s`.
     pub fn new(s: &Scenario) -> Self {

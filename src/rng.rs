@@ -177,11 +177,12 @@ impl StreamFamily {
     }
 }
 
-/// A Bernoulli draw: `true` with probability `p`, exactly `uniform(rng) < p`.
-/// When `p` makes the outcome certain (`≤ 0` or `≥ 1`) the draw is still
-/// taken, so every later draw of the stream is unchanged, but its
-/// arithmetic is skipped (the unused output is optimised away): fit = 1
-/// channels and stages nobody stalls in are common, and on every journey.
+/// A Bernoulli draw of a probability computed for this draw (a fixed one is
+/// a [`Chance`]): `true` with probability `p`, exactly `uniform(rng) < p`.
+/// When `p` makes the outcome certain (`≤ 0` or `≥ 1`, as when a response
+/// parameter is switched off) the draw is still taken, so every later draw
+/// of the stream is unchanged, but its arithmetic is skipped (the unused
+/// output is optimised away).
 #[inline]
 pub fn chance<R: rand::Rng + ?Sized>(rng: &mut R, p: f64) -> bool {
     if p > 0.0 && p < 1.0 {

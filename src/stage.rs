@@ -3,6 +3,8 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
 
+use crate::rng::Chance;
+
 /// Index of a stage in journey order.
 pub type StageId = usize;
 
@@ -77,4 +79,11 @@ pub struct Stage {
     pub stall_probability: f64,
     /// Receptivity to sales contact in [0, 1].
     pub receptivity: f64,
+}
+
+impl Stage {
+    /// The stall at the end of a stay, as a prepared draw.
+    pub fn stall(&self) -> Chance {
+        Chance::new(self.stall_probability)
+    }
 }
