@@ -227,10 +227,16 @@ impl<'a> WholeJourneys<'a> {
                 } else if stage == n - 1 {
                     let mut decision_rng = self.decision.buyer_rng(id);
                     let u = uniform(&mut decision_rng);
-                    Some(Ending::chose(DecisionModel::choose_with(
-                        self.untouched_choice,
-                        u,
-                    )))
+                    let outcome = DecisionModel::choose_with(self.untouched_choice, u);
+                    // A won cohort deal's revenue and cycle, added without
+                    // branching on the (random) choice: zero otherwise
+                    // (`x + 0.0 == x`, so the sums are those of won deals).
+                    let won = c.in_cohort && outcome == Outcome::Won;
+                    let cycle = t - c.at;
+                    self.revenue += if won { c.deal_value } else { 0.0 };
+                    self.cycle_days_sum += if won { cycle } else { 0.0 };
+                    self.cycle_histogram[cycle_bin(cycle)] += u32::from(won);
+                    Some(Ending::chose(outcome))
                 } else {
                     None
                 };
@@ -249,16 +255,10 @@ impl<'a> WholeJourneys<'a> {
         };
         // Every stay but an open one ended.
         self.stays += (stage - c.stage + 1) as u64 - u64::from(ending == Ending::Open);
-        // Counted without branching on how the journey ended: the cell is
-        // counted for cohort buyers, and the won sums add zero otherwise
-        // (`x + 0.0 == x`, so the sums are those of won deals alone).
+        // Counted without branching on how the journey ended (for cohort
+        // buyers: one more, else none).
         let cohort = u64::from(c.in_cohort);
         self.endings[(c.stage * n + stage) * Ending::ALL.len() + ending as usize] += cohort;
-        let won = c.in_cohort && ending == Ending::Won;
-        let cycle = t - c.at;
-        self.revenue += if won { c.deal_value } else { 0.0 };
-        self.cycle_days_sum += if won { cycle } else { 0.0 };
-        self.cycle_histogram[cycle_bin(cycle)] += u32::from(won);
     }
 
     /// Adds what was counted to the replication's tally and pipeline
