@@ -403,6 +403,9 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             })
             .collect();
         let mut scheduled = rates.len() as u64;
+        // The generator and the count in locals (registers) while capturing,
+        // which never touches them.
+        let (mut arrivals, end) = (self.arrivals.clone(), self.end);
         loop {
             let mut c = 0;
             for (i, n) in next.iter().enumerate().skip(1) {
@@ -411,15 +414,17 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                 }
             }
             let t = next[c].0;
-            if t > self.end {
-                return;
+            if t > end {
+                break;
             }
-            self.tally.events_processed += 1;
             self.capture(t, c);
-            let dt: f64 = Exp1.sample(&mut self.arrivals);
+            let dt: f64 = Exp1.sample(&mut arrivals);
             next[c] = (t + dt / rates[c], scheduled);
             scheduled += 1;
         }
+        // One event per arrival.
+        self.tally.events_processed += scheduled - rates.len() as u64;
+        self.arrivals = arrivals;
     }
 
     /// The replication's result once every event is processed.

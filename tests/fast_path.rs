@@ -25,6 +25,8 @@ fn assert_same(fast: &Replication, reference: &Replication, label: &str) {
     assert_eq!(f.decided, r.decided, "{label}: decided");
     assert_eq!(f.events_in_window, r.events_in_window, "{label}: bursts");
     assert_eq!(f.cycle_histogram, r.cycle_histogram, "{label}: cycle histogram");
+    // Arrivals, stays and snapshots: the event-driven path's events.
+    assert_eq!(f.events_processed, r.events_processed, "{label}: events");
     assert!(
         close(f.revenue, r.revenue),
         "{label}: revenue {} vs {}",
