@@ -393,19 +393,19 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     /// to the arrival scheduled first, as in the queue) and the event count
     /// are the queue's.
     fn merge_poisson_arrivals(&mut self, rates: &[f64]) {
+        // The generator in a local (registers) while capturing, which never
+        // touches it; events are counted once at the end.
+        let (mut arrivals, end) = (self.arrivals.clone(), self.end);
         // Per channel: (time of its next arrival, when it was scheduled).
         let mut next: Vec<(f64, u64)> = rates
             .iter()
             .enumerate()
             .map(|(c, rate)| {
-                let dt: f64 = Exp1.sample(&mut self.arrivals);
+                let dt: f64 = Exp1.sample(&mut arrivals);
                 (dt / rate, c as u64)
             })
             .collect();
         let mut scheduled = rates.len() as u64;
-        // The generator and the count in locals (registers) while capturing,
-        // which never touches them.
-        let (mut arrivals, end) = (self.arrivals.clone(), self.end);
         loop {
             let mut c = 0;
             for (i, n) in next.iter().enumerate().skip(1) {
@@ -523,8 +523,8 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
         }
     }
 
-    /// The independent path: a captured buyer's whole journey
-    /// ([`WholeJourneys::walk`]) and its tallies.
+    /// The independent path: a captured buyer's whole journey, walked and
+    /// counted by [`WholeJourneys::walk`].
     fn whole_journey(&mut self, c: Capture, rng: BuyerRng, id: u64) {
         self.journeys
             .as_mut()

@@ -43,6 +43,13 @@ impl BuyerRng {
     pub const fn from_key(key: u64) -> Self {
         Self { state: key }
     }
+
+    /// SplitMix64's Weyl sequence: the next state, to be mixed.
+    #[inline(always)]
+    fn step(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.state
+    }
 }
 
 impl rand::TryRng for BuyerRng {
@@ -69,15 +76,6 @@ impl rand::TryRng for BuyerRng {
             chunk.copy_from_slice(&word[..chunk.len()]);
         }
         Ok(())
-    }
-}
-
-impl BuyerRng {
-    /// SplitMix64's Weyl sequence: the next state, to be mixed.
-    #[inline(always)]
-    fn step(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        self.state
     }
 }
 
