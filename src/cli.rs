@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use funnelsim::compare::{self, KEY_METRICS};
 use funnelsim::engine::{self, RunObserver};
 use funnelsim::output::charts::{self, Chart, ImageFormat};
-use funnelsim::output::{self, Run, fs::Staging, tables::Format};
+use funnelsim::output::fs::{self, Guard, Staging};
+use funnelsim::output::{self, Run, tables::Format};
 use funnelsim::scenario::overrides::Override;
 use funnelsim::scenario::{Scenario, parse_spec, spec::ScenarioSpec};
 use funnelsim::sensitivity;
@@ -63,9 +64,13 @@ pub struct CalibrateArgs {
     /// appear in the stage column
     #[arg(long, value_delimiter = ',', required = true, value_name = "S1,S2,…")]
     pub stages: Vec<String>,
-    /// Where to write the fitted scenario (replaced atomically)
+    /// Where to write the fitted scenario (written atomically; an existing
+    /// file is replaced only if `calibrate` wrote it, or with --force)
     #[arg(short, long, value_name = "FILE", default_value = "calibrated.toml")]
     pub out: PathBuf,
+    /// Replace --out even if funnelsim did not write it
+    #[arg(long)]
+    pub force: bool,
     /// Read the history as of this time (later rows ignored, later closings
     /// open) [default: the latest timestamp in the file]
     #[arg(long, value_name = "TIMESTAMP")]
@@ -113,18 +118,26 @@ pub struct ReportArgs {
     pub scenarios: Vec<PathBuf>,
     #[command(flatten)]
     pub sim: SimArgs,
-    /// Output directory (replaced atomically)
+    /// Output directory (replaced atomically; an existing one only if it is
+    /// empty or funnelsim wrote it, or with --force)
     #[arg(short, long, value_name = "DIR", required = true)]
     pub out: PathBuf,
+    /// Replace DIR even if funnelsim did not write it
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Output options shared by every command.
 #[derive(Debug, Args)]
 pub struct OutArgs {
     /// Write the tables, the JSON summary and a manifest into DIR (replaced
-    /// atomically)
+    /// atomically; an existing DIR only if it is empty or funnelsim wrote it)
     #[arg(short, long, value_name = "DIR")]
     pub out: Option<PathBuf>,
+    /// Replace outputs (--out DIR, and run's --export-history FILE) even if
+    /// funnelsim did not write them. Inputs are never replaced.
+    #[arg(long)]
+    pub force: bool,
     /// Table format for --out
     #[arg(long, value_enum, default_value_t = Format::Csv)]
     pub format: Format,
@@ -402,6 +415,11 @@ fn progress(len: u64, label: &str) -> Progress {
     Progress(bar)
 }
 
+/// Checks `--out` before any simulation and prepares its staging directory.
+fn staging(out: Option<&Path>, guard: Guard<'_>) -> Result<Option<Staging>> {
+    out.map(|dir| Staging::new(dir, guard)).transpose()
+}
+
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
@@ -435,11 +453,7 @@ fn write_outputs(
         output::tables::write(&mut df, &staging.path(&file), format)?;
     }
     staging.write("summary.json", serde_json::to_string_pretty(summary)?.as_bytes())?;
-    staging.write(
-        "manifest.json",
-        serde_json::to_string_pretty(&manifest)?.as_bytes(),
-    )?;
-    let dir = staging.commit()?;
+    let dir = staging.commit(manifest)?;
     eprintln!(
         "wrote tables ({}), {} charts, summary.json and manifest.json to {}",
         format.extension(),
@@ -481,7 +495,15 @@ pub fn run(args: RunArgs) -> Result<()> {
         1,
     )?;
     // Check the output location before spending time simulating.
-    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
+    let inputs = [args.scenario.as_path()];
+    let guard = Guard {
+        inputs: &inputs,
+        force: args.output.force,
+    };
+    if let Some(path) = &args.export_history {
+        fs::check_file_target(path, guard, fs::Ownership::Unmarked)?;
+    }
+    let staging = staging(args.output.out.as_deref(), guard)?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(u64::from(scenario.replications()), scenario.name());
     let started = Instant::now();
@@ -512,7 +534,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         write_outputs(staging, &args.output, tables, &charts, &summary, m)?;
     }
     if let Some(path) = &args.export_history {
-        export_history(&scenario, path)?;
+        export_history(&scenario, path, guard)?;
     }
     emit(args.output.json, &summary, || output::terminal::summary(&run))?;
     if !args.output.json {
@@ -576,7 +598,14 @@ fn run_paired(
 /// `funnelsim compare`.
 pub fn compare(args: CompareArgs) -> Result<()> {
     let (scenarios, seed, reps) = load_paired(&args.scenarios, &args.sim)?;
-    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
+    let inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    let staging = staging(
+        args.output.out.as_deref(),
+        Guard {
+            inputs: &inputs,
+            force: args.output.force,
+        },
+    )?;
     let pool = pool(args.sim.threads)?;
     let (results, labels) = run_paired(&scenarios, reps, &pool, "compare")?;
     let rows: Vec<_> = results[1..]
@@ -650,7 +679,13 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         spec.simulation.replications,
         points,
     )?;
-    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
+    let staging = staging(
+        args.output.out.as_deref(),
+        Guard {
+            inputs: &[args.scenario.as_path()],
+            force: args.output.force,
+        },
+    )?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(points as u64 * u64::from(spec.simulation.replications), "sweep");
     let metrics: Vec<&str> = [
@@ -716,7 +751,13 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
         spec.simulation.replications,
         2 * n_params + 1,
     )?;
-    let staging = args.output.out.as_deref().map(Staging::new).transpose()?;
+    let staging = staging(
+        args.output.out.as_deref(),
+        Guard {
+            inputs: &[args.scenario.as_path()],
+            force: args.output.force,
+        },
+    )?;
     let pool = pool(args.sim.threads)?;
     let bar = progress(
         (2 * n_params as u64 + 1) * u64::from(spec.simulation.replications),
@@ -752,7 +793,14 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
 /// `funnelsim report`.
 pub fn report(args: ReportArgs) -> Result<()> {
     let (scenarios, _, reps) = load_paired(&args.scenarios, &args.sim)?;
-    let staging = Staging::new(&args.out)?;
+    let inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    let staging = Staging::new(
+        &args.out,
+        Guard {
+            inputs: &inputs,
+            force: args.force,
+        },
+    )?;
     let pool = pool(args.sim.threads)?;
     let (results, labels) = run_paired(&scenarios, reps, &pool, "report")?;
     let mut sections = Vec::new();
@@ -803,13 +851,12 @@ pub fn report(args: ReportArgs) -> Result<()> {
     let refs: Vec<&Scenario> = scenarios.iter().collect();
     let files: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
     let m = manifest(&files, &refs, pool.current_num_threads());
-    staging.write("manifest.json", serde_json::to_string_pretty(&m)?.as_bytes())?;
-    let dir = staging.commit()?;
+    let dir = staging.commit(m)?;
     eprintln!("wrote {}", dir.join("report.html").display());
     Ok(())
 }
 
-fn export_history(scenario: &Scenario, path: &Path) -> Result<()> {
+fn export_history(scenario: &Scenario, path: &Path, guard: Guard<'_>) -> Result<()> {
     let journeys = engine::simulate_history(scenario, 0);
     let mut df = output::history::journeys_table(scenario, &journeys)?;
     let format = if output::history::is_parquet(path) {
@@ -817,7 +864,9 @@ fn export_history(scenario: &Scenario, path: &Path) -> Result<()> {
     } else {
         Format::Csv
     };
-    output::fs::write_atomic(path, |tmp| output::tables::write(&mut df, tmp, format))?;
+    fs::write_atomic(path, guard, fs::Ownership::Unmarked, |tmp| {
+        output::tables::write(&mut df, tmp, format)
+    })?;
     eprintln!(
         "wrote the stage history of replication 1 ({} opportunities, {} rows, as of day {} = {}) to {}",
         journeys.len(),
@@ -828,6 +877,9 @@ fn export_history(scenario: &Scenario, path: &Path) -> Result<()> {
     );
     Ok(())
 }
+
+/// A fitted scenario is recognised as funnelsim's by its first line.
+const CALIBRATED: fs::Ownership = fs::Ownership::StartsWith(output::calibration::HEADER);
 
 /// `funnelsim calibrate`.
 pub fn calibrate(args: CalibrateArgs) -> Result<()> {
@@ -876,6 +928,12 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     if !args.history.exists() {
         return Err(BadInput(format!("history file {} does not exist", args.history.display())).into());
     }
+    let inputs = [args.history.as_path()];
+    let guard = Guard {
+        inputs: &inputs,
+        force: args.force,
+    };
+    fs::check_file_target(&args.out, guard, CALIBRATED)?;
     let rows = output::history::read(&args.history, &cols).map_err(|e| BadInput(format!("{e:#}")))?;
     let (opportunities, cleaning, as_of) = history::clean(&rows, &stages, as_of);
     let unit = if output::history::is_parquet(&args.history) {
@@ -917,7 +975,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
                 e.render("fit check", &toml)
             )
         })?;
-    output::fs::write_atomic(&args.out, |tmp| {
+    fs::write_atomic(&args.out, guard, CALIBRATED, |tmp| {
         std::fs::write(tmp, toml.as_bytes()).with_context(|| format!("cannot write {}", tmp.display()))
     })?;
     print!(

@@ -23,7 +23,9 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");
-            if err.downcast_ref::<cli::BadInput>().is_some() {
+            if err.downcast_ref::<cli::BadInput>().is_some()
+                || err.downcast_ref::<funnelsim::output::fs::Refused>().is_some()
+            {
                 ExitCode::from(2)
             } else if err.downcast_ref::<cli::Interrupted>().is_some() {
                 ExitCode::from(130)

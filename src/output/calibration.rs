@@ -106,6 +106,10 @@ fn utility(p: &Proportion) -> (f64, &'static str) {
     }
 }
 
+/// The first words of every fitted scenario: how `calibrate` recognises a
+/// file it wrote (and may replace without `--force`).
+pub const HEADER: &str = "# Calibrated by `funnelsim calibrate` from ";
+
 /// The fitted scenario as a commented TOML file that every command accepts.
 pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
     let mut t = String::new();
@@ -115,7 +119,7 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
     let n_stages = cal.stages.len();
     let _ = writeln!(
         t,
-        "# Calibrated by `funnelsim calibrate` from {} as of {}.\n\
+        "{HEADER}{} as of {}.\n\
          # {} opportunities over {} days; {} still open were treated as right-censored.\n\
          # Each fitted value has a comment: estimate ± standard error [95% confidence\n\
          # interval] and the sample it came from. What stage history cannot tell —\n\

@@ -1,32 +1,274 @@
-//! Output directories that appear whole or not at all.
+//! Output that appears whole or not at all, and replaces only what funnelsim
+//! wrote.
+//!
+//! Two promises hold for every file and directory a command writes:
+//!
+//! * **Atomic.** A directory is filled in a staging directory beside it and
+//!   swapped in with renames; a file is written to a temporary file and
+//!   renamed over. A reader never sees half an output, and a failed or
+//!   interrupted command leaves nothing behind (a staging area left by a
+//!   killed process is recognised by its process id and cleared by the next
+//!   command that writes to the same place).
+//! * **Ownership.** An existing output is replaced only when funnelsim wrote
+//!   it: a directory that is empty or holds funnelsim's `manifest.json` (and
+//!   nothing the manifest does not list), a file whose contents say funnelsim
+//!   wrote it. Anything else is refused with [`Refused`] unless the user
+//!   passes `--force`. An output never replaces or contains an input of the
+//!   same command, forced or not, and never replaces the current directory,
+//!   one of its ancestors or a mount point.
 
+use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+/// Name of the manifest every output directory holds. Its presence (with a
+/// `funnelsim_version` key) marks the directory as funnelsim's.
+pub const MANIFEST: &str = "manifest.json";
+
+/// Prefix of staging directories and temporary files; the writer's process
+/// id follows, so a later run can tell a dead writer's leftovers from a live
+/// one's.
+const STAGING_PREFIX: &str = ".funnelsim-staging-";
+const TEMP_FILE_PREFIX: &str = ".funnelsim-tmp-";
+
+/// An output location funnelsim will not write to, and why; the command exits
+/// with status 2 (bad input) and writes nothing.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+fn refuse<T>(message: String) -> Result<T> {
+    Err(Refused(message).into())
+}
+
+/// What a command may replace: its inputs (never replaced) and whether the
+/// user forced replacing outputs funnelsim did not write.
+#[derive(Debug, Clone, Copy)]
+pub struct Guard<'a> {
+    /// Files the command reads; no output may replace or contain one.
+    pub inputs: &'a [&'a Path],
+    /// `--force`: replace an existing output even if funnelsim did not
+    /// write it.
+    pub force: bool,
+}
+
+fn parent_of(target: &Path) -> PathBuf {
+    match target.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
+/// `path` made absolute with symbolic links resolved, if it exists.
+fn canonical(path: &Path) -> Option<PathBuf> {
+    fs::canonicalize(path).ok()
+}
+
+/// True when `a` and `b` are the same file (also through hard or symbolic
+/// links).
+fn same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) {
+            return ma.dev() == mb.dev() && ma.ino() == mb.ino();
+        }
+    }
+    matches!((canonical(a), canonical(b)), (Some(x), Some(y)) if x == y)
+}
+
+/// Process id encoded after `prefix` in a leftover's name, if any.
+fn writer_pid(name: &OsStr, prefix: &str) -> Option<u32> {
+    let rest = name.to_str()?.strip_prefix(prefix)?;
+    rest.split('-').next()?.parse().ok()
+}
+
+/// Whether a process with this id is running. Where this cannot be told,
+/// the answer is "yes", so nothing that may belong to a live run is removed.
+fn alive(pid: u32) -> bool {
+    if pid == std::process::id() {
+        return true;
+    }
+    if cfg!(target_os = "linux") {
+        Path::new("/proc").join(pid.to_string()).exists()
+    } else {
+        true
+    }
+}
+
+/// Removes staging directories, set-aside old outputs and temporary files
+/// that a killed funnelsim process left in `dir`. Only names funnelsim gives
+/// its own leftovers, with the id of a process that no longer runs, are
+/// touched.
+fn clear_stale(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let pid = [STAGING_PREFIX, TEMP_FILE_PREFIX]
+            .iter()
+            .find_map(|p| writer_pid(&name, p))
+            .or_else(|| set_aside_pid(&name));
+        let Some(pid) = pid else { continue };
+        if alive(pid) {
+            continue;
+        }
+        let path = entry.path();
+        let _ = if path.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+    }
+}
+
+/// The name an old output directory is renamed to while the new one moves
+/// in: `.NAME.funnelsim-old-PID`.
+fn set_aside_name(target: &Path) -> PathBuf {
+    let name = target
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    target.with_file_name(format!(".{name}.funnelsim-old-{}", std::process::id()))
+}
+
+fn set_aside_pid(name: &OsStr) -> Option<u32> {
+    let name = name.to_str()?;
+    let (_, pid) = name.strip_prefix('.')?.rsplit_once(".funnelsim-old-")?;
+    pid.parse().ok()
+}
+
+/// Names in an output directory that funnelsim did not write: everything
+/// when there is no funnelsim manifest, else the entries the manifest does
+/// not list. A manifest without a file list (written by an older version)
+/// vouches for the whole directory.
+fn foreign_entries(dir: &Path) -> Result<Vec<String>> {
+    let mut names: Vec<String> = fs::read_dir(dir)
+        .with_context(|| format!("cannot read {}", dir.display()))?
+        .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+        .collect::<std::io::Result<_>>()
+        .with_context(|| format!("cannot read {}", dir.display()))?;
+    names.sort();
+    let manifest = fs::read(dir.join(MANIFEST))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .filter(|m| m.get("funnelsim_version").is_some());
+    let Some(manifest) = manifest else {
+        return Ok(names);
+    };
+    let Some(files) = manifest.get("files").and_then(|f| f.as_array()) else {
+        return Ok(Vec::new());
+    };
+    let listed: Vec<&str> = files.iter().filter_map(|f| f.as_str()).collect();
+    Ok(names
+        .into_iter()
+        .filter(|n| n != MANIFEST && !listed.contains(&n.as_str()))
+        .collect())
+}
+
+fn list(names: &[String]) -> String {
+    const SHOWN: usize = 3;
+    let mut s = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        s.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    s
+}
+
+/// Checks that `target` may become (or be replaced by) an output directory.
+fn check_dir_target(target: &Path, guard: Guard<'_>) -> Result<()> {
+    let shown = target.display();
+    for input in guard.inputs {
+        let (Some(dir), Some(file)) = (canonical(target), canonical(input)) else {
+            continue;
+        };
+        if file.starts_with(&dir) {
+            return refuse(format!(
+                "output directory {shown} holds {}, an input of this command; funnelsim replaces the whole directory, so choose another one",
+                input.display()
+            ));
+        }
+    }
+    let Ok(meta) = fs::symlink_metadata(target) else {
+        return Ok(()); // Does not exist yet: nothing to replace.
+    };
+    if meta.file_type().is_symlink() {
+        return refuse(format!(
+            "output path {shown} is a symbolic link; name the directory itself"
+        ));
+    }
+    if !meta.is_dir() {
+        return refuse(format!(
+            "output path {shown} exists and is not a directory; choose another name"
+        ));
+    }
+    let dir = canonical(target).with_context(|| format!("cannot resolve {shown}"))?;
+    if let Ok(cwd) = std::env::current_dir().and_then(fs::canonicalize)
+        && cwd.starts_with(&dir)
+    {
+        return refuse(format!(
+            "output directory {shown} is the current directory or one of its parents, which funnelsim will not replace; name a new directory, e.g. {}",
+            target.join("results").display()
+        ));
+    }
+    let Some(parent) = dir.parent() else {
+        return refuse(format!("output directory {shown} is the root directory"));
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let same_device = fs::metadata(parent).is_ok_and(|p| p.dev() == meta.dev());
+        if !same_device {
+            return refuse(format!(
+                "output directory {shown} is a mount point, which cannot be replaced; name a directory inside it, e.g. {}",
+                target.join("results").display()
+            ));
+        }
+    }
+    let foreign = foreign_entries(target)?;
+    if !foreign.is_empty() && !guard.force {
+        let has_manifest = target.join(MANIFEST).exists();
+        let what = if has_manifest {
+            format!("it holds files funnelsim did not write ({})", list(&foreign))
+        } else {
+            format!(
+                "it already exists, is not empty and was not written by funnelsim (no {MANIFEST}; it holds {})",
+                list(&foreign)
+            )
+        };
+        return refuse(format!(
+            "will not replace output directory {shown}: {what}; choose a new directory, or pass --force to replace it and everything in it"
+        ));
+    }
+    Ok(())
+}
+
 /// A staging directory next to the final output directory. Files are written
 /// into it; [`Staging::commit`] then swaps it into place with renames, so a
-/// reader never sees a half-written set of tables. Dropped without commit, it
-/// is removed.
+/// reader never sees a half-written set of tables. Dropped without commit,
+/// or when the commit fails, it is removed.
 pub struct Staging {
-    dir: Option<tempfile::TempDir>,
+    dir: tempfile::TempDir,
     target: PathBuf,
 }
 
 impl Staging {
     /// Prepares to write `target`, failing early (before any simulation) if
-    /// its parent directory is missing or not writable.
-    pub fn new(target: &Path) -> Result<Self> {
-        let parent = match target.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-            _ => PathBuf::from("."),
-        };
-        if target.exists() && !target.is_dir() {
-            bail!("output path {} exists and is not a directory", target.display());
-        }
+    /// funnelsim may not replace it (see the [module docs](self)) or its
+    /// parent directory is missing or not writable.
+    pub fn new(target: &Path, guard: Guard<'_>) -> Result<Self> {
+        check_dir_target(target, guard)?;
+        let parent = parent_of(target);
+        clear_stale(&parent);
         let dir = tempfile::Builder::new()
-            .prefix(".funnelsim-staging-")
+            .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
             .tempdir_in(&parent)
             .with_context(|| {
                 format!(
@@ -35,18 +277,14 @@ impl Staging {
                 )
             })?;
         Ok(Self {
-            dir: Some(dir),
+            dir,
             target: target.to_path_buf(),
         })
     }
 
     /// Path of a file inside the staging directory.
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir
-            .as_ref()
-            .expect("staging directory exists until commit")
-            .path()
-            .join(name)
+        self.dir.path().join(name)
     }
 
     /// Writes a file into the staging directory.
@@ -55,54 +293,126 @@ impl Staging {
         fs::write(&p, bytes).with_context(|| format!("cannot write {}", p.display()))
     }
 
-    /// Moves the staged directory to the target, replacing any previous
-    /// output. The old directory is first renamed aside, then the new one
-    /// renamed in, then the old one deleted: at every instant the target is
-    /// either the complete old output, absent, or the complete new output.
-    pub fn commit(mut self) -> Result<PathBuf> {
-        let staged = self.dir.take().expect("commit is called once").keep();
+    /// Writes `manifest` as `manifest.json`, with a `files` list naming every
+    /// file staged so far (what a later run may replace), then moves the
+    /// staged directory to the target, replacing the previous output. The
+    /// old directory is first renamed aside, then the new one renamed in,
+    /// then the old one deleted: at every instant the target is either the
+    /// complete old output, absent, or the complete new output. On failure
+    /// the previous output is restored and the staged one removed.
+    pub fn commit(self, mut manifest: serde_json::Value) -> Result<PathBuf> {
+        let mut files: Vec<String> = fs::read_dir(self.dir.path())
+            .and_then(|d| {
+                d.map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+                    .collect()
+            })
+            .with_context(|| format!("cannot read {}", self.dir.path().display()))?;
+        files.sort();
+        manifest["files"] = serde_json::json!(files);
+        self.write(MANIFEST, serde_json::to_string_pretty(&manifest)?.as_bytes())?;
         // Temporary directories are private (0700); the output is not.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&staged, fs::Permissions::from_mode(0o755))
-                .with_context(|| format!("cannot write {}", staged.display()))?;
+            fs::set_permissions(self.dir.path(), fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("cannot write {}", self.dir.path().display()))?;
         }
         let mut backup = None;
-        if self.target.exists() {
-            let aside = self.target.with_file_name(format!(
-                ".{}.old-{}",
-                self.target.file_name().and_then(|n| n.to_str()).unwrap_or("out"),
-                std::process::id()
-            ));
+        if fs::symlink_metadata(&self.target).is_ok() {
+            let aside = set_aside_name(&self.target);
             fs::rename(&self.target, &aside)
                 .with_context(|| format!("cannot replace {}", self.target.display()))?;
             backup = Some(aside);
         }
-        if let Err(e) = fs::rename(&staged, &self.target) {
+        if let Err(e) = fs::rename(self.dir.path(), &self.target) {
             if let Some(b) = &backup {
                 let _ = fs::rename(b, &self.target);
             }
-            let _ = fs::remove_dir_all(&staged);
+            // Dropping `self.dir` removes the staged directory.
             return Err(e).with_context(|| format!("cannot move output into {}", self.target.display()));
         }
+        // The staged path is now the target; keep `TempDir` from deleting it.
+        let _ = self.dir.keep();
         if let Some(b) = backup {
             fs::remove_dir_all(&b).with_context(|| format!("cannot remove old output {}", b.display()))?;
         }
-        Ok(self.target.clone())
+        Ok(self.target)
     }
 }
 
-/// Writes one file atomically: `write` fills a temporary file next to
-/// `target`, which is then renamed over it, so `target` is never half
-/// written. The parent directory must exist.
-pub fn write_atomic(target: &Path, write: impl FnOnce(&Path) -> Result<()>) -> Result<()> {
-    let parent = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
+/// How to tell an existing file at an output path was written by funnelsim
+/// (and so may be replaced without `--force`).
+#[derive(Debug, Clone, Copy)]
+pub enum Ownership {
+    /// funnelsim's files of this kind start with this text.
+    StartsWith(&'static str),
+    /// The kind of file carries no mark; an existing file is replaced only
+    /// with `--force`.
+    Unmarked,
+}
+
+/// Checks, before any work, that `target` may be written as a file: it is
+/// not an input of the command, not a directory, and either absent, written
+/// by funnelsim (per `ownership`) or forced.
+pub fn check_file_target(target: &Path, guard: Guard<'_>, ownership: Ownership) -> Result<()> {
+    let shown = target.display();
+    if let Some(input) = guard.inputs.iter().find(|i| same_file(target, i)) {
+        let also = if input == &target {
+            String::new()
+        } else {
+            format!(" ({})", input.display())
+        };
+        return refuse(format!(
+            "output file {shown} is an input of this command{also}; choose another name"
+        ));
+    }
+    let Ok(meta) = fs::metadata(target) else {
+        let parent = parent_of(target);
+        if !parent.is_dir() {
+            bail!(
+                "cannot write {shown}: directory {} does not exist",
+                parent.display()
+            );
+        }
+        return Ok(());
     };
+    if meta.is_dir() {
+        return refuse(format!("output file {shown} is a directory; choose a file name"));
+    }
+    if guard.force {
+        return Ok(());
+    }
+    let ours = match ownership {
+        Ownership::StartsWith(mark) => {
+            let mut head = vec![0; mark.len()];
+            fs::File::open(target)
+                .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+                .is_ok_and(|()| head == mark.as_bytes())
+        }
+        Ownership::Unmarked => false,
+    };
+    if ours {
+        return Ok(());
+    }
+    refuse(format!(
+        "will not replace {shown}: it already exists and funnelsim did not write it; choose a new name, or pass --force to replace it"
+    ))
+}
+
+/// Writes one file atomically after [`check_file_target`]: `write` fills a
+/// temporary file next to `target`, which is then renamed over it, so
+/// `target` is never half written. The parent directory must exist.
+pub fn write_atomic(
+    target: &Path,
+    guard: Guard<'_>,
+    ownership: Ownership,
+    write: impl FnOnce(&Path) -> Result<()>,
+) -> Result<()> {
+    check_file_target(target, guard, ownership)?;
+    let parent = parent_of(target);
+    clear_stale(&parent);
     let tmp = tempfile::Builder::new()
-        .prefix(".funnelsim-")
+        .prefix(&format!("{TEMP_FILE_PREFIX}{}-", std::process::id()))
         .tempfile_in(&parent)
         .with_context(|| format!("cannot write in {} (is it writable?)", parent.display()))?;
     write(tmp.path())?;
@@ -116,4 +426,115 @@ pub fn write_atomic(target: &Path, write: impl FnOnce(&Path) -> Result<()>) -> R
     tmp.persist(target)
         .with_context(|| format!("cannot write {}", target.display()))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn no_inputs() -> Guard<'static> {
+        Guard {
+            inputs: &[],
+            force: false,
+        }
+    }
+
+    #[test]
+    fn leftover_names_carry_the_writer_pid() {
+        assert_eq!(
+            writer_pid(OsStr::new(".funnelsim-staging-4242-abcd"), STAGING_PREFIX),
+            Some(4242)
+        );
+        assert_eq!(
+            writer_pid(OsStr::new(".funnelsim-staging-abcd"), STAGING_PREFIX),
+            None
+        );
+        assert_eq!(writer_pid(OsStr::new("results"), STAGING_PREFIX), None);
+        assert_eq!(set_aside_pid(OsStr::new(".out.funnelsim-old-77")), Some(77));
+        assert_eq!(set_aside_pid(OsStr::new(".out.old-77")), None);
+    }
+
+    #[test]
+    fn a_foreign_directory_survives_and_a_forced_one_is_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("d");
+        fs::create_dir(&d).unwrap();
+        fs::write(d.join("precious.txt"), "x").unwrap();
+        let err = Staging::new(&d, no_inputs()).err().unwrap();
+        assert!(err.downcast_ref::<Refused>().is_some(), "{err}");
+        assert!(d.join("precious.txt").exists());
+        let forced = Guard {
+            inputs: &[],
+            force: true,
+        };
+        Staging::new(&d, forced)
+            .unwrap()
+            .commit(serde_json::json!({"funnelsim_version": "t"}))
+            .unwrap();
+        assert!(!d.join("precious.txt").exists());
+        assert!(d.join(MANIFEST).exists());
+    }
+
+    #[test]
+    fn an_owned_directory_is_replaced_unless_a_file_was_added() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("d");
+        let m = serde_json::json!({"funnelsim_version": "t"});
+        let s = Staging::new(&d, no_inputs()).unwrap();
+        s.write("a.csv", b"1").unwrap();
+        s.commit(m.clone()).unwrap();
+        Staging::new(&d, no_inputs()).unwrap().commit(m).unwrap();
+        assert!(!d.join("a.csv").exists(), "replaced whole");
+        fs::write(d.join("notes.txt"), "mine").unwrap();
+        let err = Staging::new(&d, no_inputs()).err().unwrap();
+        assert!(err.to_string().contains("notes.txt"), "{err}");
+    }
+
+    #[test]
+    fn stale_leftovers_of_dead_writers_are_cleared_and_live_ones_kept() {
+        let tmp = tempfile::tempdir().unwrap();
+        // No process has id 4_000_000_000 (ids are below 2^22 on Linux).
+        let dead = tmp.path().join(format!("{STAGING_PREFIX}4000000000-x"));
+        let live = tmp
+            .path()
+            .join(format!("{STAGING_PREFIX}{}-y", std::process::id()));
+        let user = tmp.path().join(".funnelsim-staging-notes");
+        for d in [&dead, &live, &user] {
+            fs::create_dir(d).unwrap();
+        }
+        clear_stale(tmp.path());
+        assert_eq!(dead.exists(), !cfg!(target_os = "linux"));
+        assert!(live.exists() && user.exists());
+    }
+
+    #[test]
+    fn a_file_output_never_replaces_an_input_or_a_foreign_file() {
+        let tmp = tempfile::tempdir().unwrap();
+        let input = tmp.path().join("in.csv");
+        fs::write(&input, "history").unwrap();
+        let inputs = [input.as_path()];
+        let forced = Guard {
+            inputs: &inputs,
+            force: true,
+        };
+        let e = check_file_target(&input, forced, Ownership::Unmarked).unwrap_err();
+        assert!(e.to_string().contains("an input"), "{e}");
+        let other = tmp.path().join("mine.toml");
+        fs::write(&other, "name = 'mine'").unwrap();
+        let mark = Ownership::StartsWith("# by funnelsim");
+        assert!(check_file_target(&other, no_inputs(), mark).is_err());
+        assert!(
+            check_file_target(
+                &other,
+                Guard {
+                    inputs: &[],
+                    force: true
+                },
+                mark
+            )
+            .is_ok()
+        );
+        fs::write(&other, "# by funnelsim\nname = 'x'").unwrap();
+        assert!(check_file_target(&other, no_inputs(), mark).is_ok());
+    }
 }

@@ -5,6 +5,7 @@ mod calibrate;
 mod reliability;
 mod report;
 mod run;
+mod safety;
 mod strategy;
 
 use std::path::PathBuf;
