@@ -32,7 +32,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::{self, Silent};
+use crate::engine::{self, RunObserver};
 use crate::fit::{self, DwellFits, LognormalFit, Positive, Proportion, Spell};
 use crate::history::Opportunity;
 use crate::outcome::Outcome;
@@ -412,16 +412,15 @@ pub struct Check {
 /// Goodness of fit: |z| above this is flagged.
 pub const POOR_FIT_Z: f64 = 3.0;
 
-/// Simulates `replications` histories of the calibrated span from `fitted`
-/// (no warm-up, no run-off: opportunities open at the as-of time stay open,
-/// as in the real history) and compares each stage's reach, wins and cycle
-/// time with what the history shows (a parametric bootstrap).
-pub fn check(
+/// The scenario of the fit check: `fitted` over the calibrated span with no
+/// warm-up and no run-off, so opportunities open at the as-of time stay
+/// open, as in the real history.
+pub fn check_scenario(
     cal: &Calibration,
     fitted: &Scenario,
     replications: u32,
     seed: u64,
-) -> Result<Vec<Check>, ScenarioError> {
+) -> Result<Scenario, ScenarioError> {
     let mut spec = fitted.spec().clone();
     spec.simulation.warmup_days = 0.0;
     spec.simulation.horizon_days = cal.span_days;
@@ -429,8 +428,15 @@ pub fn check(
     spec.simulation.snapshot_every_days = cal.span_days;
     spec.simulation.replications = replications;
     spec.simulation.seed = seed;
-    let s = Scenario::from_spec(spec)?;
-    let r = engine::run_with(&s, &Silent, engine::Rows::Drop);
+    Scenario::from_spec(spec)
+}
+
+/// Simulates the histories of `check` (from [`check_scenario`]) and compares
+/// each stage's reach, wins and cycle time with what the history shows (a
+/// parametric bootstrap). `observer` sees each replication and may cancel
+/// the run.
+pub fn check(cal: &Calibration, check: &Scenario, observer: &dyn RunObserver) -> Vec<Check> {
+    let r = engine::run_with(check, observer, engine::Rows::Drop);
     let compare = |name: String, metric: &str, observed: Option<f64>| {
         let simulated = r.estimate(metric).cloned().unwrap_or_else(Estimate::undefined);
         let z = match (observed, simulated.mean, simulated.sd) {
@@ -456,5 +462,5 @@ pub fn check(
         "cycle_days",
         cal.observed.cycle_days,
     ));
-    Ok(checks)
+    checks
 }

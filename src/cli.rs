@@ -113,7 +113,8 @@ pub struct CalibrateArgs {
 /// `funnelsim report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
-    /// Scenario files; with several, the first is the baseline
+    /// Scenario files ('-' reads one from standard input); with several, the
+    /// first is the baseline
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
     #[command(flatten)]
@@ -152,7 +153,8 @@ pub struct OutArgs {
 /// `funnelsim compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
-    /// Scenario files; the first is the baseline the others are compared with
+    /// Scenario files ('-' reads one from standard input); the first is the
+    /// baseline the others are compared with
     #[arg(required = true, num_args = 2..)]
     pub scenarios: Vec<PathBuf>,
     #[command(flatten)]
@@ -164,7 +166,7 @@ pub struct CompareArgs {
 /// `funnelsim sweep`.
 #[derive(Debug, Args)]
 pub struct SweepArgs {
-    /// Scenario file (TOML)
+    /// Scenario file (TOML; '-' reads it from standard input)
     pub scenario: PathBuf,
     /// Parameter to vary: PATH=START:STOP:STEP (inclusive) or PATH=v1,v2,…;
     /// repeat for a grid
@@ -183,7 +185,7 @@ pub struct SweepArgs {
 /// `funnelsim sensitivity`.
 #[derive(Debug, Args)]
 pub struct SensitivityArgs {
-    /// Scenario file (TOML)
+    /// Scenario file (TOML; '-' reads it from standard input)
     pub scenario: PathBuf,
     /// Comma-separated parameter paths [default: every numeric parameter
     /// outside [simulation]]
@@ -249,7 +251,8 @@ impl SimArgs {
 /// `funnelsim run`.
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Scenario file (TOML); see scenarios/README.md
+    /// Scenario file (TOML; '-' reads it from standard input); see
+    /// scenarios/README.md
     pub scenario: PathBuf,
     #[command(flatten)]
     pub sim: SimArgs,
@@ -272,24 +275,64 @@ static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 pub fn install_interrupt_handler() {
     // Failing to install (e.g. a handler already exists) only loses the
     // graceful stop; the default action still ends the process.
-    let _ = ctrlc::set_handler(|| INTERRUPTED.store(true, Ordering::SeqCst));
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, Ordering::SeqCst) {
+            return; // The watchdog is already on its way.
+        }
+        // Simulations notice the flag within a chunk of replications; a
+        // phase that cannot check it (a fit, a chart, a table writer) must
+        // not keep the user waiting: past the grace period, the staged
+        // outputs are removed and the process ends with the same status.
+        std::thread::spawn(|| {
+            std::thread::sleep(INTERRUPT_GRACE);
+            fs::abandon_staged();
+            eprintln!("error: interrupted; nothing was written");
+            std::process::exit(130);
+        });
+    });
 }
 
-/// The run was interrupted; exit status 130.
-#[derive(Debug, thiserror::Error)]
-#[error("interrupted: {done} of {total} replications finished; nothing was written")]
+/// How long an interrupted command may take to stop by itself.
+const INTERRUPT_GRACE: std::time::Duration = std::time::Duration::from_millis(700);
+
+/// The command was interrupted; exit status 130.
+#[derive(Debug)]
 pub struct Interrupted {
-    /// Replications finished.
-    pub done: u64,
-    /// Replications requested.
-    pub total: u64,
+    /// Replications finished and requested, when the interrupt came during
+    /// a simulation.
+    pub progress: Option<(u64, u64)>,
 }
+
+impl std::fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.progress {
+            Some((done, total)) => write!(
+                f,
+                "interrupted: {done} of {total} replications finished; nothing was written"
+            ),
+            None => write!(f, "interrupted; nothing was written"),
+        }
+    }
+}
+
+impl std::error::Error for Interrupted {}
 
 fn check_interrupted(bar: &Progress) -> Result<()> {
     if INTERRUPTED.load(Ordering::SeqCst) {
         let (done, total) = (bar.0.position(), bar.0.length().unwrap_or(0));
         bar.0.finish_and_clear();
-        return Err(Interrupted { done, total }.into());
+        return Err(Interrupted {
+            progress: Some((done, total)),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// Stops before an output is committed if the user interrupted meanwhile.
+fn stop_if_interrupted() -> Result<()> {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        return Err(Interrupted { progress: None }.into());
     }
     Ok(())
 }
@@ -299,28 +342,68 @@ fn check_interrupted(bar: &Progress) -> Result<()> {
 #[error("{0}")]
 pub struct BadInput(pub String);
 
+/// The scenario path that means standard input.
+const STDIN: &str = "-";
+
 fn read(path: &Path) -> Result<String> {
+    if path.as_os_str() == STDIN {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| BadInput(format!("cannot read a scenario from standard input: {e}")))?;
+        return Ok(text);
+    }
     std::fs::read_to_string(path)
         .map_err(|e| BadInput(format!("cannot read scenario file {}: {e}", path.display())).into())
+}
+
+/// Standard input can be read once: at most one scenario may come from it.
+fn stdin_once(paths: &[PathBuf]) -> Result<()> {
+    if paths.iter().filter(|p| p.as_os_str() == STDIN).count() > 1 {
+        return Err(BadInput("standard input ('-') can hold only one of the scenarios".into()).into());
+    }
+    Ok(())
+}
+
+/// How messages name a scenario's source.
+fn origin(path: &Path) -> String {
+    if path.as_os_str() == STDIN {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    }
 }
 
 /// Reads a scenario file, applies `--set` overrides and validates it.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario> {
     let text = read(path)?;
     Ok(Scenario::from_toml_str_with(&text, overrides)
-        .map_err(|e| BadInput(e.render(&path.display().to_string(), &text)))?)
+        .map_err(|e| BadInput(e.render(&origin(path), &text)))?)
 }
 
 /// Prints a scenario's warnings (legal but suspicious settings) once, on
 /// stderr, for the scenario as it will actually run.
 fn warn(path: &Path, s: &Scenario) {
     for w in s.warnings() {
-        eprintln!("warning: {}: {w}", path.display());
+        eprintln!("warning: {}: {w}", origin(path));
     }
 }
 
 /// Buyers one core simulates per second, roughly (see README, Performance).
 const BUYERS_PER_CORE_SECOND: f64 = 1.0e6;
+
+/// Runs expected to take longer than this get an estimate before they start.
+const LONG_RUN_SECONDS: f64 = 10.0;
+
+/// A rough duration in words: "40 s", "12 min", "3.5 h".
+fn duration_words(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{seconds:.0} s")
+    } else if seconds < 5400.0 {
+        format!("{:.0} min", seconds / 60.0)
+    } else {
+        format!("{:.1} h", seconds / 3600.0)
+    }
+}
 
 /// Refuses runs whose work or memory is absurd for the machine, before
 /// anything runs, with the estimate and how to shrink it.
@@ -338,7 +421,14 @@ fn guard(buyers_per_replication: f64, replications: u32, runs: usize) -> Result<
     }
     let total = buyers_per_replication * f64::from(replications) * runs as f64;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let hours = total / BUYERS_PER_CORE_SECOND / cores / 3600.0;
+    let seconds = total / BUYERS_PER_CORE_SECOND / cores;
+    let hours = seconds / 3600.0;
+    if seconds > LONG_RUN_SECONDS && hours <= 24.0 {
+        eprintln!(
+            "note: this run simulates about {total:.2e} buyers; expect roughly {} on {cores} cores (Ctrl-C stops it, writing nothing)",
+            duration_words(seconds)
+        );
+    }
     if hours > 24.0 {
         return Err(BadInput(format!(
             "this run would simulate about {total:.2e} buyers ({buyers_per_replication:.2e} per replication × {replications} replications × {runs} runs), roughly {hours:.0} hours on {cores} cores; use fewer --replications, fewer sweep points or a shorter horizon"
@@ -352,7 +442,7 @@ fn guard(buyers_per_replication: f64, replications: u32, runs: usize) -> Result<
 /// which build many scenarios from it).
 fn load_spec(path: &Path, args: &SimArgs) -> Result<(ScenarioSpec, Vec<Override>)> {
     let text = read(path)?;
-    let origin = path.display().to_string();
+    let origin = origin(path);
     let overrides = args.overrides()?;
     // Validate once up front, so file errors carry their line numbers.
     Scenario::from_toml_str_with(&text, &overrides).map_err(|e| BadInput(e.render(&origin, &text)))?;
@@ -420,11 +510,23 @@ fn staging(out: Option<&Path>, guard: Guard<'_>) -> Result<Option<Staging>> {
     out.map(|dir| Staging::new(dir, guard)).transpose()
 }
 
+/// More worker threads than this buy nothing (each replication runs on one
+/// thread, and no machine funnelsim targets has more cores) and take long
+/// to start; refused as a likely typo.
+const MAX_THREADS: usize = 1024;
+
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool> {
     let mut b = rayon::ThreadPoolBuilder::new();
     if let Some(t) = threads {
         if t == 0 {
             return Err(BadInput("--threads must be at least 1".into()).into());
+        }
+        if t > MAX_THREADS {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+            return Err(BadInput(format!(
+                "--threads {t} is more than {MAX_THREADS}; results do not depend on threads, and this machine has {cores} cores (leave -j out to use them all)"
+            ))
+            .into());
         }
         b = b.num_threads(t);
     }
@@ -453,6 +555,7 @@ fn write_outputs(
         output::tables::write(&mut df, &staging.path(&file), format)?;
     }
     staging.write("summary.json", serde_json::to_string_pretty(summary)?.as_bytes())?;
+    stop_if_interrupted()?;
     let dir = staging.commit(manifest)?;
     eprintln!(
         "wrote tables ({}), {} charts, summary.json and manifest.json to {}",
@@ -552,6 +655,7 @@ pub fn run(args: RunArgs) -> Result<()> {
 /// every scenario runs with the same seed and replication count (the first
 /// scenario's unless given), so replication k of each meets the same buyers.
 fn load_paired(paths: &[PathBuf], sim: &SimArgs) -> Result<(Vec<Scenario>, u64, u32)> {
+    stdin_once(paths)?;
     let overrides = sim.overrides()?;
     let loaded = paths
         .iter()
@@ -574,6 +678,20 @@ fn load_paired(paths: &[PathBuf], sim: &SimArgs) -> Result<(Vec<Scenario>, u64, 
     Ok((scenarios, seed, reps))
 }
 
+/// Spreadsheet-style label of the `i`-th scenario: A … Z, AA, AB, …, so
+/// labels stay distinct however many scenarios are compared.
+fn scenario_label(i: usize) -> String {
+    let mut n = i + 1;
+    let mut s = Vec::new();
+    while n > 0 {
+        n -= 1;
+        s.push(b'A' + (n % 26) as u8);
+        n /= 26;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ASCII letters")
+}
+
 /// Runs every scenario of a comparison or report on `pool` with one
 /// progress bar; labels them A, B, C, …
 fn run_paired(
@@ -589,9 +707,7 @@ fn run_paired(
         .collect();
     check_interrupted(&bar)?;
     bar.0.finish_and_clear();
-    let labels = (0..scenarios.len())
-        .map(|i| char::from(b'A' + (i % 26) as u8).to_string())
-        .collect();
+    let labels = (0..scenarios.len()).map(scenario_label).collect();
     Ok((results, labels))
 }
 
@@ -624,9 +740,9 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     let summary = serde_json::json!({
         "seed": seed,
         "replications": reps,
-        "scenarios": scenarios.iter().zip(&labels).zip(&args.scenarios).map(|((s, l), p)| serde_json::json!({
+        "scenarios": scenarios.iter().zip(&results).zip(&labels).zip(&args.scenarios).map(|(((s, r), l), p)| serde_json::json!({
             "label": l, "name": s.name(), "file": p.display().to_string(),
-            "summary": output::json::summary(&Run { scenario: s, result: &results[labels.iter().position(|x| x == l).unwrap_or(0)] }),
+            "summary": output::json::summary(&Run { scenario: s, result: r }),
         })).collect::<Vec<_>>(),
         "comparisons": versus.iter().map(output::compare::json).collect::<Vec<_>>(),
     });
@@ -851,6 +967,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
     let refs: Vec<&Scenario> = scenarios.iter().collect();
     let files: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
     let m = manifest(&files, &refs, pool.current_num_threads());
+    stop_if_interrupted()?;
     let dir = staging.commit(m)?;
     eprintln!("wrote {}", dir.join("report.html").display());
     Ok(())
@@ -864,6 +981,7 @@ fn export_history(scenario: &Scenario, path: &Path, guard: Guard<'_>) -> Result<
     } else {
         Format::Csv
     };
+    stop_if_interrupted()?;
     fs::write_atomic(path, guard, fs::Ownership::Unmarked, |tmp| {
         output::tables::write(&mut df, tmp, format)
     })?;
@@ -929,11 +1047,11 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         return Err(BadInput(format!("history file {} does not exist", args.history.display())).into());
     }
     let inputs = [args.history.as_path()];
-    let guard = Guard {
+    let owner = Guard {
         inputs: &inputs,
         force: args.force,
     };
-    fs::check_file_target(&args.out, guard, CALIBRATED)?;
+    fs::check_file_target(&args.out, owner, CALIBRATED)?;
     let rows = output::history::read(&args.history, &cols).map_err(|e| BadInput(format!("{e:#}")))?;
     let (opportunities, cleaning, as_of) = history::clean(&rows, &stages, as_of);
     let unit = if output::history::is_parquet(&args.history) {
@@ -966,16 +1084,20 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
             e.render("calibrated scenario", &toml)
         )
     })?;
+    let check = calibrate::check_scenario(&estimate, &fitted, args.replications, args.seed).map_err(|e| {
+        anyhow::anyhow!(
+            "internal error: fit-check scenario: {}",
+            e.render("fit check", &toml)
+        )
+    })?;
+    guard(check.expected_buyers_per_replication(), args.replications, 1)?;
     let pool = pool(args.threads)?;
-    let checks = pool
-        .install(|| calibrate::check(&estimate, &fitted, args.replications, args.seed))
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "internal error: fit-check scenario: {}",
-                e.render("fit check", &toml)
-            )
-        })?;
-    fs::write_atomic(&args.out, guard, CALIBRATED, |tmp| {
+    let bar = progress(u64::from(args.replications), "fit check");
+    let checks = pool.install(|| calibrate::check(&estimate, &check, &bar));
+    check_interrupted(&bar)?;
+    bar.0.finish_and_clear();
+    stop_if_interrupted()?;
+    fs::write_atomic(&args.out, owner, CALIBRATED, |tmp| {
         std::fs::write(tmp, toml.as_bytes()).with_context(|| format!("cannot write {}", tmp.display()))
     })?;
     print!(

@@ -20,6 +20,7 @@
 use std::ffi::OsStr;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 
@@ -32,6 +33,36 @@ pub const MANIFEST: &str = "manifest.json";
 /// one's.
 const STAGING_PREFIX: &str = ".funnelsim-staging-";
 const TEMP_FILE_PREFIX: &str = ".funnelsim-tmp-";
+
+/// Staging directories and temporary files of this process not yet
+/// committed, so that a forced exit can remove them ([`abandon_staged`]).
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while holding the lock leaves a usable list.
+    LIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn track(path: &Path) {
+    live().push(path.to_path_buf());
+}
+
+fn untrack(path: &Path) {
+    live().retain(|p| p != path);
+}
+
+/// Removes every staging directory and temporary file this process has not
+/// committed. For an exit that cannot wait for the normal clean-up (a
+/// second interrupt, or one that a long non-simulation phase would delay).
+pub fn abandon_staged() {
+    for p in live().drain(..) {
+        let _ = if p.is_dir() {
+            fs::remove_dir_all(&p)
+        } else {
+            fs::remove_file(&p)
+        };
+    }
+}
 
 /// An output location funnelsim will not write to, and why; the command exits
 /// with status 2 (bad input) and writes nothing.
@@ -255,8 +286,17 @@ fn check_dir_target(target: &Path, guard: Guard<'_>) -> Result<()> {
 /// reader never sees a half-written set of tables. Dropped without commit,
 /// or when the commit fails, it is removed.
 pub struct Staging {
-    dir: tempfile::TempDir,
+    /// `None` once committed.
+    dir: Option<tempfile::TempDir>,
     target: PathBuf,
+}
+
+impl Drop for Staging {
+    fn drop(&mut self) {
+        if let Some(d) = &self.dir {
+            untrack(d.path());
+        }
+    }
 }
 
 impl Staging {
@@ -276,15 +316,23 @@ impl Staging {
                     parent.display()
                 )
             })?;
+        track(dir.path());
         Ok(Self {
-            dir,
+            dir: Some(dir),
             target: target.to_path_buf(),
         })
     }
 
+    fn staged(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .expect("staging directory exists until commit")
+            .path()
+    }
+
     /// Path of a file inside the staging directory.
     pub fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
+        self.staged().join(name)
     }
 
     /// Writes a file into the staging directory.
@@ -300,13 +348,14 @@ impl Staging {
     /// then the old one deleted: at every instant the target is either the
     /// complete old output, absent, or the complete new output. On failure
     /// the previous output is restored and the staged one removed.
-    pub fn commit(self, mut manifest: serde_json::Value) -> Result<PathBuf> {
-        let mut files: Vec<String> = fs::read_dir(self.dir.path())
+    pub fn commit(mut self, mut manifest: serde_json::Value) -> Result<PathBuf> {
+        let staged = self.staged().to_path_buf();
+        let mut files: Vec<String> = fs::read_dir(&staged)
             .and_then(|d| {
                 d.map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
                     .collect()
             })
-            .with_context(|| format!("cannot read {}", self.dir.path().display()))?;
+            .with_context(|| format!("cannot read {}", staged.display()))?;
         files.sort();
         manifest["files"] = serde_json::json!(files);
         self.write(MANIFEST, serde_json::to_string_pretty(&manifest)?.as_bytes())?;
@@ -314,8 +363,8 @@ impl Staging {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(self.dir.path(), fs::Permissions::from_mode(0o755))
-                .with_context(|| format!("cannot write {}", self.dir.path().display()))?;
+            fs::set_permissions(&staged, fs::Permissions::from_mode(0o755))
+                .with_context(|| format!("cannot write {}", staged.display()))?;
         }
         let mut backup = None;
         if fs::symlink_metadata(&self.target).is_ok() {
@@ -324,19 +373,22 @@ impl Staging {
                 .with_context(|| format!("cannot replace {}", self.target.display()))?;
             backup = Some(aside);
         }
-        if let Err(e) = fs::rename(self.dir.path(), &self.target) {
+        if let Err(e) = fs::rename(&staged, &self.target) {
             if let Some(b) = &backup {
                 let _ = fs::rename(b, &self.target);
             }
-            // Dropping `self.dir` removes the staged directory.
+            // Dropping `self` removes the staged directory.
             return Err(e).with_context(|| format!("cannot move output into {}", self.target.display()));
         }
         // The staged path is now the target; keep `TempDir` from deleting it.
-        let _ = self.dir.keep();
+        untrack(&staged);
+        if let Some(d) = self.dir.take() {
+            let _ = d.keep();
+        }
         if let Some(b) = backup {
             fs::remove_dir_all(&b).with_context(|| format!("cannot remove old output {}", b.display()))?;
         }
-        Ok(self.target)
+        Ok(self.target.clone())
     }
 }
 
@@ -415,7 +467,10 @@ pub fn write_atomic(
         .prefix(&format!("{TEMP_FILE_PREFIX}{}-", std::process::id()))
         .tempfile_in(&parent)
         .with_context(|| format!("cannot write in {} (is it writable?)", parent.display()))?;
-    write(tmp.path())?;
+    track(tmp.path());
+    let written = write(tmp.path());
+    untrack(tmp.path());
+    written?;
     // Temporary files are private (0600); the result is an ordinary file.
     #[cfg(unix)]
     {

@@ -1,54 +1,114 @@
 //! Interrupts, unwritable outputs and absurd runs.
 
+use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use super::{funnelsim, scenario};
 
-#[test]
-fn sigint_stops_promptly_and_leaves_no_output() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("never");
+/// Starts `funnelsim args…` in `dir`, waits until it announces a long
+/// simulation (the note printed before any run estimated to take over 10 s,
+/// so the signal lands in the slowest phase), sends `signal` and returns the
+/// exit code, stderr and the time from signal to exit.
+fn interrupt(dir: &Path, args: &[String], signal: &str) -> (Option<i32>, String, Duration) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_funnelsim"))
-        .arg("run")
-        .arg(scenario("baseline"))
-        .args(["--replications", "200000", "--out"])
-        .arg(&dir)
+        .current_dir(dir)
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    // Let it get going (past loading and into the replications).
-    std::thread::sleep(Duration::from_millis(800));
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut seen = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "{args:?} ended before announcing a long run:\n{seen}"
+        );
+        seen.push_str(&line);
+        if line.starts_with("note: this run simulates") {
+            break;
+        }
+    }
+    std::thread::sleep(Duration::from_millis(300));
     let sent = Instant::now();
     let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([signal, &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());
-    let code = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s.code();
-        }
+    let code = child.wait().unwrap().code();
+    let took = sent.elapsed();
+    std::io::Read::read_to_string(&mut stderr, &mut seen).unwrap();
+    (code, seen, took)
+}
+
+#[test]
+fn every_command_stops_within_a_second_of_an_interrupt_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let s = scenario("baseline").display().to_string();
+    // A history to calibrate from, written before the interrupted commands.
+    let o = funnelsim()
+        .current_dir(dir)
+        .args(["run", &s, "-n", "2", "--export-history", "h.csv"])
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let stages = "unaware,problem_defined,exploring_solutions,building_requirements,shortlisting_suppliers,validating,deciding";
+    let commands: Vec<Vec<&str>> = vec![
+        vec!["run", &s, "-n", "200000", "--out", "out"],
+        vec!["compare", &s, &s, "-n", "100000", "--out", "out"],
+        vec![
+            "sweep",
+            &s,
+            "--vary",
+            "outreach.reps=2,3",
+            "-n",
+            "100000",
+            "--out",
+            "out",
+        ],
+        vec![
+            "sensitivity",
+            &s,
+            "--params",
+            "outreach.reps",
+            "-n",
+            "100000",
+            "--out",
+            "out",
+        ],
+        vec!["report", &s, "-n", "100000", "--out", "out"],
+        vec![
+            "calibrate",
+            "h.csv",
+            "--stages",
+            stages,
+            "-n",
+            "200000",
+            "--out",
+            "fitted.toml",
+        ],
+    ];
+    for (args, signal) in commands.iter().zip(["-INT", "-TERM"].iter().cycle()) {
+        let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        let (code, stderr, took) = interrupt(dir, &args, signal);
+        assert_eq!(code, Some(130), "{args:?} {signal}: {stderr}");
         assert!(
-            sent.elapsed() < Duration::from_secs(5),
-            "did not stop within 5 s of SIGINT"
+            took < Duration::from_secs(1),
+            "{args:?}: stopped {took:?} after {signal}"
         );
-        std::thread::sleep(Duration::from_millis(20));
-    };
-    let mut stderr = String::new();
-    std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut stderr).unwrap();
-    assert_eq!(code, Some(130), "{stderr}");
-    assert!(
-        stderr.contains("interrupted:") && stderr.contains("replications finished; nothing was written"),
-        "{stderr}"
-    );
-    assert!(!dir.exists(), "no output directory after an interrupt");
-    let leftovers: Vec<_> = std::fs::read_dir(tmp.path()).unwrap().collect();
-    assert!(
-        leftovers.is_empty(),
-        "staging directory left behind: {leftovers:?}"
-    );
+        assert!(stderr.contains("nothing was written"), "{stderr}");
+        let mut left: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["h.csv"], "{args:?} left files behind");
+    }
 }
 
 #[test]
@@ -112,4 +172,77 @@ fn suspicious_settings_warn_once() {
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(err.matches("only 5 replications").count(), 1, "{err}");
     assert!(err.contains("warmup_days = 0"), "{err}");
+}
+
+#[test]
+fn thread_counts_are_bounded_with_the_reason() {
+    for j in ["1025", "99999999999"] {
+        let o = funnelsim()
+            .arg("run")
+            .arg(scenario("baseline"))
+            .args(["-n", "2", "-j", j])
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("more than 1024") && err.contains("do not depend on threads"),
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn a_long_run_announces_its_estimated_time_before_starting() {
+    let o = funnelsim()
+        .arg("run")
+        .arg(scenario("baseline"))
+        .args(["-n", "2", "--set", "simulation.horizon_days=20000"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("expect roughly"), "short runs stay quiet: {err}");
+    // Refused runs (over a day) get the estimate in the refusal instead.
+    let o = funnelsim()
+        .arg("run")
+        .arg(scenario("baseline"))
+        .args(["--replications", "4000000000"])
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&o.stderr).contains("expect roughly"));
+}
+
+#[test]
+fn a_scenario_can_come_from_standard_input() {
+    let text = std::fs::read_to_string(scenario("baseline")).unwrap();
+    let o = funnelsim()
+        .args(["run", "-", "-n", "3", "--json"])
+        .write_stdin(text.clone())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let from_stdin: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let o = funnelsim()
+        .arg("run")
+        .arg(scenario("baseline"))
+        .args(["-n", "3", "--json"])
+        .output()
+        .unwrap();
+    let from_file: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(from_stdin["metrics"], from_file["metrics"]);
+    // Errors name standard input; it can be read only once.
+    let o = funnelsim()
+        .args(["run", "-"])
+        .write_stdin("name = 3\n")
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("<stdin>:1:"));
+    let o = funnelsim()
+        .args(["compare", "-", "-"])
+        .write_stdin(text)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("only one"));
 }

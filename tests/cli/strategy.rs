@@ -225,3 +225,34 @@ fn out_dir_for_compare_sweep_and_sensitivity() {
         assert!(dir.join("summary.json").exists() && dir.join("manifest.json").exists());
     }
 }
+
+#[test]
+fn compare_keeps_more_than_26_scenarios_apart() {
+    let base = path("baseline");
+    let other = path("inbound_insight");
+    let mut args: Vec<&str> = vec!["compare"];
+    args.extend(std::iter::repeat_n(base.as_str(), 26));
+    args.push(&other);
+    args.push(&base);
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let out_s = out.display().to_string();
+    args.extend(["-n", "2", "--out", &out_s]);
+    let v = json(&args);
+    let scenarios = v["scenarios"].as_array().unwrap();
+    let labels: Vec<&str> = scenarios.iter().map(|s| s["label"].as_str().unwrap()).collect();
+    assert_eq!(labels[..3], ["A", "B", "C"]);
+    assert_eq!(labels[25..], ["Z", "AA", "AB"]);
+    assert_ne!(scenarios[26]["name"], scenarios[0]["name"]);
+    assert_ne!(
+        scenarios[26]["summary"]["metrics"], scenarios[0]["summary"]["metrics"],
+        "the 27th scenario reports its own figures"
+    );
+    assert_eq!(
+        scenarios[27]["summary"]["metrics"],
+        scenarios[0]["summary"]["metrics"]
+    );
+    for l in ["B", "Z", "AA", "AB"] {
+        assert!(out.join(format!("comparison_{l}.svg")).exists(), "{l}");
+    }
+}
