@@ -14,10 +14,10 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use funnelsim::engine::{self, Silent, simulate_replication};
-use funnelsim::rng::{BuyerRng, Seed, Stream, uniform};
-use funnelsim::scenario::Scenario;
-use funnelsim::scenario::overrides::Override;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::model::scenario::overrides::Override;
+use funnelsim::sim::engine::{self, Silent, simulate_replication};
+use funnelsim::sim::rng::{BuyerRng, Seed, Stream, uniform};
 use rand::SeedableRng;
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
 

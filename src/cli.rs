@@ -8,15 +8,15 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use funnelsim::compare::{self, KEY_METRICS};
-use funnelsim::engine::{self, RunObserver};
+use funnelsim::model::scenario::overrides::Override;
+use funnelsim::model::scenario::{Scenario, parse_spec, spec::ScenarioSpec};
 use funnelsim::output::charts::{self, Chart, ImageFormat};
 use funnelsim::output::fs::{self, Guard, Staging};
 use funnelsim::output::{self, Run, tables::Format};
-use funnelsim::scenario::overrides::Override;
-use funnelsim::scenario::{Scenario, parse_spec, spec::ScenarioSpec};
-use funnelsim::sensitivity;
-use funnelsim::sweep::{self, Objective, Vary};
+use funnelsim::sim::engine::{self, RunObserver};
+use funnelsim::study::compare::{self, KEY_METRICS};
+use funnelsim::study::sensitivity;
+use funnelsim::study::sweep::{self, Objective, Vary};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::DataFrame;
 
@@ -573,7 +573,7 @@ fn manifest(files: &[&Path], scenarios: &[&Scenario], threads: usize) -> serde_j
         "scenarios": scenarios.iter().map(|s| s.spec()).collect::<Vec<_>>(),
         "seed": scenarios.first().map(|s| s.seed().0),
         "replications": scenarios.first().map(|s| s.replications()),
-        "rng": funnelsim::rng::RNG_ALGORITHMS,
+        "rng": funnelsim::sim::rng::RNG_ALGORITHMS,
         "threads": threads,
         "note": "results depend only on (scenario, seed, replications) and the funnelsim version; threads is informational",
     })
@@ -853,8 +853,8 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
         // smaller default keeps a full analysis to about a minute.
         spec.simulation.replications = spec.simulation.replications.min(50);
     }
-    let (spec, _) =
-        funnelsim::scenario::overrides::apply(&spec, &overrides).map_err(|e| BadInput(e.to_string()))?;
+    let (spec, _) = funnelsim::model::scenario::overrides::apply(&spec, &overrides)
+        .map_err(|e| BadInput(e.to_string()))?;
     let base = Scenario::from_spec(spec.clone()).map_err(|e| BadInput(e.to_string()))?;
     let n_params = if args.params.is_empty() {
         sensitivity::numeric_parameters(&spec).len()
@@ -1001,7 +1001,7 @@ const CALIBRATED: fs::Ownership = fs::Ownership::StartsWith(output::calibration:
 
 /// `funnelsim calibrate`.
 pub fn calibrate(args: CalibrateArgs) -> Result<()> {
-    use funnelsim::{calibrate, history};
+    use funnelsim::calibration::{estimate as calibrate, history};
     use output::calibration::{self as cal_out, Provenance};
     let stages: Vec<String> = args
         .stages

@@ -5,7 +5,7 @@
 //! who is to blame for every lost deal.
 //!
 //! ```no_run
-//! use funnelsim::{engine, scenario::Scenario};
+//! use funnelsim::{model::scenario::Scenario, sim::engine};
 //! let text = std::fs::read_to_string("scenarios/baseline.toml").unwrap();
 //! let scenario = Scenario::from_toml_str(&text).unwrap();
 //! let result = engine::run(&scenario, &engine::Silent);
@@ -13,36 +13,23 @@
 //! println!("close rate {:?} (95% CI {:?}–{:?})", close.mean, close.ci_low, close.ci_high);
 //! ```
 //!
-//! The simulation core (`scenario`, `stage`, `segment`, `channel`,
-//! `marketing`, `handoff`, `outreach`, `decision`, `buyer`, `outcome`,
-//! `event`, `engine`, `journey`, `metrics`, `stats`, `markov`, `compare`, `sweep`,
-//! `sensitivity`, and calibration: `history`, `fit`, `calibrate`) does no file, terminal or
-//! chart I/O. The edges (`output`: tables, JSON, terminal summary, atomic
-//! output directories) sit around it; the binary only wires them together.
+//! The crate is in layers, one folder each; the core does no file,
+//! terminal or chart I/O:
+//!
+//! | layer | what it holds |
+//! | --- | --- |
+//! | [`model`] | the validated scenario and its domain concepts (no randomness) |
+//! | [`sim`] | random streams, the event queue, one replication, many replications, statistics |
+//! | [`study`] | compare, sweep and sensitivity: many runs with common random numbers |
+//! | [`calibration`] | cleaning CRM history, fits, the calibrated scenario |
+//! | [`output`] | the edges: tables, JSON, terminal text, charts, the report, atomic output files |
+//!
+//! The binary (`src/main.rs`, `src/cli.rs`) parses arguments and wires the
+//! layers together.
 #![deny(missing_docs)]
 
-pub mod buyer;
-pub mod calibrate;
-pub mod channel;
-pub mod compare;
-pub mod decision;
-pub mod engine;
-pub mod event;
-pub mod fit;
-pub mod handoff;
-pub mod history;
-pub mod journey;
-pub mod marketing;
-pub mod markov;
-pub mod metrics;
-pub mod outcome;
+pub mod calibration;
+pub mod model;
 pub mod output;
-pub mod outreach;
-pub mod rng;
-pub mod scenario;
-pub mod segment;
-pub mod sensitivity;
-pub mod stage;
-pub mod stats;
-pub mod sweep;
-pub mod values;
+pub mod sim;
+pub mod study;

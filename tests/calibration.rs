@@ -6,14 +6,14 @@
 
 use std::path::{Path, PathBuf};
 
-use funnelsim::calibrate::{self, Calibration};
-use funnelsim::engine;
-use funnelsim::fit::{Family, Positive, Proportion};
-use funnelsim::history;
+use funnelsim::calibration::estimate::{self, Calibration};
+use funnelsim::calibration::fit::{Family, Positive, Proportion};
+use funnelsim::calibration::history;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::model::scenario::overrides::Override;
 use funnelsim::output::history::{Columns, journeys_table, read, simulation_day};
 use funnelsim::output::tables::{self, Format};
-use funnelsim::scenario::Scenario;
-use funnelsim::scenario::overrides::Override;
+use funnelsim::sim::engine;
 
 const Z: f64 = 4.5;
 
@@ -42,7 +42,7 @@ fn calibrate_history(s: &Scenario, dir: &Path) -> Calibration {
         rows.len(),
         "a simulated history needs no cleaning"
     );
-    calibrate::estimate(&opps, &stages, as_of).unwrap()
+    estimate::estimate(&opps, &stages, as_of).unwrap()
 }
 
 /// One parameter check: does the reported 95% interval cover the truth, and
@@ -132,7 +132,8 @@ fn round_trip_recovers_every_parameter_within_its_interval() {
         ));
         for ch in &cal.channels {
             let truth = spec.channels.iter().find(|c| c.name == ch.name).unwrap();
-            let funnelsim::scenario::spec::ArrivalsSpec::Poisson { leads_per_day } = truth.arrivals else {
+            let funnelsim::model::scenario::spec::ArrivalsSpec::Poisson { leads_per_day } = truth.arrivals
+            else {
                 unreachable!()
             };
             checks.push(positive(
@@ -164,7 +165,8 @@ fn round_trip_recovers_every_parameter_within_its_interval() {
         }
         for sg in &cal.segments {
             let truth = spec.segments.iter().find(|g| g.name == sg.name).unwrap();
-            let funnelsim::scenario::spec::DealValueSpec::Lognormal { median, sigma } = truth.deal_value
+            let funnelsim::model::scenario::spec::DealValueSpec::Lognormal { median, sigma } =
+                truth.deal_value
             else {
                 unreachable!()
             };

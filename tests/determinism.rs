@@ -4,8 +4,8 @@
 mod common;
 
 use common::spec;
-use funnelsim::engine::{self, Silent};
-use funnelsim::scenario::Scenario;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::sim::engine::{self, Silent};
 
 fn pool(n: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()

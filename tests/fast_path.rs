@@ -5,11 +5,11 @@
 mod common;
 
 use common::spec;
-use funnelsim::engine::{
+use funnelsim::model::scenario::Scenario;
+use funnelsim::model::scenario::spec::{HandoffSpec, ScenarioSpec};
+use funnelsim::sim::engine::{
     Replication, independent_buyers, simulate_replication, simulate_replication_event_driven,
 };
-use funnelsim::scenario::Scenario;
-use funnelsim::scenario::spec::{HandoffSpec, ScenarioSpec};
 
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
@@ -79,7 +79,7 @@ fn several_poisson_channels_merge_like_the_event_queue() {
     // queue; buyer numbers (and so every stream) must follow the same order.
     // Rates differ so each channel leads the merge some of the time; the
     // poor-fit channel makes a wrong interleaving visible in the outcomes.
-    use funnelsim::scenario::spec::ArrivalsSpec;
+    use funnelsim::model::scenario::spec::ArrivalsSpec;
     let mut sp = spec("markov_check");
     let first = sp.channels[0].clone();
     for (i, (rate, fit)) in [(1.5, 0.6), (0.25, 1.0)].into_iter().enumerate() {

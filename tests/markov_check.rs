@@ -4,8 +4,8 @@
 mod common;
 
 use common::{Z, mean_se, run, spec};
-use funnelsim::markov::closed_form;
-use funnelsim::scenario::spec::{DwellSpec, ScenarioSpec, SegmentSpec};
+use funnelsim::model::markov::closed_form;
+use funnelsim::model::scenario::spec::{DwellSpec, ScenarioSpec, SegmentSpec};
 
 fn check(spec: ScenarioSpec, label: &str) {
     let (s, r) = run(spec);
@@ -98,7 +98,7 @@ fn late_capture_mix_and_two_paced_segments() {
 #[test]
 fn closed_form_refuses_coupled_scenarios() {
     let (sc, _) = (
-        funnelsim::scenario::Scenario::from_spec(spec("baseline")).unwrap(),
+        funnelsim::model::scenario::Scenario::from_spec(spec("baseline")).unwrap(),
         (),
     );
     assert!(closed_form(&sc).is_err());

@@ -4,8 +4,8 @@
 mod common;
 
 use common::{Z, assert_greater, mean_se, run, spec};
-use funnelsim::outcome::Outcome;
-use funnelsim::scenario::spec::{ApproachKind, HandoffSpec, ValuesSpec};
+use funnelsim::model::outcome::Outcome;
+use funnelsim::model::scenario::spec::{ApproachKind, HandoffSpec, ValuesSpec};
 
 #[test]
 fn immediate_handoff_of_early_leads_raises_went_dark_vs_stage_gate() {

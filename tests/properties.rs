@@ -6,10 +6,10 @@
 //!   probabilities 0 and 1), never panic the engine, give no infinite
 //!   metric, and every lead ends in exactly one outcome.
 
-use funnelsim::engine::{self, Silent};
-use funnelsim::outcome::Outcome;
-use funnelsim::scenario::Scenario;
-use funnelsim::scenario::spec::*;
+use funnelsim::model::outcome::Outcome;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::model::scenario::spec::*;
+use funnelsim::sim::engine::{self, Silent};
 use proptest::prelude::*;
 use std::sync::atomic::{AtomicU64, Ordering};
 

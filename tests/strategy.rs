@@ -3,11 +3,11 @@
 mod common;
 
 use common::{run, spec};
-use funnelsim::compare::{KEY_METRICS, compare};
-use funnelsim::engine::Silent;
-use funnelsim::scenario::parse_spec;
-use funnelsim::sensitivity::run_sensitivity;
-use funnelsim::sweep::{Objective, Vary, run_sweep};
+use funnelsim::model::scenario::parse_spec;
+use funnelsim::sim::engine::Silent;
+use funnelsim::study::compare::{KEY_METRICS, compare};
+use funnelsim::study::sensitivity::run_sensitivity;
+use funnelsim::study::sweep::{Objective, Vary, run_sweep};
 
 #[test]
 fn comparing_a_scenario_with_itself_is_exactly_zero() {

@@ -2,8 +2,8 @@
 //! the bytes. Valid scenarios must also survive `--set`-style overrides.
 #![no_main]
 
-use funnelsim::scenario::Scenario;
-use funnelsim::scenario::overrides::Override;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::model::scenario::overrides::Override;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -3,12 +3,12 @@
 
 use std::fmt::Write;
 
-use crate::calibrate::{Calibration, Check, MIN_STAYS, POOR_FIT_Z};
-use crate::fit::{Positive, Proportion};
-use crate::history::Cleaning;
+use crate::calibration::estimate::{Calibration, Check, MIN_STAYS, POOR_FIT_Z};
+use crate::calibration::fit::{Positive, Proportion};
+use crate::calibration::history::Cleaning;
+use crate::model::scenario::spec::{default_segments, default_stages};
 use crate::output::history::format_time;
 use crate::output::terminal::human;
-use crate::scenario::spec::{default_segments, default_stages};
 
 /// Where a calibration came from, for the file header and the report.
 pub struct Provenance<'a> {

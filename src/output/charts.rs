@@ -14,13 +14,13 @@ use plotters::prelude::*;
 use plotters::style::{register_font, text_anchor};
 
 use super::terminal::human;
-use crate::compare::{PairedComparison, Unit};
-use crate::engine::RunResult;
-use crate::metrics::CYCLE_BIN_DAYS;
-use crate::outcome::{Cause, Outcome, Side};
-use crate::scenario::Scenario;
-use crate::sensitivity::Sensitivity;
-use crate::sweep::SweepResult;
+use crate::model::outcome::{Cause, Outcome, Side};
+use crate::model::scenario::Scenario;
+use crate::sim::engine::RunResult;
+use crate::sim::metrics::CYCLE_BIN_DAYS;
+use crate::study::compare::{PairedComparison, Unit};
+use crate::study::sensitivity::Sensitivity;
+use crate::study::sweep::SweepResult;
 
 /// Image format of chart files.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ use polars::prelude::{Column, DataFrame, NamedFrom, Series};
 use serde_json::{Value, json};
 
 use super::terminal::human;
-use crate::compare::{PairedComparison, Unit};
+use crate::study::compare::{PairedComparison, Unit};
 
 /// One candidate compared with the baseline.
 pub struct Versus<'a> {

@@ -26,10 +26,10 @@ use anyhow::{Context, Result, bail};
 use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use polars::prelude::{Column, CsvReadOptions, DataFrame, DataType, ParquetReader, SerReader};
 
-use crate::engine::Journey;
-use crate::history::{OUTCOME_WORDS, RawRow, parse_outcome};
-use crate::outcome::Outcome;
-use crate::scenario::Scenario;
+use crate::calibration::history::{OUTCOME_WORDS, RawRow, parse_outcome};
+use crate::model::outcome::Outcome;
+use crate::model::scenario::Scenario;
+use crate::sim::engine::Journey;
 
 /// Column names of a history file.
 #[derive(Clone, Debug)]

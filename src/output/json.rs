@@ -3,8 +3,8 @@
 use serde_json::{Map, Value, json};
 
 use super::Run;
-use crate::outcome::{Cause, Outcome, Side};
-use crate::stats::Estimate;
+use crate::model::outcome::{Cause, Outcome, Side};
+use crate::sim::stats::Estimate;
 
 fn num(x: Option<f64>) -> Value {
     x.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!(v))

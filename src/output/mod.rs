@@ -13,8 +13,8 @@ pub mod sweep;
 pub mod tables;
 pub mod terminal;
 
-use crate::engine::RunResult;
-use crate::scenario::Scenario;
+use crate::model::scenario::Scenario;
+use crate::sim::engine::RunResult;
 
 /// A finished run of one scenario, ready to be formatted.
 pub struct Run<'a> {

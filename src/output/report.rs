@@ -15,8 +15,8 @@ use super::Run;
 use super::charts::Chart;
 use super::compare::Versus;
 use super::terminal::{human, window_sentence};
-use crate::outcome::{Cause, Outcome, Side};
-use crate::stats::Estimate;
+use crate::model::outcome::{Cause, Outcome, Side};
+use crate::sim::stats::Estimate;
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -56,7 +56,7 @@ pub fn narrative(run: &Run<'_>) -> Vec<String> {
     }
 
     // Handoffs while buyers were still educating themselves.
-    let early: Vec<&crate::stage::Stage> = s.stages.iter().filter(|st| st.receptivity < 0.5).collect();
+    let early: Vec<&crate::model::stage::Stage> = s.stages.iter().filter(|st| st.receptivity < 0.5).collect();
     let early_handoffs: f64 = early.iter().map(|st| get(&format!("handoffs.{}", st.name))).sum();
     let premature = get("blame.premature_handoff");
     if early_handoffs >= 1.0 {

@@ -8,9 +8,9 @@ use serde_json::{Value, json};
 
 use super::json::estimate;
 use super::terminal::human;
-use crate::sensitivity::Sensitivity;
-use crate::stats::Estimate;
-use crate::sweep::SweepResult;
+use crate::sim::stats::Estimate;
+use crate::study::sensitivity::Sensitivity;
+use crate::study::sweep::SweepResult;
 
 fn metric_value(metric: &str, x: Option<f64>) -> String {
     match x.filter(|v| v.is_finite()) {
@@ -306,7 +306,7 @@ pub fn sensitivity_json(s: &Sensitivity) -> Value {
 /// A sensitivity analysis as a table (the data behind a tornado chart).
 pub fn sensitivity_table(s: &Sensitivity) -> Result<DataFrame> {
     let e = &s.effects;
-    let f = |name: &str, g: &dyn Fn(&crate::sensitivity::Effect) -> Option<f64>| -> Column {
+    let f = |name: &str, g: &dyn Fn(&crate::study::sensitivity::Effect) -> Option<f64>| -> Column {
         Series::new(
             name.into(),
             e.iter()

@@ -7,8 +7,8 @@ use anyhow::{Context as _, Result};
 use polars::prelude::{Column, CsvWriter, DataFrame, NamedFrom, ParquetWriter, SerWriter, Series};
 
 use super::Run;
-use crate::outcome::{Cause, Outcome};
-use crate::stats::Estimate;
+use crate::model::outcome::{Cause, Outcome};
+use crate::sim::stats::Estimate;
 
 /// Table file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -195,7 +195,7 @@ pub fn all_tables(run: &Run<'_>) -> Result<Vec<(&'static str, DataFrame)>> {
 
     let p = &r.pipeline;
     let stage_names: Vec<String> = p.iter().map(|b| stages[b.stage].clone()).collect();
-    let g = |f: &dyn Fn(&crate::engine::PipelineBand) -> f64| {
+    let g = |f: &dyn Fn(&crate::sim::engine::PipelineBand) -> f64| {
         p.iter()
             .map(|b| Some(f(b)).filter(|x| x.is_finite()))
             .collect::<Vec<_>>()

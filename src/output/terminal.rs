@@ -3,9 +3,9 @@
 use std::fmt::Write as _;
 
 use super::Run;
-use crate::outcome::{Cause, Outcome, Side};
-use crate::scenario::Scenario;
-use crate::stats::Estimate;
+use crate::model::outcome::{Cause, Outcome, Side};
+use crate::model::scenario::Scenario;
+use crate::sim::stats::Estimate;
 
 /// "figures cover leads captured on days 180–545 …" for a scenario.
 pub fn window_sentence(s: &Scenario) -> String {

@@ -181,7 +181,7 @@ fn every_shipped_scenario_loads() {
         let p = entry.unwrap().path();
         if p.extension().is_some_and(|e| e == "toml") {
             let text = std::fs::read_to_string(&p).unwrap();
-            funnelsim::scenario::Scenario::from_toml_str(&text)
+            funnelsim::model::scenario::Scenario::from_toml_str(&text)
                 .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
         }
     }

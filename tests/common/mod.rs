@@ -1,8 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use funnelsim::engine::{self, RunResult, Silent};
-use funnelsim::scenario::{Scenario, parse_spec, spec::ScenarioSpec};
+use funnelsim::model::scenario::{Scenario, parse_spec, spec::ScenarioSpec};
+use funnelsim::sim::engine::{self, RunResult, Silent};
 
 /// Sigmas for statistical assertions: with α ≈ 7e-6 per two-sided check, a
 /// correct engine essentially never fails, a wrong one shows up at once.

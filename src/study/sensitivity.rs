@@ -6,10 +6,10 @@
 use serde::Serialize;
 use toml::Value;
 
-use crate::engine::{self, RunObserver, RunResult};
-use crate::scenario::overrides::{Override, apply, closest};
-use crate::scenario::{Scenario, ScenarioError, spec::ScenarioSpec};
-use crate::stats::{Estimate, paired_difference};
+use crate::model::scenario::overrides::{Override, apply, closest};
+use crate::model::scenario::{Scenario, ScenarioError, spec::ScenarioSpec};
+use crate::sim::engine::{self, RunObserver, RunResult};
+use crate::sim::stats::{Estimate, paired_difference};
 
 /// Numeric parameters of a spec, as `(path, value)`: every number in the
 /// complete spec (defaults included) outside `[simulation]` and the

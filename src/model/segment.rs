@@ -3,7 +3,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, LogNormal};
 
-use crate::values::Values;
+use crate::model::values::Values;
 
 /// Deal value distribution.
 #[derive(Clone, Debug)]

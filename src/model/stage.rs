@@ -3,7 +3,7 @@
 use rand::Rng;
 use rand_distr::{Distribution, Exp1, Gamma, LogNormal};
 
-use crate::rng::Chance;
+use crate::sim::rng::Chance;
 
 /// Index of a stage in journey order.
 pub type StageId = usize;

@@ -4,7 +4,7 @@
 //! a new stage, and at each marketing touchpoint (when a fresh lead score is
 //! read). Leads not handed off stay in marketing nurture.
 
-use crate::stage::StageId;
+use crate::model::stage::StageId;
 
 /// A validated handoff policy.
 #[derive(Clone, Debug, PartialEq)]

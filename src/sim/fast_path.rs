@@ -1,6 +1,6 @@
 //! Whole journeys of independent buyers: the engine's fast path.
 //!
-//! When buyers cannot affect one another ([`crate::engine::independent_buyers`]:
+//! When buyers cannot affect one another ([`crate::sim::engine::independent_buyers`]:
 //! nobody calls, nothing nurtures, handoffs draw nothing), a buyer's journey
 //! is a function of its own random streams, so it is walked from capture to
 //! its end in one go instead of through the event queue. The walk makes the
@@ -26,13 +26,13 @@
 //! This is the hot loop of the floor benchmark, so its state is kept apart
 //! from the rest of the simulation and small.
 
-use crate::decision::DecisionModel;
-use crate::handoff::HandoffPolicy;
-use crate::metrics::{CYCLE_BINS, Tally, cycle_bin};
-use crate::outcome::{Cause, Outcome};
-use crate::rng::{BuyerRng, Chance, StreamFamily, uniform};
-use crate::scenario::Scenario;
-use crate::stage::Stage;
+use crate::model::decision::DecisionModel;
+use crate::model::handoff::HandoffPolicy;
+use crate::model::outcome::{Cause, Outcome};
+use crate::model::scenario::Scenario;
+use crate::model::stage::Stage;
+use crate::sim::metrics::{CYCLE_BINS, Tally, cycle_bin};
+use crate::sim::rng::{BuyerRng, Chance, StreamFamily, uniform};
 
 /// A buyer as captured: what the walk starts from.
 #[derive(Clone, Copy, Debug)]
@@ -142,7 +142,7 @@ pub(crate) struct WholeJourneys<'a> {
     /// capture order as the event-driven path sums them.
     revenue: f64,
     cycle_days_sum: f64,
-    /// Won cohort deals by sales cycle ([`crate::metrics::CYCLE_BINS`]).
+    /// Won cohort deals by sales cycle ([`crate::sim::metrics::CYCLE_BINS`]).
     cycle_histogram: Vec<u32>,
     /// Stays that ended (each is one event of the event-driven path).
     stays: u64,

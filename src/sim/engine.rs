@@ -14,8 +14,8 @@
 //!
 //! # Guarantees
 //! * A replication is a pure function of (scenario, seed, replication index):
-//!   every draw comes from a stream named in [`crate::rng`], and same-time
-//!   events are processed in scheduling order ([`crate::event`]).
+//!   every draw comes from a stream named in [`crate::sim::rng`], and same-time
+//!   events are processed in scheduling order ([`crate::sim::event`]).
 //! * [`run`] gives bit-identical results for any number of threads: each
 //!   replication is independent, and results are reduced serially in
 //!   replication order, a chunk at a time, so memory holds one small row per
@@ -24,21 +24,21 @@
 use rand_distr::{Distribution, Exp1, Poisson, StandardNormal};
 use rayon::prelude::*;
 
-use crate::buyer::{Buyer, Owner};
-use crate::channel::Arrivals;
-use crate::decision::DecisionInputs;
-use crate::event::{EventKind, EventQueue};
-use crate::handoff::HandoffPolicy;
-use crate::journey::{Capture, WholeJourneys};
-use crate::marketing::score_signal;
-use crate::metrics::{CYCLE_BINS, Tally, cycle_bin, metric_names, metric_row};
-use crate::outcome::{Cause, Outcome};
-use crate::outreach::TouchFactors;
-use crate::rng::{BuyerRng, Chance, SimRng, Stream, StreamFamily, chance, uniform};
-use crate::scenario::Scenario;
-use crate::stage::Stage;
-use crate::stats::{Estimate, P2Quantile, Summary};
-use crate::values::MINIMISES_RISK;
+use crate::model::channel::Arrivals;
+use crate::model::decision::DecisionInputs;
+use crate::model::handoff::HandoffPolicy;
+use crate::model::marketing::score_signal;
+use crate::model::outcome::{Cause, Outcome};
+use crate::model::outreach::TouchFactors;
+use crate::model::scenario::Scenario;
+use crate::model::stage::Stage;
+use crate::model::values::MINIMISES_RISK;
+use crate::sim::buyer::{Buyer, Owner};
+use crate::sim::event::{EventKind, EventQueue};
+use crate::sim::fast_path::{Capture, WholeJourneys};
+use crate::sim::metrics::{CYCLE_BINS, Tally, cycle_bin, metric_names, metric_row};
+use crate::sim::rng::{BuyerRng, Chance, SimRng, Stream, StreamFamily, chance, uniform};
+use crate::sim::stats::{Estimate, P2Quantile, Summary};
 
 /// Result of one replication.
 #[derive(Clone, Debug, PartialEq)]
@@ -897,7 +897,7 @@ pub struct RunResult {
     /// Total events processed over all replications.
     pub events: u64,
     /// Won deals by sales-cycle length summed over replications, in bins of
-    /// [`CYCLE_BIN_DAYS`](crate::metrics::CYCLE_BIN_DAYS) days (the last bin
+    /// [`CYCLE_BIN_DAYS`](crate::sim::metrics::CYCLE_BIN_DAYS) days (the last bin
     /// holds everything longer).
     pub cycle_histogram: Vec<u64>,
 }

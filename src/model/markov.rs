@@ -8,8 +8,8 @@
 //! (each visit to `k` lasts `m_k` on average, independently of where the chain
 //! ends after it). See Kemeny & Snell, *Finite Markov Chains* (1960), ch. 3.
 
-use crate::channel::Arrivals;
-use crate::scenario::Scenario;
+use crate::model::channel::Arrivals;
+use crate::model::scenario::Scenario;
 
 /// A dense matrix, row-major.
 pub type Matrix = Vec<Vec<f64>>;

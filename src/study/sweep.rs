@@ -5,10 +5,10 @@
 use serde::Serialize;
 use toml::Value;
 
-use crate::engine::{self, RunObserver, RunResult};
-use crate::scenario::overrides::{Override, parse_value};
-use crate::scenario::{Scenario, ScenarioError, spec::ScenarioSpec};
-use crate::stats::{Estimate, paired_difference};
+use crate::model::scenario::overrides::{Override, parse_value};
+use crate::model::scenario::{Scenario, ScenarioError, spec::ScenarioSpec};
+use crate::sim::engine::{self, RunObserver, RunResult};
+use crate::sim::stats::{Estimate, paired_difference};
 
 /// Largest grid a sweep accepts.
 pub const MAX_POINTS: usize = 10_000;
@@ -222,7 +222,7 @@ pub fn run_sweep(
         .iter()
         .map(|p| {
             let all: Vec<Override> = base_overrides.iter().chain(p).cloned().collect();
-            crate::scenario::overrides::apply(base, &all)
+            crate::model::scenario::overrides::apply(base, &all)
                 .and_then(|(spec, _)| Scenario::from_spec(spec))
                 .map_err(|e| (p.clone(), e))
         })

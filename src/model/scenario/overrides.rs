@@ -215,7 +215,7 @@ pub fn apply(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::parse_spec;
+    use crate::model::scenario::parse_spec;
 
     fn base() -> ScenarioSpec {
         parse_spec(
@@ -253,10 +253,10 @@ stage_mix = { unaware = 1.0 }
         assert_eq!(s.stages[5].receptivity, 0.5);
         assert_eq!(
             s.outreach.approach,
-            crate::scenario::spec::ApproachKind::InsightLed
+            crate::model::scenario::spec::ApproachKind::InsightLed
         );
         assert!(
-            matches!(s.handoff, crate::scenario::spec::HandoffSpec::ScoreThreshold { threshold } if threshold == 60.0)
+            matches!(s.handoff, crate::model::scenario::spec::HandoffSpec::ScoreThreshold { threshold } if threshold == 60.0)
         );
     }
 

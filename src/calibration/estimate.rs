@@ -1,5 +1,5 @@
 //! Calibration: estimate a scenario's journey, lead sources, deal values and
-//! decision from cleaned CRM history ([`crate::history`]), and check the
+//! decision from cleaned CRM history ([`crate::calibration::history`]), and check the
 //! fitted scenario against the history it came from.
 //!
 //! # What is estimated, and how
@@ -7,7 +7,7 @@
 //!   opportunity moved on or closed; an opportunity still in the stage at
 //!   the as-of time is *right-censored* (it contributes "stayed at least
 //!   this long", not a loss). Exponential, gamma and lognormal are fitted by
-//!   maximum likelihood and the lowest AIC wins ([`crate::fit`]).
+//!   maximum likelihood and the lowest AIC wins ([`crate::calibration::fit`]).
 //! * **Stall probability per stage**: stalls / (advances + stalls) among
 //!   stays that have *ended*. Open opportunities are left out of both counts,
 //!   so a history full of open deals does not drag advance rates down. In the
@@ -32,12 +32,12 @@
 
 use std::collections::BTreeMap;
 
-use crate::engine::{self, RunObserver};
-use crate::fit::{self, DwellFits, LognormalFit, Positive, Proportion, Spell};
-use crate::history::Opportunity;
-use crate::outcome::Outcome;
-use crate::scenario::{Scenario, ScenarioError};
-use crate::stats::Estimate;
+use crate::calibration::fit::{self, DwellFits, LognormalFit, Positive, Proportion, Spell};
+use crate::calibration::history::Opportunity;
+use crate::model::outcome::Outcome;
+use crate::model::scenario::{Scenario, ScenarioError};
+use crate::sim::engine::{self, RunObserver};
+use crate::sim::stats::Estimate;
 
 /// Stages with fewer completed stays than this are flagged as having too
 /// little data (the estimates are rough and the AIC choice is unreliable).

@@ -12,15 +12,15 @@ use rand_distr::LogNormal;
 pub use error::{Problem, ScenarioError};
 use spec::{ArrivalsSpec, DealValueSpec, DwellSpec, HandoffSpec, ScenarioSpec, ValuesSpec};
 
-use crate::channel::{Arrivals, Burst, Categorical, Channel, Spend};
-use crate::decision::DecisionModel;
-use crate::handoff::HandoffPolicy;
-use crate::marketing::{MAX_SCORE, Marketing};
-use crate::outreach::{Approach, Outreach, Response};
-use crate::rng::Seed;
-use crate::segment::{DealValue, Segment};
-use crate::stage::{Dwell, Stage};
-use crate::values::{NAMES, Values};
+use crate::model::channel::{Arrivals, Burst, Categorical, Channel, Spend};
+use crate::model::decision::DecisionModel;
+use crate::model::handoff::HandoffPolicy;
+use crate::model::marketing::{MAX_SCORE, Marketing};
+use crate::model::outreach::{Approach, Outreach, Response};
+use crate::model::segment::{DealValue, Segment};
+use crate::model::stage::{Dwell, Stage};
+use crate::model::values::{NAMES, Values};
+use crate::sim::rng::Seed;
 
 /// Tolerance on mixes that must sum to 1.
 const MIX_TOLERANCE: f64 = 1e-6;
@@ -166,8 +166,8 @@ impl Scenario {
         self.channels
             .iter()
             .map(|c| match &c.arrivals {
-                crate::channel::Arrivals::Poisson { leads_per_day } => leads_per_day * end,
-                crate::channel::Arrivals::Bursts(b) => b.iter().map(|x| x.mean_leads).sum(),
+                crate::model::channel::Arrivals::Poisson { leads_per_day } => leads_per_day * end,
+                crate::model::channel::Arrivals::Bursts(b) => b.iter().map(|x| x.mean_leads).sum(),
             })
             .sum()
     }

@@ -31,8 +31,8 @@ impl Values {
     }
 }
 
-impl From<crate::scenario::spec::ValuesSpec> for Values {
-    fn from(v: crate::scenario::spec::ValuesSpec) -> Self {
+impl From<crate::model::scenario::spec::ValuesSpec> for Values {
+    fn from(v: crate::model::scenario::spec::ValuesSpec) -> Self {
         Values([
             v.solves_problem,
             v.educates,

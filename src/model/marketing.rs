@@ -1,6 +1,6 @@
 //! Marketing's side of a lead: nurture and noisy lead scoring.
 
-use crate::values::Values;
+use crate::model::values::Values;
 
 /// Validated marketing settings.
 #[derive(Clone, Debug)]

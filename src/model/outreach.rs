@@ -1,8 +1,8 @@
 //! Sales outreach: the approach, the cadence, rep capacity, and how a touch
 //! lands with the buyer.
 
-pub use crate::scenario::spec::ApproachKind;
-use crate::values::Values;
+pub use crate::model::scenario::spec::ApproachKind;
+use crate::model::values::Values;
 
 /// An outreach approach: what it offers on the five value dimensions and how
 /// pushy it is.

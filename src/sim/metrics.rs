@@ -6,11 +6,11 @@
 //! table and the keys of the JSON summary.
 //!
 //! Figures describe the *cohort* of leads captured in the measurement window
-//! (see [`crate::scenario::Window`]), followed until the run ends; rep-day
+//! (see [`crate::model::scenario::Window`]), followed until the run ends; rep-day
 //! and fixed channel costs accrue over the window.
 
-use crate::outcome::{Cause, Outcome, Side};
-use crate::scenario::Scenario;
+use crate::model::outcome::{Cause, Outcome, Side};
+use crate::model::scenario::Scenario;
 
 /// Counters of one replication (cohort leads only, unless stated).
 #[derive(Clone, Debug, Default, PartialEq)]

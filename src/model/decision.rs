@@ -7,7 +7,7 @@
 //! choose a supplier they never spoke to). With all weights zero the choice probabilities are
 //! constant, which is what makes the Markov check possible.
 
-use crate::outcome::Outcome;
+use crate::model::outcome::Outcome;
 
 /// Validated decision model.
 #[derive(Clone, Debug)]

@@ -1,7 +1,7 @@
 //! A buyer (an account's buying group, treated as one decision maker) and the
 //! hidden state nobody on the company side sees directly.
 
-use crate::rng::BuyerRng;
+use crate::sim::rng::BuyerRng;
 
 /// Who currently owns the relationship with a buyer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,8 +1,8 @@
 //! Lead sources (marketing channels).
 
-pub use crate::scenario::spec::ChannelKind;
+pub use crate::model::scenario::spec::ChannelKind;
 
-use crate::rng::uniform;
+use crate::sim::rng::uniform;
 
 /// How a channel's leads arrive.
 #[derive(Clone, Debug)]

@@ -30,8 +30,8 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::outcome::Outcome;
-use crate::stage::StageId;
+use crate::model::outcome::Outcome;
+use crate::model::stage::StageId;
 
 /// One row as read from the file. Timestamps are in days on any common
 /// origin (the reader uses days since 1970-01-01 UTC).

@@ -2,15 +2,15 @@
 //!
 //! Every scenario of a comparison runs with the same seed and replication
 //! count, so replication *k* of each faces the same buyers (see
-//! [`crate::rng`]). Differences are computed replication by replication
+//! [`crate::sim::rng`]). Differences are computed replication by replication
 //! (paired), which removes the shared noise: the paired interval is much
 //! narrower than the one from two independent means, and comparing a
 //! scenario with itself gives exactly zero with a zero-width interval.
 
 use serde::Serialize;
 
-use crate::engine::RunResult;
-use crate::stats::{Estimate, paired_difference, unpaired_half_width};
+use crate::sim::engine::RunResult;
+use crate::sim::stats::{Estimate, paired_difference, unpaired_half_width};
 
 /// Metrics compared by default, with how to speak about them.
 pub const KEY_METRICS: [(&str, &str, Unit); 12] = [
