@@ -1,5 +1,5 @@
 //! Engine benchmarks (criterion). `cargo bench` runs them; CI only compiles
-//! them (`cargo bench --no-run`). See the README's Performance section.
+//! them (`cargo bench --no-run`). See docs/performance.md.
 //!
 //! * `floor/*`: the floor ratio — a bare loop of the simplest funnel (seven
 //!   stages, exponential dwell and a Bernoulli advance per stage, the same

@@ -59,7 +59,7 @@ fn a_replication_does_not_depend_on_how_many_run() {
 fn golden_baseline_figures_are_value_stable() {
     // Pins a few figures of a small fixed run. A change here means the random
     // streams or the model changed: deliberate (update the numbers and say so
-    // in the changelog) or a bug.
+    // in the commit message) or a bug.
     let mut sp = spec("baseline");
     sp.simulation.replications = 4;
     let s = Scenario::from_spec(sp).unwrap();

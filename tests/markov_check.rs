@@ -1,5 +1,5 @@
 //! The engine agrees with the closed form of the absorbing Markov chain when
-//! outreach has no effect (MODEL.md, "Sanity anchors").
+//! outreach has no effect (docs/model.md, "Sanity anchors").
 
 mod common;
 
