@@ -58,7 +58,7 @@ pub enum Command {
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
     /// Stage history: one row per stage entry (CSV, or Parquet if the name
-    /// ends in .parquet); format in the README, "Calibrating from CRM history"
+    /// ends in .parquet); format in docs/calibration.md
     pub history: PathBuf,
     /// The funnel's stage names in journey order, comma-separated, as they
     /// appear in the stage column
@@ -388,7 +388,7 @@ fn warn(path: &Path, s: &Scenario) {
     }
 }
 
-/// Buyers one core simulates per second, roughly (see README, Performance).
+/// Buyers one core simulates per second, roughly (see docs/performance.md).
 const BUYERS_PER_CORE_SECOND: f64 = 1.0e6;
 
 /// Runs expected to take longer than this get an estimate before they start.

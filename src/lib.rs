@@ -22,7 +22,7 @@
 //! | [`sim`] | random streams, the event queue, one replication, many replications, statistics |
 //! | [`study`] | compare, sweep and sensitivity: many runs with common random numbers |
 //! | [`calibration`] | cleaning CRM history, fits, the calibrated scenario |
-//! | [`output`] | the edges: tables, JSON, terminal text, charts, the report, atomic output files |
+//! | `output` | the edges (feature `cli`, on by default): tables, JSON, terminal text, charts, the report, atomic output files |
 //!
 //! The binary (`src/main.rs`, `src/cli.rs`) parses arguments and wires the
 //! layers together.
@@ -30,6 +30,7 @@
 
 pub mod calibration;
 pub mod model;
+#[cfg(feature = "cli")]
 pub mod output;
 pub mod sim;
 pub mod study;

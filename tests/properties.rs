@@ -21,7 +21,7 @@ static LEADS_SEEN: AtomicU64 = AtomicU64::new(0);
 /// cases (tests must be reproducible), and no regression files.
 fn fixed(cases: u32) -> ProptestConfig {
     ProptestConfig {
-        // PROPTEST_CASES runs more cases (README: how to run longer).
+        // PROPTEST_CASES runs more cases (docs/reliability.md: property tests).
         cases: std::env::var("PROPTEST_CASES")
             .ok()
             .and_then(|v| v.parse().ok())

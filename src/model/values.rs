@@ -1,5 +1,6 @@
 //! The five things buyers value in a supplier (The Challenger Sale, quoted in
-//! the seed article), and how well an approach or content matches a persona.
+//! Willis Turner, "Who's to Blame for Poor Sales Performance?"), and how well
+//! an approach or content matches a persona.
 
 use serde::Serialize;
 

@@ -121,7 +121,8 @@ pub struct StageSpec {
 }
 
 /// Weights or scores on the five things buyers value in a supplier
-/// (The Challenger Sale, as quoted in the seed article).
+/// (The Challenger Sale, as quoted in Willis Turner's "Who's to Blame for Poor
+/// Sales Performance?").
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields)]
 pub struct ValuesSpec {
@@ -308,7 +309,7 @@ impl Default for MarketingSpec {
 #[derive(Clone, Debug, Deserialize, Serialize, Default)]
 #[serde(tag = "policy", rename_all = "snake_case", deny_unknown_fields)]
 pub enum HandoffSpec {
-    /// On capture (the "too soon" handoff of the seed article).
+    /// On capture (the "too soon" handoff Willis Turner's article describes).
     #[default]
     Immediate,
     /// When the noisy lead score (0–100) reaches `threshold`.
