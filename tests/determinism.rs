@@ -1,9 +1,7 @@
 //! Results depend only on (scenario, seed, replications): never on the number
 //! of threads, nor on the run.
 
-mod common;
-
-use common::spec;
+use crate::common::spec;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::sim::engine::{self, Silent};
 

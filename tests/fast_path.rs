@@ -2,9 +2,7 @@
 //! against the event-driven reference: same counts exactly, same sums up to
 //! the order of floating-point additions.
 
-mod common;
-
-use common::spec;
+use crate::common::spec;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::model::scenario::spec::{HandoffSpec, ScenarioSpec};
 use funnelsim::sim::engine::{

@@ -1,9 +1,7 @@
 //! The engine agrees with the closed form of the absorbing Markov chain when
 //! outreach has no effect (docs/model.md, "Sanity anchors").
 
-mod common;
-
-use common::{Z, mean_se, run, spec};
+use crate::common::{Z, mean_se, run, spec};
 use funnelsim::model::markov::closed_form;
 use funnelsim::model::scenario::spec::{DwellSpec, ScenarioSpec, SegmentSpec};
 

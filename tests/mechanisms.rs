@@ -1,9 +1,7 @@
 //! The mechanisms of the model, as directional statistical tests with fixed
 //! seeds. Each asserts a difference larger than `Z` standard errors.
 
-mod common;
-
-use common::{Z, assert_greater, mean_se, run, spec};
+use crate::common::{Z, assert_greater, mean_se, run, spec};
 use funnelsim::model::outcome::Outcome;
 use funnelsim::model::scenario::spec::{ApproachKind, HandoffSpec, ValuesSpec};
 

@@ -1,8 +1,6 @@
 //! Comparisons, sweeps and sensitivity, through the library.
 
-mod common;
-
-use common::{run, spec};
+use crate::common::{run, spec};
 use funnelsim::model::scenario::parse_spec;
 use funnelsim::sim::engine::Silent;
 use funnelsim::study::compare::{KEY_METRICS, compare};
