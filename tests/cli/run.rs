@@ -176,13 +176,28 @@ fn out_dir_gets_every_table_as_csv_or_parquet() {
 
 #[test]
 fn every_shipped_scenario_loads() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let p = entry.unwrap().path();
-        if p.extension().is_some_and(|e| e == "toml") {
-            let text = std::fs::read_to_string(&p).unwrap();
-            funnelsim::model::scenario::Scenario::from_toml_str(&text)
-                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    // The shipped scenarios and the workshop pack, at any depth.
+    let mut dirs = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios")];
+    let mut loaded = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let p = entry.unwrap().path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p.extension().is_some_and(|e| e == "toml") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                funnelsim::model::scenario::Scenario::from_toml_str(&text)
+                    .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                loaded.push(p);
+            }
         }
     }
+    assert!(
+        loaded
+            .iter()
+            .filter(|p| p.to_string_lossy().contains("workshop"))
+            .count()
+            >= 5,
+        "{loaded:?}"
+    );
 }
