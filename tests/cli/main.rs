@@ -6,6 +6,7 @@ mod reliability;
 mod report;
 mod run;
 mod safety;
+mod snapshots;
 mod strategy;
 
 use std::path::PathBuf;

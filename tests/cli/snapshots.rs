@@ -1,0 +1,28 @@
+//! What a user sees of the baseline, pinned: the terminal summary and the
+//! `--json` summary. A deliberate change of wording, layout or numbers is
+//! reviewed with `cargo insta review`; an accidental one fails here.
+
+use super::{funnelsim, scenario};
+
+fn stdout(extra: &[&str]) -> String {
+    let o = funnelsim()
+        .arg("run")
+        .arg(scenario("baseline"))
+        .args(["-n", "40"])
+        .args(extra)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[test]
+fn baseline_terminal_summary() {
+    insta::assert_snapshot!(stdout(&[]));
+}
+
+#[test]
+fn baseline_json_summary() {
+    let v: serde_json::Value = serde_json::from_str(&stdout(&["--json"])).unwrap();
+    insta::assert_snapshot!(serde_json::to_string_pretty(&v).unwrap());
+}
