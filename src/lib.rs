@@ -24,7 +24,7 @@
 //! | [`calibration`] | cleaning CRM history, fits, the calibrated scenario |
 //! | `output` | the edges (feature `cli`, on by default): tables, JSON, terminal text, charts, the report, atomic output files |
 //!
-//! The binary (`src/main.rs`, `src/cli.rs`) parses arguments and wires the
+//! The binary (`src/main.rs`, `src/cli/`) parses arguments and wires the
 //! layers together.
 #![deny(missing_docs)]
 

@@ -10,16 +10,8 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let args = cli::Cli::parse();
-    cli::install_interrupt_handler();
-    let result = match args.command {
-        cli::Command::Run(a) => cli::run(a),
-        cli::Command::Compare(a) => cli::compare(a),
-        cli::Command::Sweep(a) => cli::sweep(a),
-        cli::Command::Sensitivity(a) => cli::sensitivity(a),
-        cli::Command::Report(a) => cli::report(a),
-        cli::Command::Calibrate(a) => cli::calibrate(a),
-    };
-    match result {
+    cli::interrupt::install_handler();
+    match args.run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("error: {err:#}");

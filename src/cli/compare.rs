@@ -1,0 +1,101 @@
+//! `funnelsim compare`: scenarios side by side with common random numbers,
+//! and each one's paired difference from the first.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::output::fs::Guard;
+use funnelsim::output::{self, Run, charts};
+use funnelsim::study::compare::{self, KEY_METRICS};
+
+use super::args::{OutArgs, SimArgs};
+use super::input::load_paired;
+use super::job::{Job, Outputs, emit, manifest};
+use super::run_paired;
+
+/// `funnelsim compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Scenario files ('-' reads one from standard input); the first is the
+    /// baseline the others are compared with
+    #[arg(required = true, num_args = 2..)]
+    pub scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+}
+
+/// `funnelsim compare`.
+pub fn compare(args: CompareArgs) -> Result<()> {
+    let (scenarios, seed, reps) = load_paired(&args.scenarios, &args.sim)?;
+    let inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    let job = Job::start(
+        args.output.out.as_deref(),
+        Guard {
+            inputs: &inputs,
+            force: args.output.force,
+        },
+        args.sim.threads,
+        u64::from(reps) * scenarios.len() as u64,
+        "compare",
+    )?;
+    let (results, labels) = run_paired(&job, &scenarios)?;
+    let rows: Vec<_> = results[1..]
+        .iter()
+        .map(|r| compare::compare(&results[0], r, &KEY_METRICS))
+        .collect();
+    let versus: Vec<output::compare::Versus<'_>> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, rows)| output::compare::Versus {
+            baseline: &labels[0],
+            candidate: &labels[i + 1],
+            rows,
+        })
+        .collect();
+    let summary = serde_json::json!({
+        "seed": seed,
+        "replications": reps,
+        "scenarios": scenarios.iter().zip(&results).zip(&labels).zip(&args.scenarios).map(|(((s, r), l), p)| serde_json::json!({
+            "label": l, "name": s.name(), "file": p.display().to_string(),
+            "summary": output::json::summary(&Run { scenario: s, result: r }),
+        })).collect::<Vec<_>>(),
+        "comparisons": versus.iter().map(output::compare::json).collect::<Vec<_>>(),
+    });
+    let threads = job.threads();
+    job.write(&args.output, || {
+        let refs: Vec<&Scenario> = scenarios.iter().collect();
+        Ok(Outputs {
+            tables: vec![("comparison".to_owned(), output::compare::table(&versus)?)],
+            charts: versus
+                .iter()
+                .map(|v| {
+                    charts::comparison(
+                        &format!("comparison_{}", v.candidate),
+                        v.baseline,
+                        v.candidate,
+                        v.rows,
+                    )
+                })
+                .collect::<Result<Vec<_>>>()?,
+            summary: summary.clone(),
+            manifest: manifest(&inputs, &refs, threads),
+        })
+    })?;
+    emit(args.output.json, &summary, || {
+        let mut text = format!(
+            "funnelsim compare · {reps} replications · seed {seed} · common random numbers (replication k of every scenario meets the same buyers)\n"
+        );
+        for ((s, l), p) in scenarios.iter().zip(&labels).zip(&args.scenarios) {
+            text.push_str(&format!("  {l} = {} ({})\n", s.name(), p.display()));
+        }
+        text.push_str(&format!(
+            "  {}\n",
+            output::terminal::window_sentence(&scenarios[0])
+        ));
+        text + &output::compare::text(&versus)
+    })
+}

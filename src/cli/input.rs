@@ -1,0 +1,150 @@
+//! Reading scenarios as the commands need them: from a file or standard
+//! input, with `--set` overrides, `--seed` and `--replications` applied,
+//! validated once, warnings printed once. Every refusal is a [`BadInput`]
+//! (exit status 2).
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use funnelsim::model::scenario::overrides::Override;
+use funnelsim::model::scenario::{Scenario, parse_spec, spec::ScenarioSpec};
+
+use super::args::SimArgs;
+use super::job::check_size;
+
+/// A scenario file that could not be loaded; exit status 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BadInput(pub String);
+
+/// The scenario path that means standard input.
+pub const STDIN: &str = "-";
+
+fn read(path: &Path) -> Result<String> {
+    if path.as_os_str() == STDIN {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .map_err(|e| BadInput(format!("cannot read a scenario from standard input: {e}")))?;
+        return Ok(text);
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| BadInput(format!("cannot read scenario file {}: {e}", path.display())).into())
+}
+
+/// Standard input can be read once: at most one scenario may come from it.
+pub fn stdin_once(paths: &[PathBuf]) -> Result<()> {
+    if paths.iter().filter(|p| p.as_os_str() == STDIN).count() > 1 {
+        return Err(BadInput("standard input ('-') can hold only one of the scenarios".into()).into());
+    }
+    Ok(())
+}
+
+/// How messages name a scenario's source.
+pub fn origin(path: &Path) -> String {
+    if path.as_os_str() == STDIN {
+        "<stdin>".to_owned()
+    } else {
+        path.display().to_string()
+    }
+}
+
+/// Reads a scenario file, applies `--set` overrides and validates it.
+pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario> {
+    let text = read(path)?;
+    Ok(Scenario::from_toml_str_with(&text, overrides)
+        .map_err(|e| BadInput(e.render(&origin(path), &text)))?)
+}
+
+/// Prints a scenario's warnings (legal but suspicious settings) once, on
+/// stderr, for the scenario as it will actually run.
+pub fn warn(path: &Path, s: &Scenario) {
+    for w in s.warnings() {
+        eprintln!("warning: {}: {w}", origin(path));
+    }
+}
+
+/// Reads a scenario file into its raw spec (for sweeps and sensitivity,
+/// which build many scenarios from it).
+pub fn load_spec(path: &Path, args: &SimArgs) -> Result<(ScenarioSpec, Vec<Override>)> {
+    let text = read(path)?;
+    let origin = origin(path);
+    let overrides = args.overrides()?;
+    // Validate once up front, so file errors carry their line numbers.
+    Scenario::from_toml_str_with(&text, &overrides).map_err(|e| BadInput(e.render(&origin, &text)))?;
+    let mut spec = parse_spec(&text).map_err(|e| BadInput(e.render(&origin, &text)))?;
+    if let Some(seed) = args.seed {
+        spec.simulation.seed = seed;
+    }
+    if let Some(n) = args.replications {
+        if n == 0 {
+            return Err(BadInput("--replications must be at least 1".into()).into());
+        }
+        spec.simulation.replications = n;
+    }
+    Ok((spec, overrides))
+}
+
+pub fn apply(s: Scenario, args: &SimArgs) -> Result<Scenario> {
+    let s = match args.seed {
+        Some(seed) => s.with_seed(seed),
+        None => s,
+    };
+    Ok(match args.replications {
+        Some(n) => s
+            .with_replications(n)
+            .map_err(|_| BadInput("--replications must be at least 1".into()))?,
+        None => s,
+    })
+}
+
+/// Loads the scenarios of a comparison or report. Common random numbers:
+/// every scenario runs with the same seed and replication count (the first
+/// scenario's unless given), so replication k of each meets the same buyers.
+pub fn load_paired(paths: &[PathBuf], sim: &SimArgs) -> Result<(Vec<Scenario>, u64, u32)> {
+    stdin_once(paths)?;
+    let overrides = sim.overrides()?;
+    let loaded = paths
+        .iter()
+        .map(|p| load(p, &overrides))
+        .collect::<Result<Vec<_>>>()?;
+    let seed = sim.seed.unwrap_or(loaded[0].seed().0);
+    let reps = sim.replications.unwrap_or(loaded[0].replications());
+    let scenarios = loaded
+        .into_iter()
+        .map(|s| {
+            s.with_seed(seed)
+                .with_replications(reps)
+                .map_err(|_| BadInput("--replications must be at least 1".into()).into())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    for (s, p) in scenarios.iter().zip(paths) {
+        warn(p, s);
+        check_size(s.expected_buyers_per_replication(), reps, scenarios.len())?;
+    }
+    Ok((scenarios, seed, reps))
+}
+
+/// Spreadsheet-style label of the `i`-th scenario: A … Z, AA, AB, …, so
+/// labels stay distinct however many scenarios are compared.
+pub fn scenario_label(i: usize) -> String {
+    let mut n = i + 1;
+    let mut s = Vec::new();
+    while n > 0 {
+        n -= 1;
+        s.push(b'A' + (n % 26) as u8);
+        n /= 26;
+    }
+    s.reverse();
+    String::from_utf8(s).expect("ASCII letters")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scenario_label;
+
+    #[test]
+    fn labels_continue_past_z() {
+        let l: Vec<String> = [0, 25, 26, 27, 51, 52, 701, 702].map(scenario_label).to_vec();
+        assert_eq!(l, ["A", "Z", "AA", "AB", "AZ", "BA", "ZZ", "AAA"]);
+    }
+}

@@ -1,0 +1,104 @@
+//! `funnelsim report`: a self-contained HTML report of one or more
+//! scenarios.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use clap::Args;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::output::charts::{self, ImageFormat};
+use funnelsim::output::fs::Guard;
+use funnelsim::output::{self, Run};
+use funnelsim::study::compare::{self, KEY_METRICS};
+
+use super::args::SimArgs;
+use super::input::load_paired;
+use super::job::{Job, manifest};
+use super::run_paired;
+
+/// `funnelsim report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Scenario files ('-' reads one from standard input); with several, the
+    /// first is the baseline
+    #[arg(required = true)]
+    pub scenarios: Vec<PathBuf>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    /// Output directory (replaced atomically; an existing one only if it is
+    /// empty or funnelsim wrote it, or with --force)
+    #[arg(short, long, value_name = "DIR", required = true)]
+    pub out: PathBuf,
+    /// Replace DIR even if funnelsim did not write it
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// `funnelsim report`.
+pub fn report(args: ReportArgs) -> Result<()> {
+    let (scenarios, _, reps) = load_paired(&args.scenarios, &args.sim)?;
+    let inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    let job = Job::start(
+        Some(&args.out),
+        Guard {
+            inputs: &inputs,
+            force: args.force,
+        },
+        args.sim.threads,
+        u64::from(reps) * scenarios.len() as u64,
+        "report",
+    )?;
+    let (results, labels) = run_paired(&job, &scenarios)?;
+    let mut sections = Vec::new();
+    for ((s, r), l) in scenarios.iter().zip(&results).zip(&labels) {
+        let mut charts = charts::run_charts(s, r)?;
+        if scenarios.len() > 1 {
+            for c in &mut charts {
+                c.name = format!("{}_{l}", c.name);
+            }
+        }
+        sections.push(output::report::ScenarioSection {
+            run: Run {
+                scenario: s,
+                result: r,
+            },
+            label: l.clone(),
+            charts,
+        });
+    }
+    let rows: Vec<_> = results[1..]
+        .iter()
+        .map(|r| compare::compare(&results[0], r, &KEY_METRICS))
+        .collect();
+    let mut comparison = Vec::new();
+    for (i, rows) in rows.iter().enumerate() {
+        let v = output::compare::Versus {
+            baseline: &labels[0],
+            candidate: &labels[i + 1],
+            rows,
+        };
+        let chart = charts::comparison(
+            &format!("comparison_{}", labels[i + 1]),
+            &labels[0],
+            &labels[i + 1],
+            rows,
+        )?;
+        comparison.push((v, chart));
+    }
+    let html = output::report::html(&sections, &comparison);
+    let staging = job.staged();
+    staging.write("report.html", html.as_bytes())?;
+    for c in sections
+        .iter()
+        .flat_map(|s| s.charts.iter())
+        .chain(comparison.iter().map(|(_, c)| c))
+    {
+        c.write(&staging.path(""), ImageFormat::Svg)?;
+    }
+    let refs: Vec<&Scenario> = scenarios.iter().collect();
+    let m = manifest(&inputs, &refs, job.threads());
+    if let Some(dir) = job.commit(m)? {
+        eprintln!("wrote {}", dir.join("report.html").display());
+    }
+    Ok(())
+}

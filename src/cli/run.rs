@@ -1,0 +1,126 @@
+//! `funnelsim run`: one scenario, its summary, its tables and charts, and
+//! optionally a synthetic CRM history.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::Result;
+use clap::Args;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::output::fs::{self, Guard};
+use funnelsim::output::{self, Run, charts, tables::Format};
+use funnelsim::sim::engine;
+
+use super::args::{OutArgs, SimArgs};
+use super::input::{apply, load, warn};
+use super::interrupt;
+use super::job::{Job, Outputs, check_size, emit, manifest};
+
+/// `funnelsim run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Scenario file (TOML; '-' reads it from standard input); see
+    /// scenarios/README.md
+    pub scenario: PathBuf,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+    /// Also write the stage history of the first replication, as a CRM
+    /// export at the end of the window would hold it (CSV, or Parquet if
+    /// FILE ends in .parquet); `calibrate` reads it
+    #[arg(long, value_name = "FILE")]
+    pub export_history: Option<PathBuf>,
+}
+
+/// `funnelsim run`.
+pub fn run(args: RunArgs) -> Result<()> {
+    let scenario = apply(load(&args.scenario, &args.sim.overrides()?)?, &args.sim)?;
+    warn(&args.scenario, &scenario);
+    check_size(
+        scenario.expected_buyers_per_replication(),
+        scenario.replications(),
+        1,
+    )?;
+    // Check the output locations before spending time simulating.
+    let inputs = [args.scenario.as_path()];
+    let guard = Guard {
+        inputs: &inputs,
+        force: args.output.force,
+    };
+    if let Some(path) = &args.export_history {
+        fs::check_file_target(path, guard, fs::Ownership::Unmarked)?;
+    }
+    let job = Job::start(
+        args.output.out.as_deref(),
+        guard,
+        args.sim.threads,
+        u64::from(scenario.replications()),
+        scenario.name(),
+    )?;
+    let started = Instant::now();
+    // Rows are only needed for the replications table; without --out the
+    // run's memory stays flat however many replications it makes.
+    let rows = if job.writes() {
+        engine::Rows::Keep
+    } else {
+        engine::Rows::Drop
+    };
+    let result = job.simulate(|bar| engine::run_with(&scenario, bar, rows))?;
+    let elapsed = started.elapsed();
+    let run = Run {
+        scenario: &scenario,
+        result: &result,
+    };
+    let summary = output::json::summary(&run);
+    let threads = job.threads();
+    job.write(&args.output, || {
+        let mut m = manifest(&[&args.scenario], &[&scenario], threads);
+        m["window"] = serde_json::to_value(scenario.window())?;
+        Ok(Outputs {
+            tables: output::tables::all_tables(&run)?
+                .into_iter()
+                .map(|(n, df)| (n.to_owned(), df))
+                .collect(),
+            charts: charts::run_charts(&scenario, &result)?,
+            summary: summary.clone(),
+            manifest: m,
+        })
+    })?;
+    if let Some(path) = &args.export_history {
+        export_history(&scenario, path, guard)?;
+    }
+    emit(args.output.json, &summary, || output::terminal::summary(&run))?;
+    if !args.output.json {
+        eprintln!(
+            "\n{} replications in {:.2} s ({:.1} M events/s)",
+            result.completed,
+            elapsed.as_secs_f64(),
+            result.events as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
+        );
+    }
+    Ok(())
+}
+
+fn export_history(scenario: &Scenario, path: &Path, guard: Guard<'_>) -> Result<()> {
+    let journeys = engine::simulate_history(scenario, 0);
+    let mut df = output::history::journeys_table(scenario, &journeys)?;
+    let format = if output::history::is_parquet(path) {
+        Format::Parquet
+    } else {
+        Format::Csv
+    };
+    interrupt::stop_if_requested()?;
+    fs::write_atomic(path, guard, fs::Ownership::Unmarked, |tmp| {
+        output::tables::write(&mut df, tmp, format)
+    })?;
+    eprintln!(
+        "wrote the stage history of replication 1 ({} opportunities, {} rows, as of day {} = {}) to {}",
+        journeys.len(),
+        df.height(),
+        scenario.window().end_day,
+        output::history::format_time(output::history::simulation_day(scenario.window().end_day)),
+        path.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,110 @@
+//! `funnelsim sensitivity`: each numeric parameter moved down and up, ranked
+//! by its effect on a metric.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::output::fs::Guard;
+use funnelsim::output::{self, charts};
+use funnelsim::study::sensitivity;
+
+use super::args::{OutArgs, SimArgs};
+use super::input::{BadInput, load_spec, origin, warn};
+use super::job::{Job, Outputs, check_size, emit, manifest};
+
+/// `funnelsim sensitivity`.
+#[derive(Debug, Args)]
+pub struct SensitivityArgs {
+    /// Scenario file (TOML; '-' reads it from standard input)
+    pub scenario: PathBuf,
+    /// Comma-separated parameter paths [default: every numeric parameter
+    /// outside [simulation]]
+    #[arg(long, value_delimiter = ',', value_name = "P1,P2,…")]
+    pub params: Vec<String>,
+    /// Relative perturbation, e.g. 10% or 0.1
+    #[arg(long, default_value = "10%", value_parser = parse_delta)]
+    pub delta: f64,
+    /// Metric whose sensitivity is measured (any metric name of `run`)
+    #[arg(long, default_value = "close_rate")]
+    pub metric: String,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+}
+
+fn parse_delta(s: &str) -> Result<f64, String> {
+    let t = s.trim();
+    let v = match t.strip_suffix('%') {
+        Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0),
+        None => t.parse::<f64>(),
+    }
+    .map_err(|_| format!("'{s}' is not a fraction or percentage"))?;
+    if v > 0.0 && v < 1.0 {
+        Ok(v)
+    } else {
+        Err(format!("'{s}' must be between 0% and 100% (exclusive)"))
+    }
+}
+
+/// `funnelsim sensitivity`.
+pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
+    let (mut spec, overrides) = load_spec(&args.scenario, &args.sim)?;
+    if args.sim.replications.is_none() {
+        // Each parameter costs two runs; paired differences are tight, so a
+        // smaller default keeps a full analysis to about a minute.
+        spec.simulation.replications = spec.simulation.replications.min(50);
+    }
+    let (spec, _) = funnelsim::model::scenario::overrides::apply(&spec, &overrides)
+        .map_err(|e| BadInput(e.to_string()))?;
+    let base = Scenario::from_spec(spec.clone()).map_err(|e| BadInput(e.to_string()))?;
+    let n_params = if args.params.is_empty() {
+        sensitivity::numeric_parameters(&spec).len()
+    } else {
+        args.params.len()
+    };
+    warn(&args.scenario, &base);
+    let runs = 2 * n_params + 1;
+    check_size(
+        base.expected_buyers_per_replication(),
+        spec.simulation.replications,
+        runs,
+    )?;
+    let job = Job::start(
+        args.output.out.as_deref(),
+        Guard {
+            inputs: &[args.scenario.as_path()],
+            force: args.output.force,
+        },
+        args.sim.threads,
+        runs as u64 * u64::from(spec.simulation.replications),
+        "sensitivity",
+    )?;
+    let result = job
+        .simulate(|bar| sensitivity::run_sensitivity(&spec, &args.params, args.delta, &args.metric, bar))?
+        .map_err(|e| BadInput(format!("{}: {e}", origin(&args.scenario))))?;
+    let summary = serde_json::json!({
+        "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
+        "sensitivity": output::sweep::sensitivity_json(&result),
+    });
+    let threads = job.threads();
+    job.write(&args.output, || {
+        Ok(Outputs {
+            tables: vec![(
+                "sensitivity".to_owned(),
+                output::sweep::sensitivity_table(&result)?,
+            )],
+            charts: vec![charts::tornado(&result)?],
+            summary: summary.clone(),
+            manifest: manifest(&[&args.scenario], &[&base], threads),
+        })
+    })?;
+    emit(args.output.json, &summary, || {
+        format!(
+            "funnelsim sensitivity · {} · {} replications per run · seed {}\n",
+            spec.name, spec.simulation.replications, spec.simulation.seed
+        ) + &output::sweep::sensitivity_text(&result)
+    })
+}

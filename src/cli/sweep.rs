@@ -1,0 +1,105 @@
+//! `funnelsim sweep`: a grid of parameter values, every point run with the
+//! same random numbers, and the best point for an objective.
+
+use anyhow::Result;
+use clap::Args;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::output::fs::Guard;
+use funnelsim::output::{self, charts};
+use funnelsim::study::sweep::{self, Objective, Vary};
+use std::path::PathBuf;
+
+use super::args::{OutArgs, SimArgs};
+use super::input::{BadInput, load_spec, origin, warn};
+use super::job::{Job, Outputs, check_size, emit, manifest};
+
+/// `funnelsim sweep`.
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    /// Scenario file (TOML; '-' reads it from standard input)
+    pub scenario: PathBuf,
+    /// Parameter to vary: PATH=START:STOP:STEP (inclusive) or PATH=v1,v2,…;
+    /// repeat for a grid
+    #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
+    pub vary: Vec<String>,
+    /// What "best" means: close_rate, win_rate, revenue, profit, roi or
+    /// cost_per_win (minimised)
+    #[arg(long, default_value = "profit", value_parser = parse_objective)]
+    pub objective: Objective,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+}
+
+fn parse_objective(s: &str) -> Result<Objective, String> {
+    s.parse()
+}
+
+/// The metrics every sweep point reports.
+const SWEEP_METRICS: [&str; 7] = [
+    "close_rate",
+    "win_rate",
+    "won",
+    "revenue",
+    "profit",
+    "roi",
+    "cost_per_win",
+];
+
+/// `funnelsim sweep`.
+pub fn sweep(args: SweepArgs) -> Result<()> {
+    let (spec, overrides) = load_spec(&args.scenario, &args.sim)?;
+    let varies = args
+        .vary
+        .iter()
+        .map(|v| Vary::parse(v).map_err(BadInput))
+        .collect::<Result<Vec<_>, _>>()?;
+    let points = sweep::grid(&varies).map_err(BadInput)?.len();
+    let base = Scenario::from_spec(spec.clone()).map_err(|e| BadInput(e.to_string()))?;
+    warn(&args.scenario, &base);
+    check_size(
+        base.expected_buyers_per_replication(),
+        spec.simulation.replications,
+        points,
+    )?;
+    let job = Job::start(
+        args.output.out.as_deref(),
+        Guard {
+            inputs: &[args.scenario.as_path()],
+            force: args.output.force,
+        },
+        args.sim.threads,
+        points as u64 * u64::from(spec.simulation.replications),
+        "sweep",
+    )?;
+    let result = job
+        .simulate(|bar| sweep::run_sweep(&spec, &overrides, &varies, args.objective, &SWEEP_METRICS, bar))?
+        .map_err(|(point, e)| {
+            let at: Vec<String> = point.iter().map(|o| format!("{}={}", o.path, o.value)).collect();
+            BadInput(format!(
+                "{}: at sweep point {}: {e}",
+                origin(&args.scenario),
+                at.join(" ")
+            ))
+        })?;
+    let summary = serde_json::json!({
+        "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
+        "sweep": output::sweep::sweep_json(&result),
+    });
+    let threads = job.threads();
+    job.write(&args.output, || {
+        Ok(Outputs {
+            tables: vec![("sweep".to_owned(), output::sweep::sweep_table(&result)?)],
+            charts: vec![charts::sweep(&result)?],
+            summary: summary.clone(),
+            manifest: manifest(&[&args.scenario], &[&base], threads),
+        })
+    })?;
+    emit(args.output.json, &summary, || {
+        format!(
+            "funnelsim sweep · {} · {} points × {} replications · seed {} (all points share random numbers)\n",
+            spec.name, points, spec.simulation.replications, spec.simulation.seed
+        ) + &output::sweep::sweep_text(&result)
+    })
+}
