@@ -54,7 +54,7 @@ pub enum CalibrationError {
     NoSpan,
     /// Some stages have no completed stay, so their dwell cannot be estimated.
     #[error(
-        "no completed stay in stage(s) {}: their dwell time cannot be estimated; drop them from --stages or use a longer history",
+        "no completed stay in stage(s) {}: their dwell time cannot be estimated",
         .0.join(", ")
     )]
     NoStays(Vec<String>),

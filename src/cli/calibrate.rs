@@ -143,7 +143,11 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
                 cleaning_lines.join("\n  while cleaning: ")
             )
         };
-        BadInput(format!("{origin}: {e}{notes}"))
+        let advice = match e {
+            calibrate::CalibrationError::NoStays(_) => "; drop them from --stages or use a longer history",
+            _ => "",
+        };
+        BadInput(format!("{origin}: {e}{advice}{notes}"))
     })?;
     let from = Provenance {
         history: &origin,

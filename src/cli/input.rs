@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use funnelsim::model::scenario::overrides::Override;
-use funnelsim::model::scenario::{Scenario, parse_spec, spec::ScenarioSpec};
+use funnelsim::model::scenario::{Scenario, Warning, parse_spec, spec::ScenarioSpec};
 
 use super::args::SimArgs;
 use super::job::check_size;
@@ -59,7 +59,11 @@ pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario> {
 /// stderr, for the scenario as it will actually run.
 pub fn warn(path: &Path, s: &Scenario) {
     for w in s.warnings() {
-        eprintln!("warning: {}: {w}", origin(path));
+        let hint = match w {
+            Warning::FewReplications(_) => " (try --replications 200)",
+            _ => "",
+        };
+        eprintln!("warning: {}: {w}{hint}", origin(path));
     }
 }
 

@@ -25,6 +25,57 @@ use crate::sim::rng::Seed;
 /// Tolerance on mixes that must sum to 1.
 const MIX_TOLERANCE: f64 = 1e-6;
 
+/// Below this many replications, intervals are wide and percentiles rough.
+pub const FEW_REPLICATIONS: u32 = 30;
+
+/// A legal but suspicious setting: the scenario runs, but its figures may
+/// not mean what the user expects. The front end decides how to show it
+/// (and what to suggest); [`Display`](std::fmt::Display) gives the facts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Warning {
+    /// Fewer than [`FEW_REPLICATIONS`] replications.
+    FewReplications(u32),
+    /// No warm-up while sales has reps: the run starts with an empty
+    /// pipeline and an idle team.
+    NoWarmup,
+    /// No run-off: late leads cannot finish their journey.
+    NoRunoff,
+    /// No reps: handed-off leads are never contacted.
+    NoReps,
+    /// A channel whose every lead is a poor fit.
+    NoFit {
+        /// The channel's name.
+        channel: String,
+    },
+    /// No stage is receptive to sales touches, yet sales has reps.
+    NoReceptivity,
+}
+
+impl std::fmt::Display for Warning {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::FewReplications(n) => write!(
+                f,
+                "only {n} replications: intervals will be wide and percentiles rough"
+            ),
+            Self::NoWarmup => f.write_str(
+                "simulation.warmup_days = 0: the run starts with an empty pipeline and an idle sales team, so early figures are optimistic",
+            ),
+            Self::NoRunoff => f.write_str(
+                "simulation.runoff_days = 0: leads captured late in the window cannot finish their journey and will show as open",
+            ),
+            Self::NoReps => f.write_str("outreach.reps = 0: leads handed to sales are never contacted"),
+            Self::NoFit { channel } => write!(
+                f,
+                "channel '{channel}' has fit = 0: every one of its leads will be disqualified"
+            ),
+            Self::NoReceptivity => {
+                f.write_str("every stage has receptivity = 0: no sales touch can ever be welcome")
+            }
+        }
+    }
+}
+
 /// A validated scenario. Build it with [`Scenario::from_toml_str`] or
 /// [`Scenario::from_spec`]; every invariant the engine relies on holds.
 #[derive(Clone, Debug)]
@@ -172,37 +223,34 @@ impl Scenario {
             .sum()
     }
 
-    /// Legal but suspicious settings, as sentences that say what to check.
-    pub fn warnings(&self) -> Vec<String> {
+    /// Legal but suspicious settings of the scenario as it will run, for the
+    /// caller to show once.
+    pub fn warnings(&self) -> Vec<Warning> {
         let mut w = Vec::new();
-        if self.replications < 30 {
-            w.push(format!(
-                "only {} replications: intervals will be wide and percentiles rough (try --replications 200)",
-                self.replications
-            ));
+        if self.replications < FEW_REPLICATIONS {
+            w.push(Warning::FewReplications(self.replications));
         }
         if self.warmup_days == 0.0
             && self.outreach.reps > 0
             && !matches!(self.handoff, HandoffPolicy::StageGate { .. })
         {
-            w.push("simulation.warmup_days = 0: the run starts with an empty pipeline and an idle sales team, so early figures are optimistic".into());
+            w.push(Warning::NoWarmup);
         }
         if self.runoff_days == 0.0 {
-            w.push("simulation.runoff_days = 0: leads captured late in the window cannot finish their journey and will show as open".into());
+            w.push(Warning::NoRunoff);
         }
         if self.outreach.reps == 0 {
-            w.push("outreach.reps = 0: leads handed to sales are never contacted".into());
+            w.push(Warning::NoReps);
         }
         for c in &self.channels {
             if c.fit == 0.0 {
-                w.push(format!(
-                    "channel '{}' has fit = 0: every one of its leads will be disqualified",
-                    c.name
-                ));
+                w.push(Warning::NoFit {
+                    channel: c.name.clone(),
+                });
             }
         }
         if self.stages.iter().all(|s| s.receptivity == 0.0) && self.outreach.reps > 0 {
-            w.push("every stage has receptivity = 0: no sales touch can ever be welcome".into());
+            w.push(Warning::NoReceptivity);
         }
         w
     }
