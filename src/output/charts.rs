@@ -17,8 +17,8 @@ use super::terminal::human;
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::model::scenario::Scenario;
 use crate::sim::engine::RunResult;
-use crate::sim::metrics::CYCLE_BIN_DAYS;
-use crate::study::compare::{PairedComparison, Unit};
+use crate::sim::metrics::{CYCLE_BIN_DAYS, Metric, Unit};
+use crate::study::compare::PairedComparison;
 use crate::study::sensitivity::Sensitivity;
 use crate::study::sweep::SweepResult;
 
@@ -776,7 +776,7 @@ pub fn sweep(r: &SweepResult) -> Result<Chart> {
         .and_then(|p| p.settings.first())
         .map(|s| s.0.clone())
         .unwrap_or_default();
-    let percent = obj.ends_with("rate") || obj == "roi";
+    let percent = Metric::unit_of(obj) == Unit::Rate;
     let data = LineData {
         caption: format!("Sweep: {obj} (mean and 95% CI)"),
         x_desc,
@@ -877,7 +877,7 @@ pub fn tornado(s: &Sensitivity) -> Result<Chart> {
             )
         })
         .collect();
-    let percent = s.metric.ends_with("rate") || s.metric == "roi" || s.metric.starts_with("share.");
+    let percent = Metric::unit_of(&s.metric) == Unit::Rate;
     let height = 120 + 30 * rows.len().max(1) as u32;
     let data = TornadoData {
         caption: format!("Sensitivity of {} to ±{:.0}%", s.metric, s.delta * 100.0),

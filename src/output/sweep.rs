@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::json::estimate;
 use super::terminal::human;
+use crate::sim::metrics::{Metric, Unit};
 use crate::sim::stats::Estimate;
 use crate::study::sensitivity::Sensitivity;
 use crate::study::sweep::SweepResult;
@@ -21,7 +22,7 @@ fn metric_value(metric: &str, x: Option<f64>) -> String {
 }
 
 fn is_rate(metric: &str) -> bool {
-    metric.ends_with("rate") || metric == "roi" || metric.starts_with("share.")
+    Metric::unit_of(metric) == Unit::Rate
 }
 
 /// A signed difference of a metric (rates in percentage points).

@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use super::Run;
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::model::scenario::Scenario;
+use crate::sim::metrics::{Metric, Unit};
 use crate::sim::stats::Estimate;
 
 /// "figures cover leads captured on days 180–545 …" for a scenario.
@@ -66,7 +67,7 @@ fn pct(x: Option<f64>) -> String {
 fn value(name: &str, x: Option<f64>) -> String {
     match x {
         None => "n/a".to_owned(),
-        Some(v) if name.ends_with("_rate") || name == "roi" || name.starts_with("share.") => pct(Some(v)),
+        Some(v) if Metric::unit_of(name) == Unit::Rate => pct(Some(v)),
         Some(v) => human(v),
     }
 }
@@ -114,24 +115,24 @@ pub fn summary(run: &Run<'_>) -> String {
     );
     let _ = writeln!(out, "\n{header}");
     let rows = [
-        ("leads", "leads"),
-        ("handoffs", "handoffs to sales"),
-        ("touches", "sales touches"),
-        ("welcome_rate", "touches welcome"),
-        ("response_days", "first response (days)"),
-        ("won", "deals won"),
-        ("close_rate", "close rate (won/leads)"),
-        ("win_rate", "win rate (won/decided)"),
-        ("cycle_days", "sales cycle (days)"),
-        ("revenue", "revenue"),
-        ("marketing_spend", "marketing spend"),
-        ("sales_spend", "sales spend"),
-        ("cost_per_win", "cost per won deal"),
-        ("roi", "ROI"),
+        "leads",
+        "handoffs",
+        "touches",
+        "welcome_rate",
+        "response_days",
+        "won",
+        "close_rate",
+        "win_rate",
+        "cycle_days",
+        "revenue",
+        "marketing_spend",
+        "sales_spend",
+        "cost_per_win",
+        "roi",
     ];
-    for (name, label) in rows {
-        if let Some(e) = r.estimate(name) {
-            metric_line(&mut out, name, label, e);
+    for name in rows {
+        if let (Some(e), Some(m)) = (r.estimate(name), Metric::find(name)) {
+            metric_line(&mut out, name, &m.long_label(), e);
         }
     }
 

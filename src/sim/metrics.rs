@@ -9,8 +9,144 @@
 //! (see [`crate::model::scenario::Window`]), followed until the run ends; rep-day
 //! and fixed channel costs accrue over the window.
 
+use serde::Serialize;
+
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::model::scenario::Scenario;
+
+/// How a metric's values read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Unit {
+    /// A count per window.
+    Count,
+    /// A fraction, shown in percent / percentage points.
+    Rate,
+    /// Money.
+    Money,
+    /// Days.
+    Days,
+}
+
+/// Which way a metric should move for the company.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Direction {
+    /// More is better (wins, revenue, profit).
+    HigherIsBetter,
+    /// Less is better (costs, cycle time, losses).
+    LowerIsBetter,
+    /// Neither: context decides (volumes, shares of outcomes).
+    Neutral,
+}
+
+/// A metric of the catalogue: its stable name (a column of the replications
+/// table, a key of the JSON summary), how to speak about it and which way
+/// is better.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Metric {
+    /// Stable name, e.g. `close_rate` or, for a family, `share.` + outcome.
+    pub name: &'static str,
+    /// Short human label, e.g. "close rate".
+    pub label: &'static str,
+    /// How it is computed, where a label alone is ambiguous, e.g.
+    /// "won/leads".
+    pub definition: Option<&'static str>,
+    /// Unit of its values.
+    pub unit: Unit,
+    /// Which way is better.
+    pub direction: Direction,
+}
+
+const fn metric(name: &'static str, label: &'static str, unit: Unit, direction: Direction) -> Metric {
+    Metric {
+        name,
+        label,
+        definition: None,
+        unit,
+        direction,
+    }
+}
+
+use Direction::{HigherIsBetter as Higher, LowerIsBetter as Lower, Neutral};
+
+/// Every scalar metric a replication reports, and the members of a family
+/// (below) that have a name of their own.
+pub const CATALOGUE: [Metric; 22] = [
+    metric("leads", "leads", Unit::Count, Neutral),
+    metric("won", "deals won", Unit::Count, Higher),
+    metric("decided", "buyers who decided", Unit::Count, Neutral),
+    Metric {
+        definition: Some("won/leads"),
+        ..metric("close_rate", "close rate", Unit::Rate, Higher)
+    },
+    Metric {
+        definition: Some("won/decided"),
+        ..metric("win_rate", "win rate", Unit::Rate, Higher)
+    },
+    metric("revenue", "revenue", Unit::Money, Higher),
+    metric("marketing_spend", "marketing spend", Unit::Money, Lower),
+    metric("sales_spend", "sales spend", Unit::Money, Lower),
+    metric("total_spend", "total spend", Unit::Money, Lower),
+    metric("profit", "profit", Unit::Money, Higher),
+    metric("roi", "ROI", Unit::Rate, Higher),
+    metric("cost_per_win", "cost per won deal", Unit::Money, Lower),
+    metric("cycle_days", "sales cycle (days)", Unit::Days, Lower),
+    metric("response_days", "first response (days)", Unit::Days, Lower),
+    metric("handoffs", "handoffs to sales", Unit::Count, Neutral),
+    metric("recycled", "leads recycled to marketing", Unit::Count, Neutral),
+    metric("touches", "sales touches", Unit::Count, Neutral),
+    metric("touches_welcome", "welcome touches", Unit::Count, Higher),
+    metric("touches_unwelcome", "unwelcome touches", Unit::Count, Lower),
+    metric("welcome_rate", "touches welcome", Unit::Rate, Higher),
+    metric("nurture_touches", "nurture touches", Unit::Count, Neutral),
+    metric("share.went_dark", "share of leads gone dark", Unit::Rate, Lower),
+];
+
+/// Families of metrics with one member per outcome, cause, side, channel or
+/// stage: `prefix` + the member's name.
+pub const FAMILIES: [Metric; 8] = [
+    metric("outcome.", "leads ending as", Unit::Count, Neutral),
+    metric("share.", "share of leads ending as", Unit::Rate, Neutral),
+    metric("blame.", "lost leads blamed on", Unit::Count, Lower),
+    metric(
+        "blame_side.",
+        "lost leads blamed on the side of",
+        Unit::Count,
+        Lower,
+    ),
+    metric("leads.", "leads from", Unit::Count, Neutral),
+    metric("reached.", "leads reaching", Unit::Count, Higher),
+    metric("conversion.", "conversion into", Unit::Rate, Higher),
+    metric("handoffs.", "handoffs in", Unit::Count, Neutral),
+];
+
+impl Metric {
+    /// The catalogue entry of a metric name: a scalar metric, or the family
+    /// a per-item name (`share.went_dark`) belongs to. `None` for a name no
+    /// replication reports.
+    pub fn find(name: &str) -> Option<Metric> {
+        CATALOGUE.iter().find(|m| m.name == name).copied().or_else(|| {
+            FAMILIES
+                .iter()
+                .find(|f| name.strip_prefix(f.name).is_some_and(|rest| !rest.is_empty()))
+                .copied()
+        })
+    }
+
+    /// The unit of a metric name; counts for names outside the catalogue.
+    pub fn unit_of(name: &str) -> Unit {
+        Self::find(name).map_or(Unit::Count, |m| m.unit)
+    }
+
+    /// The label with its definition, e.g. "close rate (won/leads)".
+    pub fn long_label(&self) -> String {
+        match self.definition {
+            Some(d) => format!("{} ({d})", self.label),
+            None => self.label.to_owned(),
+        }
+    }
+}
 
 /// Counters of one replication (cohort leads only, unless stated).
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -178,5 +314,29 @@ fn visit(s: &Scenario, t: &Tally, mut f: impl FnMut(&str, f64)) {
     }
     for (i, st) in s.stages.iter().enumerate() {
         f(&format!("handoffs.{}", st.name), t.handoffs_by_stage[i] as f64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_metric_is_in_the_catalogue_and_every_entry_is_reported() {
+        let s = Scenario::from_toml_str(include_str!("../../scenarios/baseline.toml")).unwrap();
+        let names = metric_names(&s);
+        for n in &names {
+            assert!(Metric::find(n).is_some(), "{n} is not in the catalogue");
+        }
+        for m in CATALOGUE {
+            assert!(names.iter().any(|n| n == m.name), "{} is never reported", m.name);
+        }
+        assert_eq!(Metric::find("close_rat"), None, "typos are not metrics");
+        assert_eq!(Metric::find("share."), None, "a family needs a member");
+        assert_eq!(Metric::unit_of("share.won"), Unit::Rate);
+        assert_eq!(
+            Metric::find("close_rate").unwrap().long_label(),
+            "close rate (won/leads)"
+        );
     }
 }

@@ -10,37 +10,26 @@
 use serde::Serialize;
 
 use crate::sim::engine::RunResult;
+use crate::sim::metrics::Metric;
+pub use crate::sim::metrics::Unit;
 use crate::sim::stats::{Estimate, paired_difference, unpaired_half_width};
 
-/// Metrics compared by default, with how to speak about them.
-pub const KEY_METRICS: [(&str, &str, Unit); 12] = [
-    ("leads", "leads", Unit::Count),
-    ("won", "deals won", Unit::Count),
-    ("close_rate", "close rate", Unit::Rate),
-    ("win_rate", "win rate", Unit::Rate),
-    ("revenue", "revenue", Unit::Money),
-    ("total_spend", "total spend", Unit::Money),
-    ("profit", "profit", Unit::Money),
-    ("roi", "ROI", Unit::Rate),
-    ("cost_per_win", "cost per won deal", Unit::Money),
-    ("cycle_days", "sales cycle (days)", Unit::Days),
-    ("response_days", "first response (days)", Unit::Days),
-    ("share.went_dark", "share of leads gone dark", Unit::Rate),
+/// Metrics compared by default (see [`crate::sim::metrics::CATALOGUE`] for
+/// their labels and units).
+pub const KEY_METRICS: [&str; 12] = [
+    "leads",
+    "won",
+    "close_rate",
+    "win_rate",
+    "revenue",
+    "total_spend",
+    "profit",
+    "roi",
+    "cost_per_win",
+    "cycle_days",
+    "response_days",
+    "share.went_dark",
 ];
-
-/// How a metric's values read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Unit {
-    /// A count per window.
-    Count,
-    /// A fraction, shown in percent / percentage points.
-    Rate,
-    /// Money.
-    Money,
-    /// Days.
-    Days,
-}
 
 /// One metric of a candidate against the baseline.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -85,15 +74,14 @@ impl PairedComparison {
     }
 }
 
-/// Compares `candidate` with `baseline` on `metrics` (names with labels).
-pub fn compare(
-    baseline: &RunResult,
-    candidate: &RunResult,
-    metrics: &[(&str, &str, Unit)],
-) -> Vec<PairedComparison> {
+/// Compares `candidate` with `baseline` on `metrics` (names of the
+/// catalogue; others are skipped).
+pub fn compare(baseline: &RunResult, candidate: &RunResult, metrics: &[&str]) -> Vec<PairedComparison> {
     metrics
         .iter()
-        .filter_map(|&(metric, label, unit)| {
+        .filter_map(|&metric| {
+            let info = Metric::find(metric)?;
+            let (label, unit) = (info.label.to_owned(), info.unit);
             let ia = baseline.names.iter().position(|n| n == metric)?;
             let ib = candidate.names.iter().position(|n| n == metric)?;
             let a: Vec<f64> = baseline.rows.iter().map(|r| r[ia]).collect();
@@ -106,7 +94,7 @@ pub fn compare(
             };
             Some(PairedComparison {
                 metric: metric.to_owned(),
-                label: label.to_owned(),
+                label,
                 unit,
                 baseline: ea.clone(),
                 candidate: eb.clone(),

@@ -5,6 +5,8 @@
 use serde::Serialize;
 use toml::Value;
 
+use crate::sim::metrics::{Direction, Metric};
+
 use crate::model::scenario::overrides::{Override, parse_value};
 use crate::model::scenario::{Scenario, ScenarioError, spec::ScenarioSpec};
 use crate::sim::engine::{self, RunObserver, RunResult};
@@ -121,9 +123,9 @@ impl Objective {
         Objective::CostPerWin,
     ];
 
-    /// Whether larger is better.
+    /// Whether larger is better (the metric's direction in the catalogue).
     pub fn maximise(self) -> bool {
-        self != Objective::CostPerWin
+        Metric::find(self.metric()).map(|m| m.direction) != Some(Direction::LowerIsBetter)
     }
 }
 
