@@ -184,8 +184,6 @@ pub fn estimate(
     if opps.is_empty() {
         return Err(CalibrationError::Empty);
     }
-    let n = stages.len();
-    let last = n - 1;
     let start = opps
         .iter()
         .map(Opportunity::first_seen)
@@ -194,109 +192,186 @@ pub fn estimate(
     if span_days <= 0.0 {
         return Err(CalibrationError::NoSpan);
     }
+    let journeys = Journeys::count(opps, stages.len(), as_of);
+    let stage_estimates = journeys.stages(stages)?;
+    let decision = journeys.decision()?;
+    let segmenting = Segmenting::of(opps);
+    let segments = segment_estimates(opps, &segmenting);
+    let channels = channel_estimates(opps, &segmenting, &segments, stages.len(), span_days);
+    Ok(Calibration {
+        stages: stage_estimates,
+        decision,
+        channels,
+        segments,
+        span_days,
+        opportunities: opps.len() as u64,
+        open: journeys.open,
+        observed: observed_funnel(opps, stages.len(), journeys.won),
+    })
+}
 
-    // Stays, exits and decisions.
-    let mut spells: Vec<Vec<Spell>> = vec![Vec::new(); n];
-    let mut entered = vec![0u64; n];
-    let mut zero = vec![0usize; n];
-    let mut advanced = vec![0u64; n];
-    let mut stalled = vec![0u64; n];
-    let mut disqualified = vec![0u64; n];
-    let (mut won, mut lost, mut no_decision) = (0u64, 0u64, 0u64);
-    let mut open = 0u64;
-    let mut stay = |s: usize, days: f64, censored: bool, spells: &mut Vec<Vec<Spell>>| {
-        if days > 0.0 {
-            spells[s].push(Spell { days, censored });
-        } else if !censored {
-            zero[s] += 1;
-        }
-    };
-    for o in opps {
-        for w in o.entries.windows(2) {
-            let (s, t) = w[0];
-            stay(s, w[1].1 - t, false, &mut spells);
-            advanced[s] += 1;
-        }
-        for &(s, _) in &o.entries {
-            entered[s] += 1;
-        }
-        let (s, t) = *o.entries.last().expect("never empty");
-        if o.outcome == Outcome::Open {
-            open += 1;
-            stay(s, as_of - t, true, &mut spells);
-            continue;
-        }
-        if let Some(c) = o.closed_at {
-            // Disqualifying is sales' decision, not the end of the buyer's
-            // own stay: like the end of the history, it censors the stay.
-            stay(s, c - t, o.outcome == Outcome::Disqualified, &mut spells);
-        }
-        match o.outcome {
-            Outcome::Disqualified => disqualified[s] += 1,
-            Outcome::Won | Outcome::LostCompetitor if s < last => advanced[s] += 1,
-            Outcome::NoDecision | Outcome::WentDark if s < last => stalled[s] += 1,
-            _ => {}
-        }
-        let decided_here = s == last || matches!(o.outcome, Outcome::Won | Outcome::LostCompetitor);
-        if decided_here {
+/// Stays, exits and decisions counted over every opportunity.
+struct Journeys {
+    /// Stays per stage (censored when the stay had not ended).
+    spells: Vec<Vec<Spell>>,
+    entered: Vec<u64>,
+    zero: Vec<usize>,
+    advanced: Vec<u64>,
+    stalled: Vec<u64>,
+    disqualified: Vec<u64>,
+    won: u64,
+    lost: u64,
+    no_decision: u64,
+    open: u64,
+}
+
+impl Journeys {
+    fn count(opps: &[Opportunity], n: usize, as_of: f64) -> Self {
+        let last = n - 1;
+        let mut j = Journeys {
+            spells: vec![Vec::new(); n],
+            entered: vec![0; n],
+            zero: vec![0; n],
+            advanced: vec![0; n],
+            stalled: vec![0; n],
+            disqualified: vec![0; n],
+            won: 0,
+            lost: 0,
+            no_decision: 0,
+            open: 0,
+        };
+        for o in opps {
+            for w in o.entries.windows(2) {
+                let (s, t) = w[0];
+                j.stay(s, w[1].1 - t, false);
+                j.advanced[s] += 1;
+            }
+            for &(s, _) in &o.entries {
+                j.entered[s] += 1;
+            }
+            let (s, t) = *o.entries.last().expect("never empty");
+            if o.outcome == Outcome::Open {
+                j.open += 1;
+                j.stay(s, as_of - t, true);
+                continue;
+            }
+            if let Some(c) = o.closed_at {
+                // Disqualifying is sales' decision, not the end of the buyer's
+                // own stay: like the end of the history, it censors the stay.
+                j.stay(s, c - t, o.outcome == Outcome::Disqualified);
+            }
             match o.outcome {
-                Outcome::Won => won += 1,
-                Outcome::LostCompetitor | Outcome::WentDark => lost += 1,
-                Outcome::NoDecision => no_decision += 1,
+                Outcome::Disqualified => j.disqualified[s] += 1,
+                Outcome::Won | Outcome::LostCompetitor if s < last => j.advanced[s] += 1,
+                Outcome::NoDecision | Outcome::WentDark if s < last => j.stalled[s] += 1,
                 _ => {}
             }
+            let decided_here = s == last || matches!(o.outcome, Outcome::Won | Outcome::LostCompetitor);
+            if decided_here {
+                match o.outcome {
+                    Outcome::Won => j.won += 1,
+                    Outcome::LostCompetitor | Outcome::WentDark => j.lost += 1,
+                    Outcome::NoDecision => j.no_decision += 1,
+                    _ => {}
+                }
+            }
+        }
+        j
+    }
+
+    /// Records a stay of `days` in stage `s`; a zero-length stay that ended
+    /// has no dwell time but still counts.
+    fn stay(&mut self, s: usize, days: f64, censored: bool) {
+        if days > 0.0 {
+            self.spells[s].push(Spell { days, censored });
+        } else if !censored {
+            self.zero[s] += 1;
         }
     }
 
-    let mut missing = Vec::new();
-    let mut stage_estimates = Vec::with_capacity(n);
-    for (s, name) in stages.iter().enumerate() {
-        match fit::fit_dwell(&spells[s]) {
-            Some(dwell) => stage_estimates.push(StageEstimate {
-                name: name.clone(),
-                entered: entered[s],
-                dwell,
-                zero_length: zero[s],
-                advanced: advanced[s],
-                stalled: stalled[s],
-                disqualified: disqualified[s],
-                stall: if s == last {
-                    Proportion::new(0, 0)
-                } else {
-                    Proportion::new(stalled[s], stalled[s] + advanced[s])
-                },
-            }),
-            None => missing.push(name.clone()),
+    /// Dwell fits and exit proportions per stage.
+    fn stages(&self, stages: &[String]) -> Result<Vec<StageEstimate>, CalibrationError> {
+        let last = stages.len() - 1;
+        let mut missing = Vec::new();
+        let mut estimates = Vec::with_capacity(stages.len());
+        for (s, name) in stages.iter().enumerate() {
+            match fit::fit_dwell(&self.spells[s]) {
+                Some(dwell) => estimates.push(StageEstimate {
+                    name: name.clone(),
+                    entered: self.entered[s],
+                    dwell,
+                    zero_length: self.zero[s],
+                    advanced: self.advanced[s],
+                    stalled: self.stalled[s],
+                    disqualified: self.disqualified[s],
+                    stall: if s == last {
+                        Proportion::new(0, 0)
+                    } else {
+                        Proportion::new(self.stalled[s], self.stalled[s] + self.advanced[s])
+                    },
+                }),
+                None => missing.push(name.clone()),
+            }
+        }
+        if missing.is_empty() {
+            Ok(estimates)
+        } else {
+            Err(CalibrationError::NoStays(missing))
         }
     }
-    if !missing.is_empty() {
-        return Err(CalibrationError::NoStays(missing));
-    }
-    let decided = won + lost + no_decision;
-    if decided == 0 {
-        return Err(CalibrationError::NoDecisions);
-    }
-    let decision = DecisionEstimate {
-        won: Proportion::new(won, decided),
-        lost: Proportion::new(lost, decided),
-        no_decision: Proportion::new(no_decision, decided),
-    };
 
-    // Segments, then sources (which need the segment list for their mix).
-    let has_segments = opps.iter().any(|o| o.segment.is_some());
-    let has_sources = opps.iter().any(|o| o.source.is_some());
-    let segment_of = |o: &Opportunity| -> String {
-        match (&o.segment, has_segments) {
+    /// How deciders decided.
+    fn decision(&self) -> Result<DecisionEstimate, CalibrationError> {
+        let decided = self.won + self.lost + self.no_decision;
+        if decided == 0 {
+            return Err(CalibrationError::NoDecisions);
+        }
+        Ok(DecisionEstimate {
+            won: Proportion::new(self.won, decided),
+            lost: Proportion::new(self.lost, decided),
+            no_decision: Proportion::new(self.no_decision, decided),
+        })
+    }
+}
+
+/// Which columns the history had, and so how opportunities are grouped.
+struct Segmenting {
+    has_segments: bool,
+    has_sources: bool,
+}
+
+impl Segmenting {
+    fn of(opps: &[Opportunity]) -> Self {
+        Self {
+            has_segments: opps.iter().any(|o| o.segment.is_some()),
+            has_sources: opps.iter().any(|o| o.source.is_some()),
+        }
+    }
+
+    fn segment_of(&self, o: &Opportunity) -> String {
+        match (&o.segment, self.has_segments) {
             (Some(s), _) => s.clone(),
             (None, true) => UNSPECIFIED.to_owned(),
             (None, false) => ONE_SEGMENT.to_owned(),
         }
-    };
+    }
+
+    fn source_of(&self, o: &Opportunity) -> String {
+        if self.has_sources {
+            o.source.clone().unwrap_or_else(|| UNSPECIFIED.to_owned())
+        } else {
+            ALL_SOURCES.to_owned()
+        }
+    }
+}
+
+/// Deal values per segment.
+fn segment_estimates(opps: &[Opportunity], by: &Segmenting) -> Vec<SegmentEstimate> {
     let mut by_segment: BTreeMap<String, Vec<&Opportunity>> = BTreeMap::new();
     for o in opps {
-        by_segment.entry(segment_of(o)).or_default().push(o);
+        by_segment.entry(by.segment_of(o)).or_default().push(o);
     }
-    let segments: Vec<SegmentEstimate> = by_segment
+    by_segment
         .iter()
         .map(|(name, members)| {
             let won_amounts: Vec<f64> = members
@@ -320,32 +395,36 @@ pub fn estimate(
                 from_won,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Lead rate, fit and mixes per source.
+fn channel_estimates(
+    opps: &[Opportunity],
+    by: &Segmenting,
+    segments: &[SegmentEstimate],
+    n_stages: usize,
+    span_days: f64,
+) -> Vec<ChannelEstimate> {
     let segment_index: BTreeMap<&str, usize> = segments
         .iter()
         .enumerate()
         .map(|(i, s)| (s.name.as_str(), i))
         .collect();
-
     let mut by_source: BTreeMap<String, Vec<&Opportunity>> = BTreeMap::new();
     for o in opps {
-        let key = if has_sources {
-            o.source.clone().unwrap_or_else(|| UNSPECIFIED.to_owned())
-        } else {
-            ALL_SOURCES.to_owned()
-        };
-        by_source.entry(key).or_default().push(o);
+        by_source.entry(by.source_of(o)).or_default().push(o);
     }
-    let channels = by_source
+    by_source
         .into_iter()
         .map(|(name, members)| {
             let leads = members.len() as u64;
-            let mut stage_counts = vec![0u64; n];
+            let mut stage_counts = vec![0u64; n_stages];
             let mut segment_counts = vec![0u64; segments.len()];
             let (mut first_ended, mut dq) = (0u64, 0u64);
             for o in &members {
                 stage_counts[o.entries[0].0] += 1;
-                segment_counts[segment_index[segment_of(o).as_str()]] += 1;
+                segment_counts[segment_index[by.segment_of(o).as_str()]] += 1;
                 // The first stay has ended if the buyer moved on or closed.
                 if o.entries.len() > 1 || o.outcome != Outcome::Open {
                     first_ended += 1;
@@ -364,9 +443,13 @@ pub fn estimate(
                     .collect(),
             }
         })
-        .collect();
+        .collect()
+}
 
-    let mut reached = vec![0u64; n];
+/// The history's own funnel, for the fit check.
+fn observed_funnel(opps: &[Opportunity], n_stages: usize, won: u64) -> ObservedFunnel {
+    let last = n_stages - 1;
+    let mut reached = vec![0u64; n_stages];
     let (mut cycle_sum, mut cycle_n) = (0.0, 0u64);
     for o in opps {
         for r in &mut reached[..=o.furthest_stage(last)] {
@@ -379,20 +462,11 @@ pub fn estimate(
             cycle_n += 1;
         }
     }
-    Ok(Calibration {
-        stages: stage_estimates,
-        decision,
-        channels,
-        segments,
-        span_days,
-        opportunities: opps.len() as u64,
-        open,
-        observed: ObservedFunnel {
-            reached,
-            won,
-            cycle_days: (cycle_n > 0).then(|| cycle_sum / cycle_n as f64),
-        },
-    })
+    ObservedFunnel {
+        reached,
+        won,
+        cycle_days: (cycle_n > 0).then(|| cycle_sum / cycle_n as f64),
+    }
 }
 
 /// One observed figure next to the fitted scenario's simulation of it.
