@@ -17,7 +17,7 @@ use crate::stats::{Estimate, paired_difference};
 /// of named tables are addressed by name (`stages.validating.receptivity`).
 pub fn numeric_parameters(spec: &ScenarioSpec) -> Vec<(String, Value)> {
     let mut out = Vec::new();
-    if let Ok(tree) = Value::try_from(spec) {
+    if let Ok(tree) = crate::scenario::overrides::to_tree(spec) {
         walk(&tree, String::new(), &mut out);
     }
     // Mixes must keep summing to 1, so their weights cannot move one at a time.

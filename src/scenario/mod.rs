@@ -90,18 +90,38 @@ impl Scenario {
     /// Parses and validates TOML text. Errors carry key paths and byte spans;
     /// render them with [`ScenarioError::render`].
     pub fn from_toml_str(text: &str) -> Result<Self, ScenarioError> {
-        let spec = parse_spec(text)?;
-        Self::from_spec(spec).map_err(|mut e| {
-            attach_spans(&mut e, text);
-            e
-        })
+        Self::from_toml_str_with(text, &[])
     }
 
     /// Parses TOML text, applies command-line overrides and validates the
     /// result. Problems in overridden keys are labelled `--set PATH`; others
     /// carry spans into `text`.
+    ///
+    /// A file with structural mistakes (unknown keys, wrong types) is still
+    /// read as far as possible and validated, so one round reports every
+    /// problem: the structural ones and those of the values that could be read.
     pub fn from_toml_str_with(text: &str, overrides: &[overrides::Override]) -> Result<Self, ScenarioError> {
-        let spec = parse_spec(text)?;
+        let lenient = parse_lenient(text);
+        if !lenient.problems.is_empty() {
+            let mut problems = lenient.problems;
+            if let Some(spec) = lenient.spec
+                && let Err(e) = Self::from_spec(spec)
+            {
+                // A problem under a key that was dropped to read on would be
+                // about the default that replaced it, not the user's value.
+                problems.extend(e.problems.into_iter().filter(|p| {
+                    !lenient.removed.iter().any(|r| {
+                        p.path == *r
+                            || p.path.starts_with(&format!("{r}."))
+                            || p.path.starts_with(&format!("{r}["))
+                    })
+                }));
+            }
+            let mut e = ScenarioError { problems };
+            attach_spans(&mut e, text);
+            return Err(e);
+        }
+        let spec = lenient.spec.expect("no problems means the spec was read");
         let (spec, set_paths) = overrides::apply(&spec, overrides)?;
         Self::from_spec(spec).map_err(|mut e| {
             for p in &mut e.problems {
@@ -264,15 +284,114 @@ impl Scenario {
 /// Parses TOML into the raw spec; syntax, unknown-key and type errors keep
 /// the key path and span.
 pub fn parse_spec(text: &str) -> Result<ScenarioSpec, ScenarioError> {
-    let de = toml::Deserializer::parse(text).map_err(|e| {
-        ScenarioError::single("", format!("TOML syntax error: {}", e.message().trim()), e.span())
-    })?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let lenient = parse_lenient(text);
+    match lenient.spec {
+        Some(spec) if lenient.problems.is_empty() => Ok(spec),
+        _ => {
+            let mut e = ScenarioError {
+                problems: lenient.problems,
+            };
+            attach_spans(&mut e, text);
+            Err(e)
+        }
+    }
+}
+
+/// What a lenient read of a scenario file found.
+struct Lenient {
+    /// The spec read after dropping the offending keys, if serde could then
+    /// read the rest.
+    spec: Option<ScenarioSpec>,
+    /// Structural problems: syntax, unknown or inapplicable keys, wrong types.
+    problems: Vec<Problem>,
+    /// Canonical paths of the keys dropped to read on.
+    removed: Vec<String>,
+}
+
+/// Reads a scenario file, collecting every structural problem instead of
+/// stopping at the first: serde stops at the first mistake, so the key at
+/// fault is dropped (an optional key then takes its default) and the file is
+/// read again, until it reads or a required key is missing.
+fn parse_lenient(text: &str) -> Lenient {
+    let mut out = Lenient {
+        spec: None,
+        problems: Vec::new(),
+        removed: Vec::new(),
+    };
+    let mut tree = match toml::from_str::<toml::Table>(text) {
+        Ok(t) => toml::Value::Table(t),
+        Err(e) => {
+            out.problems.push(Problem {
+                path: String::new(),
+                message: format!("TOML syntax error: {}", e.message().trim()),
+                span: e.span(),
+            });
+            return out;
+        }
+    };
+    for bad in overrides::inapplicable_keys(&tree) {
+        overrides::remove_at(&mut tree, &bad.path);
+        out.removed.push(bad.path.clone());
+        out.problems.push(Problem {
+            path: bad.path,
+            message: bad.message,
+            span: None,
+        });
+    }
+    // Each round drops one key, so this ends; the cap only bounds the work
+    // for a file made of nothing but mistakes.
+    for _ in 0..200 {
+        let e = match serde_path_to_error::deserialize::<_, ScenarioSpec>(tree.clone()) {
+            Ok(spec) => {
+                out.spec = Some(spec);
+                return out;
+            }
+            Err(e) => e,
+        };
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
-        let inner = e.into_inner();
-        ScenarioError::single(path, inner.message().trim().to_owned(), inner.span())
-    })
+        let message = e.into_inner().message().trim().to_owned();
+        let join = |k: &str| {
+            if path.is_empty() {
+                k.to_owned()
+            } else {
+                format!("{path}.{k}")
+            }
+        };
+        let backticked = |m: &str| m.split('`').nth(1).map(str::to_owned);
+        let (at, drop) = if message.starts_with("unknown field") {
+            let key = join(&backticked(&message).unwrap_or_default());
+            (key.clone(), Some(key))
+        } else if message.starts_with("missing field") {
+            let key = join(&backticked(&message).unwrap_or_default());
+            if out.removed.contains(&key) {
+                // Missing because it was dropped: already reported.
+                return out;
+            }
+            (path.clone(), None)
+        } else if !path.is_empty()
+            && ["invalid type", "invalid value", "unknown variant"]
+                .iter()
+                .any(|p| message.starts_with(p))
+        {
+            (path.clone(), Some(path.clone()))
+        } else {
+            (path.clone(), None)
+        };
+        out.problems.push(Problem {
+            path: at,
+            message: error::plain_words(&message),
+            span: None,
+        });
+        let Some(key) = drop else { return out };
+        let before = tree.clone();
+        overrides::remove_at(&mut tree, &key);
+        if tree == before {
+            return out;
+        }
+        out.removed.push(key);
+    }
+    out
 }
 
 /// Fills in spans for problems found during validation by looking their key
@@ -282,10 +401,13 @@ fn attach_spans(err: &mut ScenarioError, text: &str) {
         return;
     };
     for p in &mut err.problems {
-        if p.span.is_none() && !p.path.starts_with("--set") {
+        if p.span.is_none() && !p.path.starts_with("--set") && !p.path.is_empty() {
             p.span = span_of_path(doc.get_ref(), &p.path);
         }
     }
+    // File order; problems without a place in the file (overrides) last.
+    err.problems
+        .sort_by_key(|p| p.span.as_ref().map_or(usize::MAX, |s| s.start));
 }
 
 /// Byte span of the value at `path` (`a.b[2].c`), or of the deepest parent
@@ -318,6 +440,17 @@ fn span_of_path(root: &toml::de::DeTable<'_>, path: &str) -> Option<std::ops::Ra
         table = v.get_ref().as_table();
     }
     span
+}
+
+/// `did you mean 'x'? ` when one of `known` is close to `name` (a typo),
+/// else nothing.
+fn did_you_mean(name: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or_else(String::new, |(_, k)| format!("did you mean '{k}'? "))
 }
 
 #[derive(Default)]
@@ -510,10 +643,11 @@ impl Validator {
                     let mut known: Vec<(&String, &usize)> = index.iter().collect();
                     known.sort_by_key(|(_, i)| **i);
                     let known: Vec<&str> = known.into_iter().map(|(n, _)| n.as_str()).collect();
+                    let hint = did_you_mean(name, &known);
                     self.problem(
                         p,
                         format!(
-                            "unknown {what} '{name}'; defined {what}s are: {}",
+                            "unknown {what} '{name}'; {hint}defined {what}s are: {}",
                             known.join(", ")
                         ),
                     );
@@ -786,10 +920,11 @@ impl Validator {
                 Some(&i) => HandoffPolicy::StageGate { stage: i },
                 None => {
                     let known: Vec<&str> = spec.stages.iter().map(|s| s.name.as_str()).collect();
+                    let hint = did_you_mean(stage, &known);
                     self.problem(
                         "handoff.stage",
                         format!(
-                            "unknown stage '{stage}'; defined stages are: {}",
+                            "unknown stage '{stage}'; {hint}defined stages are: {}",
                             known.join(", ")
                         ),
                     );
