@@ -10,6 +10,7 @@ mod calibration;
 mod cli;
 mod determinism;
 mod fast_path;
+mod fuzz_bodies;
 mod markov_check;
 mod mechanisms;
 mod properties;

@@ -157,6 +157,22 @@ fn err<E: std::fmt::Debug>(e: E) -> Box<dyn std::error::Error + Send + Sync> {
     format!("{e:?}").into()
 }
 
+/// A drawable axis range. plotters' tick code never ends on a non-finite
+/// range (a lognormal deal value with sigma 400 made revenue infinite and
+/// the chart hang), and can stall on a span below the numbers' precision;
+/// so a non-finite range is an error and a too narrow one is widened.
+fn axis(lo: f64, hi: f64, what: &str) -> DrawResult<std::ops::Range<f64>> {
+    if !(lo.is_finite() && hi.is_finite() && (hi - lo).is_finite()) || hi < lo {
+        return Err(format!("cannot draw the {what} axis: its range {lo} to {hi} is not finite").into());
+    }
+    let min_span = (lo.abs().max(hi.abs()) * 1e-9).max(1e-12);
+    if hi - lo < min_span {
+        let centre = lo / 2.0 + hi / 2.0;
+        return Ok((centre - min_span)..(centre + min_span));
+    }
+    Ok(lo..hi)
+}
+
 /// One horizontal bar with an optional interval.
 #[derive(Clone, Debug)]
 struct Bar {
@@ -208,7 +224,7 @@ fn draw_bars<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, d: &BarData) -> D
         // Room for the longest category label (~8.5 px per character at 15 px).
         .margin_left(d.bars.iter().map(|b| b.label.chars().count()).max().unwrap_or(10) as u32 * 17 / 2 + 24)
         .x_label_area_size(40)
-        .build_cartesian_2d(x0..x1, 0f64..n as f64)
+        .build_cartesian_2d(axis(x0, x1, "value")?, 0f64..n as f64)
         .map_err(err)?;
     let percent = d.percent;
     chart
@@ -410,7 +426,7 @@ fn draw_fan<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, d: &FanData) -> Dr
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(80)
-        .build_cartesian_2d(0f64..x1, 0f64..y1)
+        .build_cartesian_2d(axis(0.0, x1, "x")?, axis(0.0, y1, "y")?)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -525,7 +541,7 @@ fn draw_hist<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, d: &HistData) -> 
         .margin(12)
         .x_label_area_size(40)
         .y_label_area_size(70)
-        .build_cartesian_2d(0f64..x1, 0f64..y1)
+        .build_cartesian_2d(axis(0.0, x1, "x")?, axis(0.0, y1, "y")?)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -673,7 +689,7 @@ fn draw_lines<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, d: &LineData) ->
         .margin(12)
         .x_label_area_size(45)
         .y_label_area_size(80)
-        .build_cartesian_2d((x0 - xp)..(x1 + xp), (y0 - yp)..(y1 + yp))
+        .build_cartesian_2d(axis(x0 - xp, x1 + xp, "x")?, axis(y0 - yp, y1 + yp, "y")?)
         .map_err(err)?;
     let percent = d.percent;
     let labels = d.x_labels.clone();
@@ -810,7 +826,7 @@ fn draw_tornado<DB: DrawingBackend>(root: DrawingArea<DB, Shift>, d: &TornadoDat
         .margin(12)
         .margin_left(330)
         .x_label_area_size(40)
-        .build_cartesian_2d(-m..m, 0f64..n as f64)
+        .build_cartesian_2d(axis(-m, m, "effect")?, 0f64..n as f64)
         .map_err(err)?;
     let percent = d.percent;
     chart
@@ -909,4 +925,43 @@ pub fn run_charts(s: &Scenario, r: &RunResult) -> Result<Vec<Chart>> {
         blame(r)?,
         cycle_histogram(r)?,
     ])
+}
+
+#[cfg(test)]
+mod axis_tests {
+    use super::*;
+
+    #[test]
+    fn non_finite_ranges_are_errors_narrow_ones_widened() {
+        assert!(axis(0.0, f64::INFINITY, "x").is_err());
+        assert!(axis(f64::NAN, 1.0, "x").is_err());
+        assert!(axis(-f64::MAX, f64::MAX, "x").is_err());
+        assert!(axis(2.0, 1.0, "x").is_err());
+        let r = axis(1e20, 1e20, "x").unwrap();
+        assert!(r.start < 1e20 && r.end > 1e20);
+        assert_eq!(axis(0.0, 5.0, "x").unwrap(), 0.0..5.0);
+    }
+
+    #[test]
+    fn a_bar_chart_with_an_infinite_value_fails_instead_of_hanging() {
+        register_fonts();
+        let d = BarData {
+            caption: "t".into(),
+            x_desc: "x".into(),
+            bars: vec![Bar {
+                label: "revenue".into(),
+                value: f64::INFINITY,
+                low: None,
+                high: None,
+                color: BLACK,
+                note: String::new(),
+                note_inside: false,
+            }],
+            percent: false,
+        };
+        let mut svg = String::new();
+        let root = SVGBackend::with_string(&mut svg, (400, 300)).into_drawing_area();
+        let e = draw_bars(root, &d).unwrap_err().to_string();
+        assert!(e.contains("not finite"), "{e}");
+    }
 }

@@ -224,12 +224,83 @@ pub fn all_tables(run: &Run<'_>) -> Result<Vec<(&'static str, DataFrame)>> {
     ])
 }
 
-/// Writes `df` to `path` in `format`.
+/// Neutralises spreadsheet formula injection in one text cell: text from
+/// scenario files or CRM exports that starts with `=`, `+`, `-`, `@`, a tab
+/// or a carriage return would run as a formula when the CSV is opened in a
+/// spreadsheet, so it gets a leading `'` (the usual escape, shown by
+/// spreadsheets as plain text). Text that is a plain number (`-0.5`) is left
+/// alone: it cannot be a formula.
+pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && cell.trim().parse::<f64>().is_err() {
+        std::borrow::Cow::Owned(format!("'{cell}"))
+    } else {
+        std::borrow::Cow::Borrowed(cell)
+    }
+}
+
+/// `df` with every text cell passed through [`csv_safe`]; numeric columns
+/// are untouched, so numbers stay numbers.
+fn csv_safe_frame(df: &DataFrame) -> Result<DataFrame> {
+    let columns = df
+        .columns()
+        .iter()
+        .map(|c| -> Result<Column> {
+            if c.dtype() != &polars::prelude::DataType::String {
+                return Ok(c.clone());
+            }
+            let cells: Vec<Option<String>> = c
+                .str()
+                .context("a text column holds text")?
+                .iter()
+                .map(|v| v.map(|x| csv_safe(x).into_owned()))
+                .collect();
+            Ok(Series::new(c.name().clone(), cells).into())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    frame(columns)
+}
+
+/// Writes `df` to `path` in `format`. Text cells of CSV output are
+/// neutralised against formula injection ([`csv_safe`]); Parquet keeps them
+/// as they are (it is not opened by spreadsheets as formulas).
 pub fn write(df: &mut DataFrame, path: &Path, format: Format) -> Result<()> {
     let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     match format {
-        Format::Csv => CsvWriter::new(file).finish(df).map(|_| ()),
+        Format::Csv => CsvWriter::new(file).finish(&mut csv_safe_frame(df)?).map(|_| ()),
         Format::Parquet => ParquetWriter::new(file).finish(df).map(|_| ()),
     }
     .with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formulas_are_neutralised_numbers_are_not() {
+        assert_eq!(csv_safe("=HYPERLINK(\"x\")"), "'=HYPERLINK(\"x\")");
+        assert_eq!(csv_safe("+1+1"), "'+1+1");
+        assert_eq!(csv_safe("-1+cmd|' /C calc'!A0"), "'-1+cmd|' /C calc'!A0");
+        assert_eq!(csv_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(csv_safe("\t=1"), "'\t=1");
+        assert_eq!(csv_safe("-0.5"), "-0.5");
+        assert_eq!(csv_safe("+3"), "+3");
+        assert_eq!(csv_safe("trade shows"), "trade shows");
+        assert_eq!(csv_safe("a=b"), "a=b");
+    }
+
+    #[test]
+    fn csv_output_escapes_text_cells_only() {
+        let mut df = frame(vec![
+            scol("name", vec!["=1+1".into(), "web".into()]),
+            fcol("value", vec![Some(-2.5), None]),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.csv");
+        write(&mut df, &path, Format::Csv).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "name,value\n'=1+1,-2.5\nweb,\n");
+    }
 }

@@ -17,7 +17,7 @@ use crate::sim::stats::{Estimate, paired_difference};
 /// of named tables are addressed by name (`stages.validating.receptivity`).
 pub fn numeric_parameters(spec: &ScenarioSpec) -> Vec<(String, Value)> {
     let mut out = Vec::new();
-    if let Ok(tree) = Value::try_from(spec) {
+    if let Ok(tree) = crate::model::scenario::overrides::to_tree(spec) {
         walk(&tree, String::new(), &mut out);
     }
     // Mixes must keep summing to 1, so their weights cannot move one at a time.
@@ -101,6 +101,26 @@ fn as_f64(v: &Value) -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// The message for a metric name that does not exist: the closest names and
+/// every name, per-item families (`reached.<stage>`, …) shown once.
+fn unknown_metric(metric: &str, names: &[String]) -> String {
+    let mut listed: Vec<String> = Vec::new();
+    for n in names {
+        let shown = match n.split_once('.') {
+            Some((family, _)) => format!("{family}.<…>"),
+            None => n.clone(),
+        };
+        if !listed.contains(&shown) {
+            listed.push(shown);
+        }
+    }
+    format!(
+        "unknown metric '{metric}'; closest: {}; metrics are: {}",
+        closest(metric, names.iter().map(String::as_str)).join(", "),
+        listed.join(", ")
+    )
+}
+
 /// Runs the analysis. `params` empty means every numeric parameter.
 ///
 /// # Errors
@@ -132,15 +152,22 @@ pub fn run_sensitivity(
             .collect::<Result<_, _>>()?
     };
     let base_scenario = Scenario::from_spec(base.clone())?;
+    // Checked before anything runs, with the names to choose from.
+    let names = crate::sim::metrics::metric_names(&base_scenario);
+    if !names.iter().any(|n| n == metric) {
+        return Err(ScenarioError::single(
+            "--metric",
+            unknown_metric(metric, &names),
+            None,
+        ));
+    }
     let base_run = engine::run(&base_scenario, observer);
     let col = |r: &RunResult| -> Result<Vec<f64>, ScenarioError> {
-        let i = r.names.iter().position(|n| n == metric).ok_or_else(|| {
-            ScenarioError::single(
-                "--metric",
-                format!("unknown metric '{metric}'; see `summary.csv` for names"),
-                None,
-            )
-        })?;
+        let i = r
+            .names
+            .iter()
+            .position(|n| n == metric)
+            .ok_or_else(|| ScenarioError::single("--metric", unknown_metric(metric, &r.names), None))?;
         Ok(r.rows.iter().map(|row| row[i]).collect())
     };
     let base_col = col(&base_run)?;

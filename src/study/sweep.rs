@@ -7,7 +7,7 @@ use toml::Value;
 
 use crate::sim::metrics::{Direction, Metric};
 
-use crate::model::scenario::overrides::{Override, parse_value};
+use crate::model::scenario::overrides::{Override, check_path, parse_value};
 use crate::model::scenario::{Scenario, ScenarioError, spec::ScenarioSpec};
 use crate::sim::engine::{self, RunObserver, RunResult};
 use crate::sim::stats::{Estimate, paired_difference};
@@ -35,6 +35,7 @@ impl Vary {
             .split_once('=')
             .ok_or_else(|| format!("--vary {text}: expected PATH=START:STOP:STEP or PATH=v1,v2,…"))?;
         let path = path.trim().to_owned();
+        check_path(&path).map_err(|e| format!("--vary {text}: {e}"))?;
         let spec = spec.trim();
         let values = if spec.contains(':') {
             let parts: Vec<&str> = spec.split(':').map(str::trim).collect();
@@ -73,7 +74,9 @@ impl Vary {
                 })
                 .collect()
         } else {
-            spec.split(',').map(|v| parse_value(v.trim())).collect::<Vec<_>>()
+            spec.split(',')
+                .map(|v| parse_value(v.trim()).map_err(|e| format!("--vary {text}: {e}")))
+                .collect::<Result<Vec<_>, _>>()?
         };
         if values.is_empty() || path.is_empty() {
             return Err(format!("--vary {text}: nothing to vary"));
@@ -144,7 +147,19 @@ impl std::str::FromStr for Objective {
 
 /// The settings of each grid point: the cartesian product of the varied
 /// values, the last `--vary` changing fastest.
+///
+/// # Errors
+/// The same path varied twice (the second would silently win), or more than
+/// [`MAX_POINTS`] points.
 pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<Override>>, String> {
+    for (i, v) in varies.iter().enumerate() {
+        if varies[..i].iter().any(|w| w.path == v.path) {
+            return Err(format!(
+                "--vary {}: the same path is varied twice; give all its values in one --vary",
+                v.path
+            ));
+        }
+    }
     let total = varies
         .iter()
         .try_fold(1usize, |acc, v| acc.checked_mul(v.values.len()));
@@ -225,8 +240,37 @@ pub fn run_sweep(
         .map(|p| {
             let all: Vec<Override> = base_overrides.iter().chain(p).cloned().collect();
             crate::model::scenario::overrides::apply(base, &all)
-                .and_then(|(spec, _)| Scenario::from_spec(spec))
-                .map_err(|e| (p.clone(), e))
+                .and_then(|(spec, set)| {
+                    // The same parameter set twice (by --set and --vary, or by two
+                    // spellings of one path) would silently keep only the last.
+                    for (i, path) in set.iter().enumerate().skip(base_overrides.len()) {
+                        if let Some(j) = set[..i].iter().position(|q| q == path) {
+                            let flag = if j < base_overrides.len() {
+                                "--set"
+                            } else {
+                                "--vary"
+                            };
+                            return Err(ScenarioError::single(
+                                format!("--vary {}", all[i].path),
+                                format!(
+                                    "{path} is also set by {flag} {}; set each parameter once",
+                                    all[j].path
+                                ),
+                                None,
+                            ));
+                        }
+                    }
+                    Scenario::from_spec(spec)
+                })
+                .map_err(|mut e| {
+                    // Problems with a varied path are the --vary's, not a --set's.
+                    for pr in &mut e.problems {
+                        if let Some(v) = varies.iter().find(|v| pr.path == format!("--set {}", v.path)) {
+                            pr.path = format!("--vary {}", v.path);
+                        }
+                    }
+                    (p.clone(), e)
+                })
         })
         .collect::<Result<_, _>>()?;
     let mut columns = Vec::with_capacity(points.len());

@@ -39,11 +39,13 @@ impl ScenarioError {
 
     /// Renders the problems as `origin:line:column: path: message` lines,
     /// resolving spans against `source` (the text the scenario was read from).
+    /// Lines after the first start with `error: `, so that every line the
+    /// command prints (it prefixes the first) reads as an error of its own.
     pub fn render(&self, origin: &str, source: &str) -> String {
         let mut out = String::new();
         for (i, p) in self.problems.iter().enumerate() {
             if i > 0 {
-                out.push('\n');
+                out.push_str("\nerror: ");
             }
             out.push_str(origin);
             if let Some(span) = &p.span {
@@ -61,11 +63,13 @@ impl ScenarioError {
     }
 }
 
+/// One problem a line; lines after the first start with `error: ` (see
+/// [`ScenarioError::render`]).
 impl fmt::Display for ScenarioError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, p) in self.problems.iter().enumerate() {
             if i > 0 {
-                writeln!(f)?;
+                write!(f, "\nerror: ")?;
             }
             if p.path.is_empty() {
                 write!(f, "{}", p.message)?;
@@ -85,4 +89,114 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |p| p + 1);
     let col = source[line_start..offset].chars().count() + 1;
     (line, col)
+}
+
+/// Rewrites serde's messages in the user's words, in one place for files,
+/// `--set` and `--vary`: `invalid type: string "six", expected u32` becomes
+/// `expected a whole number ≥ 0, got six`. Other messages pass unchanged.
+pub fn plain_words(message: &str) -> String {
+    let message = message.trim();
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(rest) = message.strip_prefix(prefix)
+            && let Some((got, expected)) = rest.rsplit_once(", expected ")
+        {
+            return format!("expected {}, got {}", expected_words(expected), got_words(got));
+        }
+    }
+    for (prefix, what) in [("unknown field ", "key"), ("unknown variant ", "value")] {
+        if let Some(rest) = message.strip_prefix(prefix) {
+            return unknown_name(rest, what);
+        }
+    }
+    if let Some(rest) = message.strip_prefix("missing field ") {
+        return format!("missing required key {rest}");
+    }
+    message.to_owned()
+}
+
+/// `` `x`, expected one of `a`, `b` `` → `` unknown key `x`; did you mean
+/// `a`? (valid: a, b) ``.
+fn unknown_name(rest: &str, what: &str) -> String {
+    let mut names = rest.split('`').skip(1).step_by(2);
+    let Some(wanted) = names.next() else {
+        return format!("unknown {what} {rest}");
+    };
+    let valid: Vec<&str> = names.collect();
+    if valid.is_empty() {
+        return format!("unknown {what} `{wanted}`; this table takes no keys");
+    }
+    let best = valid
+        .iter()
+        .map(|v| (strsim::jaro_winkler(wanted, v), *v))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let hint = match best {
+        Some((score, v)) if score >= 0.8 => format!("did you mean `{v}`? "),
+        _ => String::new(),
+    };
+    format!("unknown {what} `{wanted}`; {hint}(valid: {})", valid.join(", "))
+}
+
+/// What serde expected, in plain words.
+fn expected_words(expected: &str) -> String {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => "a whole number ≥ 0".to_owned(),
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" => "a whole number".to_owned(),
+        "f32" | "f64" => "a number".to_owned(),
+        "a boolean" => "true or false".to_owned(),
+        "a string" => "text".to_owned(),
+        "a sequence" => "a list".to_owned(),
+        "a map" => "a table".to_owned(),
+        e if e.starts_with("struct ") || e.starts_with("internally tagged enum") => "a table".to_owned(),
+        e if e.starts_with("a map") => "a table".to_owned(),
+        e => e.to_owned(),
+    }
+}
+
+/// The value serde got, as the user typed it.
+fn got_words(got: &str) -> String {
+    let strip = |s: &str| s.trim_matches('`').to_owned();
+    if let Some(s) = got.strip_prefix("string ") {
+        return s.trim_matches('"').to_owned();
+    }
+    for kind in ["integer ", "floating point ", "boolean ", "unsigned integer "] {
+        if let Some(s) = got.strip_prefix(kind) {
+            return strip(s);
+        }
+    }
+    match got {
+        "sequence" => "a list".to_owned(),
+        "map" => "a table".to_owned(),
+        g => g.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_messages_become_plain_words() {
+        assert_eq!(
+            plain_words("invalid type: string \"six\", expected u32"),
+            "expected a whole number ≥ 0, got six"
+        );
+        assert_eq!(
+            plain_words("invalid value: integer `-1`, expected u32"),
+            "expected a whole number ≥ 0, got -1"
+        );
+        assert_eq!(
+            plain_words("invalid type: boolean `true`, expected f64"),
+            "expected a number, got true"
+        );
+        assert_eq!(
+            plain_words("invalid type: sequence, expected a string"),
+            "expected text, got a list"
+        );
+        assert_eq!(plain_words("missing field `fit`"), "missing required key `fit`");
+        assert_eq!(plain_words("something else"), "something else");
+        assert_eq!(
+            plain_words("unknown field `replicatons`, expected one of `seed`, `replications`"),
+            "unknown key `replicatons`; did you mean `replications`? (valid: seed, replications)"
+        );
+    }
 }

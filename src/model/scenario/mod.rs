@@ -76,6 +76,35 @@ impl std::fmt::Display for Warning {
     }
 }
 
+/// Most stages, segments or channels a scenario may have: the engine stores
+/// a buyer's stage, segment and channel index in one byte each (0–255).
+pub const MAX_LIST_LEN: usize = 256;
+
+/// Most sales reps: every rep has its own schedule in memory, and no sales
+/// team modelled here is that large (two billion reps would need 16 GB).
+pub const MAX_REPS: u32 = 10_000;
+
+/// Most unanswered touches before sales gives up: the engine counts them in
+/// one byte per buyer, so a larger limit would never be reached.
+pub const MAX_UNANSWERED_TOUCHES: u32 = 255;
+
+/// Longest span in days (100 years) for the run's windows and a stage's mean
+/// dwell: longer spans are unit mistakes, and day arithmetic loses precision.
+pub const MAX_DAYS: f64 = 36_500.0;
+
+/// Largest log-scale sigma of a lognormal: sigma is the spread of ln(x), not
+/// an amount; above 5 the mean is more than 250,000 times the median and the
+/// largest draws overflow to infinity.
+pub const MAX_SIGMA: f64 = 5.0;
+
+/// Shortest cadence in days (about 15 minutes) between touches of one lead:
+/// shorter intervals make the number of simulated events explode.
+pub const MIN_CADENCE_DAYS: f64 = 0.01;
+
+/// Largest magnitude of a decision utility term: utilities enter `exp()`,
+/// and beyond ±100 one option is certain anyway while sums risk overflow.
+pub const MAX_UTILITY: f64 = 100.0;
+
 /// A validated scenario. Build it with [`Scenario::from_toml_str`] or
 /// [`Scenario::from_spec`]; every invariant the engine relies on holds.
 #[derive(Clone, Debug)]
@@ -112,18 +141,38 @@ impl Scenario {
     /// Parses and validates TOML text. Errors carry key paths and byte spans;
     /// render them with [`ScenarioError::render`].
     pub fn from_toml_str(text: &str) -> Result<Self, ScenarioError> {
-        let spec = parse_spec(text)?;
-        Self::from_spec(spec).map_err(|mut e| {
-            attach_spans(&mut e, text);
-            e
-        })
+        Self::from_toml_str_with(text, &[])
     }
 
     /// Parses TOML text, applies command-line overrides and validates the
     /// result. Problems in overridden keys are labelled `--set PATH`; others
     /// carry spans into `text`.
+    ///
+    /// A file with structural mistakes (unknown keys, wrong types) is still
+    /// read as far as possible and validated, so one round reports every
+    /// problem: the structural ones and those of the values that could be read.
     pub fn from_toml_str_with(text: &str, overrides: &[overrides::Override]) -> Result<Self, ScenarioError> {
-        let spec = parse_spec(text)?;
+        let lenient = parse_lenient(text);
+        if !lenient.problems.is_empty() {
+            let mut problems = lenient.problems;
+            if let Some(spec) = lenient.spec
+                && let Err(e) = Self::from_spec(spec)
+            {
+                // A problem under a key that was dropped to read on would be
+                // about the default that replaced it, not the user's value.
+                problems.extend(e.problems.into_iter().filter(|p| {
+                    !lenient.removed.iter().any(|r| {
+                        p.path == *r
+                            || p.path.starts_with(&format!("{r}."))
+                            || p.path.starts_with(&format!("{r}["))
+                    })
+                }));
+            }
+            let mut e = ScenarioError { problems };
+            attach_spans(&mut e, text);
+            return Err(e);
+        }
+        let spec = lenient.spec.expect("no problems means the spec was read");
         let (spec, set_paths) = overrides::apply(&spec, overrides)?;
         Self::from_spec(spec).map_err(|mut e| {
             for p in &mut e.problems {
@@ -283,15 +332,114 @@ impl Scenario {
 /// Parses TOML into the raw spec; syntax, unknown-key and type errors keep
 /// the key path and span.
 pub fn parse_spec(text: &str) -> Result<ScenarioSpec, ScenarioError> {
-    let de = toml::Deserializer::parse(text).map_err(|e| {
-        ScenarioError::single("", format!("TOML syntax error: {}", e.message().trim()), e.span())
-    })?;
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let lenient = parse_lenient(text);
+    match lenient.spec {
+        Some(spec) if lenient.problems.is_empty() => Ok(spec),
+        _ => {
+            let mut e = ScenarioError {
+                problems: lenient.problems,
+            };
+            attach_spans(&mut e, text);
+            Err(e)
+        }
+    }
+}
+
+/// What a lenient read of a scenario file found.
+struct Lenient {
+    /// The spec read after dropping the offending keys, if serde could then
+    /// read the rest.
+    spec: Option<ScenarioSpec>,
+    /// Structural problems: syntax, unknown or inapplicable keys, wrong types.
+    problems: Vec<Problem>,
+    /// Canonical paths of the keys dropped to read on.
+    removed: Vec<String>,
+}
+
+/// Reads a scenario file, collecting every structural problem instead of
+/// stopping at the first: serde stops at the first mistake, so the key at
+/// fault is dropped (an optional key then takes its default) and the file is
+/// read again, until it reads or a required key is missing.
+fn parse_lenient(text: &str) -> Lenient {
+    let mut out = Lenient {
+        spec: None,
+        problems: Vec::new(),
+        removed: Vec::new(),
+    };
+    let mut tree = match toml::from_str::<toml::Table>(text) {
+        Ok(t) => toml::Value::Table(t),
+        Err(e) => {
+            out.problems.push(Problem {
+                path: String::new(),
+                message: format!("TOML syntax error: {}", e.message().trim()),
+                span: e.span(),
+            });
+            return out;
+        }
+    };
+    for bad in overrides::inapplicable_keys(&tree) {
+        overrides::remove_at(&mut tree, &bad.path);
+        out.removed.push(bad.path.clone());
+        out.problems.push(Problem {
+            path: bad.path,
+            message: bad.message,
+            span: None,
+        });
+    }
+    // Each round drops one key, so this ends; the cap only bounds the work
+    // for a file made of nothing but mistakes.
+    for _ in 0..200 {
+        let e = match serde_path_to_error::deserialize::<_, ScenarioSpec>(tree.clone()) {
+            Ok(spec) => {
+                out.spec = Some(spec);
+                return out;
+            }
+            Err(e) => e,
+        };
         let path = e.path().to_string();
         let path = if path == "." { String::new() } else { path };
-        let inner = e.into_inner();
-        ScenarioError::single(path, inner.message().trim().to_owned(), inner.span())
-    })
+        let message = e.into_inner().message().trim().to_owned();
+        let join = |k: &str| {
+            if path.is_empty() {
+                k.to_owned()
+            } else {
+                format!("{path}.{k}")
+            }
+        };
+        let backticked = |m: &str| m.split('`').nth(1).map(str::to_owned);
+        let (at, drop) = if message.starts_with("unknown field") {
+            let key = join(&backticked(&message).unwrap_or_default());
+            (key.clone(), Some(key))
+        } else if message.starts_with("missing field") {
+            let key = join(&backticked(&message).unwrap_or_default());
+            if out.removed.contains(&key) {
+                // Missing because it was dropped: already reported.
+                return out;
+            }
+            (path.clone(), None)
+        } else if !path.is_empty()
+            && ["invalid type", "invalid value", "unknown variant"]
+                .iter()
+                .any(|p| message.starts_with(p))
+        {
+            (path.clone(), Some(path.clone()))
+        } else {
+            (path.clone(), None)
+        };
+        out.problems.push(Problem {
+            path: at,
+            message: error::plain_words(&message),
+            span: None,
+        });
+        let Some(key) = drop else { return out };
+        let before = tree.clone();
+        overrides::remove_at(&mut tree, &key);
+        if tree == before {
+            return out;
+        }
+        out.removed.push(key);
+    }
+    out
 }
 
 /// Fills in spans for problems found during validation by looking their key
@@ -301,10 +449,13 @@ fn attach_spans(err: &mut ScenarioError, text: &str) {
         return;
     };
     for p in &mut err.problems {
-        if p.span.is_none() && !p.path.starts_with("--set") {
+        if p.span.is_none() && !p.path.starts_with("--set") && !p.path.is_empty() {
             p.span = span_of_path(doc.get_ref(), &p.path);
         }
     }
+    // File order; problems without a place in the file (overrides) last.
+    err.problems
+        .sort_by_key(|p| p.span.as_ref().map_or(usize::MAX, |s| s.start));
 }
 
 /// Byte span of the value at `path` (`a.b[2].c`), or of the deepest parent
@@ -337,6 +488,17 @@ fn span_of_path(root: &toml::de::DeTable<'_>, path: &str) -> Option<std::ops::Ra
         table = v.get_ref().as_table();
     }
     span
+}
+
+/// `did you mean 'x'? ` when one of `known` is close to `name` (a typo),
+/// else nothing.
+fn did_you_mean(name: &str, known: &[&str]) -> String {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(name, k), *k))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or_else(String::new, |(_, k)| format!("did you mean '{k}'? "))
 }
 
 #[derive(Default)]
@@ -373,6 +535,82 @@ impl Validator {
     fn non_negative(&mut self, path: &str, v: f64) -> f64 {
         if !(v >= 0.0 && v.is_finite()) {
             self.problem(path, format!("{v} must be zero or a positive number"));
+        }
+        v
+    }
+
+    /// Refuses a (finite) value above `max`, giving the reason. Call after
+    /// the sign check, which reports NaN and infinities.
+    fn at_most(&mut self, path: &str, v: f64, max: f64, why: &str) -> f64 {
+        if v.is_finite() && v > max {
+            self.problem(path, format!("{v} is too large (at most {max}): {why}"));
+        }
+        v
+    }
+
+    /// Refuses a positive value below `min`, giving the reason.
+    fn at_least(&mut self, path: &str, v: f64, min: f64, why: &str) -> f64 {
+        if v > 0.0 && v < min {
+            self.problem(path, format!("{v} is too small (at least {min}): {why}"));
+        }
+        v
+    }
+
+    /// A count of list entries, at most [`MAX_LIST_LEN`].
+    fn list_len(&mut self, section: &str, len: usize) {
+        if len > MAX_LIST_LEN {
+            self.problem(
+                section,
+                format!(
+                    "{len} entries; at most {MAX_LIST_LEN} (the engine stores a buyer's {} index in one byte)",
+                    section.trim_end_matches('s')
+                ),
+            );
+        }
+    }
+
+    /// A span of days: zero or positive and at most [`MAX_DAYS`].
+    fn days(&mut self, path: &str, v: f64) -> f64 {
+        let v = self.non_negative(path, v);
+        self.at_most(path, v, MAX_DAYS, "longer than 100 years; check the unit (days)")
+    }
+
+    /// A touch cadence in days: positive and at least [`MIN_CADENCE_DAYS`].
+    fn cadence(&mut self, path: &str, v: f64) -> f64 {
+        let v = self.positive(path, v);
+        let v = self.at_least(
+            path,
+            v,
+            MIN_CADENCE_DAYS,
+            "touching a lead more often than every 15 minutes makes the number of simulated events explode",
+        );
+        self.at_most(path, v, MAX_DAYS, "longer than 100 years; check the unit (days)")
+    }
+
+    /// A lognormal's log-scale sigma: positive and at most [`MAX_SIGMA`].
+    fn sigma(&mut self, path: &str, v: f64, of: &str) -> f64 {
+        let v = self.positive(path, v);
+        self.at_most(
+            path,
+            v,
+            MAX_SIGMA,
+            &format!(
+                "sigma is the spread of ln({of}), not an amount (typical values 0.3 to 1.5); above {MAX_SIGMA} the largest draws overflow"
+            ),
+        )
+    }
+
+    /// A utility term of the decision logit: finite and at most
+    /// [`MAX_UTILITY`] in magnitude.
+    fn utility(&mut self, path: &str, v: f64) -> f64 {
+        let v = self.finite(path, v);
+        if v.is_finite() && v.abs() > MAX_UTILITY {
+            self.problem(
+                path,
+                format!(
+                    "{v} is outside [-{MAX_UTILITY}, {MAX_UTILITY}]: utilities enter exp(), and beyond ±{MAX_UTILITY} one choice is certain anyway"
+                ),
+            );
         }
         v
     }
@@ -453,10 +691,11 @@ impl Validator {
                     let mut known: Vec<(&String, &usize)> = index.iter().collect();
                     known.sort_by_key(|(_, i)| **i);
                     let known: Vec<&str> = known.into_iter().map(|(n, _)| n.as_str()).collect();
+                    let hint = did_you_mean(name, &known);
                     self.problem(
                         p,
                         format!(
-                            "unknown {what} '{name}'; defined {what}s are: {}",
+                            "unknown {what} '{name}'; {hint}defined {what}s are: {}",
                             known.join(", ")
                         ),
                     );
@@ -475,9 +714,9 @@ impl Validator {
         if sim.replications == 0 {
             self.problem("simulation.replications", "must be at least 1");
         }
-        let warmup = self.non_negative("simulation.warmup_days", sim.warmup_days);
-        let horizon = self.non_negative("simulation.horizon_days", sim.horizon_days);
-        let runoff = self.non_negative("simulation.runoff_days", sim.runoff_days);
+        let warmup = self.days("simulation.warmup_days", sim.warmup_days);
+        let horizon = self.days("simulation.horizon_days", sim.horizon_days);
+        let runoff = self.days("simulation.runoff_days", sim.runoff_days);
         let snap = self.positive("simulation.snapshot_every_days", sim.snapshot_every_days);
         let end = warmup + horizon + runoff;
         if snap > 0.0 && end / snap > 100_000.0 {
@@ -491,6 +730,7 @@ impl Validator {
         if spec.stages.is_empty() {
             self.problem("stages", "at least one stage is required");
         }
+        self.list_len("stages", spec.stages.len());
         let stage_index = self.unique_names("stages", spec.stages.iter().map(|s| s.name.as_str()));
         let mut stages = Vec::with_capacity(spec.stages.len());
         for (i, s) in spec.stages.iter().enumerate() {
@@ -498,15 +738,27 @@ impl Validator {
             let (mean, dwell) = match s.dwell {
                 DwellSpec::Exponential { mean_days } => (mean_days, Some(Dwell::Exponential)),
                 DwellSpec::Gamma { mean_days, shape } => {
-                    let shape = self.positive(&format!("{p}.dwell.shape"), shape);
+                    let path = format!("{p}.dwell.shape");
+                    let shape = self.positive(&path, shape);
+                    // Outside this range a gamma dwell is either almost always
+                    // zero or a constant; neither is a stage's behaviour.
+                    let shape = self.at_least(&path, shape, 1e-3, "below 0.001 nearly every dwell is zero");
+                    let shape = self.at_most(&path, shape, 1e5, "above 100000 the dwell is a constant");
                     (mean_days, Dwell::gamma(shape))
                 }
                 DwellSpec::Lognormal { mean_days, sigma } => {
-                    let sigma = self.positive(&format!("{p}.dwell.sigma"), sigma);
+                    let sigma = self.sigma(&format!("{p}.dwell.sigma"), sigma, "dwell days");
                     (mean_days, Dwell::lognormal(sigma))
                 }
             };
-            let mean = self.positive(&format!("{p}.dwell.mean_days"), mean);
+            let path = format!("{p}.dwell.mean_days");
+            let mean = self.positive(&path, mean);
+            let mean = self.at_most(
+                &path,
+                mean,
+                MAX_DAYS,
+                "longer than 100 years; check the unit (days)",
+            );
             let stall = self.probability(&format!("{p}.stall_probability"), s.stall_probability);
             let receptivity = self.probability(&format!("{p}.receptivity"), s.receptivity);
             stages.push(Stage {
@@ -522,18 +774,39 @@ impl Validator {
         if spec.segments.is_empty() {
             self.problem("segments", "at least one segment is required");
         }
+        self.list_len("segments", spec.segments.len());
         let segment_index = self.unique_names("segments", spec.segments.iter().map(|s| s.name.as_str()));
         let mut segments = Vec::with_capacity(spec.segments.len());
         for (i, s) in spec.segments.iter().enumerate() {
             let p = format!("segments[{i}]");
             let pace = self.positive(&format!("{p}.pace"), s.pace);
+            let pace = self.at_most(
+                &format!("{p}.pace"),
+                pace,
+                100.0,
+                "a segment more than 100 times slower than the stages' dwell times never decides",
+            );
             let deal_value = match s.deal_value {
                 DealValueSpec::Fixed { value } => {
-                    DealValue::Fixed(self.positive(&format!("{p}.deal_value.value"), value))
+                    let path = format!("{p}.deal_value.value");
+                    let value = self.positive(&path, value);
+                    DealValue::Fixed(self.at_most(
+                        &path,
+                        value,
+                        1e12,
+                        "more than a trillion per deal; check the unit",
+                    ))
                 }
                 DealValueSpec::Lognormal { median, sigma } => {
-                    let median = self.positive(&format!("{p}.deal_value.median"), median);
-                    let sigma = self.positive(&format!("{p}.deal_value.sigma"), sigma);
+                    let path = format!("{p}.deal_value.median");
+                    let median = self.positive(&path, median);
+                    let median = self.at_most(
+                        &path,
+                        median,
+                        1e12,
+                        "more than a trillion per deal; check the unit",
+                    );
+                    let sigma = self.sigma(&format!("{p}.deal_value.sigma"), sigma, "deal value");
                     LogNormal::new(median.max(f64::MIN_POSITIVE).ln(), sigma)
                         .map(DealValue::Lognormal)
                         .unwrap_or(DealValue::Fixed(median))
@@ -552,6 +825,7 @@ impl Validator {
         if spec.channels.is_empty() {
             self.problem("channels", "at least one channel is required");
         }
+        self.list_len("channels", spec.channels.len());
         self.unique_names("channels", spec.channels.iter().map(|c| c.name.as_str()));
         let mut channels = Vec::with_capacity(spec.channels.len());
         for (i, c) in spec.channels.iter().enumerate() {
@@ -651,13 +925,29 @@ impl Validator {
         // Marketing.
         let m = &spec.marketing;
         let marketing = Marketing {
-            touch_every_days: self.positive("marketing.touch_every_days", m.touch_every_days),
+            touch_every_days: self.cadence("marketing.touch_every_days", m.touch_every_days),
             nurture: m.nurture,
             content: self.unit_scores("marketing.content", m.content),
             cost_per_touch: self.non_negative("marketing.cost_per_touch", m.cost_per_touch),
             trust_gain: self.probability("marketing.trust_gain", m.trust_gain),
-            dwell_speedup: self.non_negative("marketing.dwell_speedup", m.dwell_speedup),
-            score_noise_sd: self.non_negative("marketing.score_noise_sd", m.score_noise_sd),
+            dwell_speedup: {
+                let v = self.non_negative("marketing.dwell_speedup", m.dwell_speedup);
+                self.at_most(
+                    "marketing.dwell_speedup",
+                    v,
+                    100.0,
+                    "trust would cut dwell times more than a hundredfold",
+                )
+            },
+            score_noise_sd: {
+                let v = self.non_negative("marketing.score_noise_sd", m.score_noise_sd);
+                self.at_most(
+                    "marketing.score_noise_sd",
+                    v,
+                    MAX_SCORE,
+                    "the lead score runs from 0 to 100; more noise than that drowns any signal",
+                )
+            },
         };
 
         // Handoff.
@@ -678,10 +968,11 @@ impl Validator {
                 Some(&i) => HandoffPolicy::StageGate { stage: i },
                 None => {
                     let known: Vec<&str> = spec.stages.iter().map(|s| s.name.as_str()).collect();
+                    let hint = did_you_mean(stage, &known);
                     self.problem(
                         "handoff.stage",
                         format!(
-                            "unknown stage '{stage}'; defined stages are: {}",
+                            "unknown stage '{stage}'; {hint}defined stages are: {}",
                             known.join(", ")
                         ),
                     );
@@ -706,16 +997,39 @@ impl Validator {
             approach.pushiness = self.probability("outreach.pushiness", p);
         }
         let per_day = self.positive("outreach.touches_per_rep_per_day", o.touches_per_rep_per_day);
+        let per_day = self.at_most(
+            "outreach.touches_per_rep_per_day",
+            per_day,
+            1000.0,
+            "more than a touch every 90 seconds around the clock",
+        );
         if o.max_unanswered_touches == 0 {
             self.problem("outreach.max_unanswered_touches", "must be at least 1");
+        } else if o.max_unanswered_touches > MAX_UNANSWERED_TOUCHES {
+            self.problem(
+                "outreach.max_unanswered_touches",
+                format!(
+                    "{} is too large (at most {MAX_UNANSWERED_TOUCHES}): the engine counts unanswered touches in one byte, so a larger limit would never be reached",
+                    o.max_unanswered_touches
+                ),
+            );
+        }
+        if o.reps > MAX_REPS {
+            self.problem(
+                "outreach.reps",
+                format!(
+                    "{} is too large (at most {MAX_REPS}): every rep has its own schedule in memory, and no sales team modelled here is that large",
+                    o.reps
+                ),
+            );
         }
         let outreach = Outreach {
             approach,
             reps: o.reps,
             touch_duration_days: 1.0 / per_day,
-            first_response_days: self.non_negative("outreach.first_response_days", o.first_response_days),
-            touch_spacing_days: self.positive("outreach.touch_spacing_days", o.touch_spacing_days),
-            follow_up_every_days: self.positive("outreach.follow_up_every_days", o.follow_up_every_days),
+            first_response_days: self.days("outreach.first_response_days", o.first_response_days),
+            touch_spacing_days: self.cadence("outreach.touch_spacing_days", o.touch_spacing_days),
+            follow_up_every_days: self.cadence("outreach.follow_up_every_days", o.follow_up_every_days),
             max_unanswered_touches: o.max_unanswered_touches,
             cold_after_days: self.positive("outreach.cold_after_days", o.cold_after_days),
             cost_per_touch: self.non_negative("outreach.cost_per_touch", o.cost_per_touch),
@@ -735,14 +1049,14 @@ impl Validator {
 
         let d = &spec.decision;
         let decision = DecisionModel {
-            base_us: self.finite("decision.base_us", d.base_us),
-            trust_weight: self.finite("decision.trust_weight", d.trust_weight),
-            alignment_weight: self.finite("decision.alignment_weight", d.alignment_weight),
-            contact_weight: self.finite("decision.contact_weight", d.contact_weight),
-            resistance_weight: self.finite("decision.resistance_weight", d.resistance_weight),
-            base_competitor: self.finite("decision.base_competitor", d.base_competitor),
-            base_no_decision: self.finite("decision.base_no_decision", d.base_no_decision),
-            risk_weight: self.finite("decision.risk_weight", d.risk_weight),
+            base_us: self.utility("decision.base_us", d.base_us),
+            trust_weight: self.utility("decision.trust_weight", d.trust_weight),
+            alignment_weight: self.utility("decision.alignment_weight", d.alignment_weight),
+            contact_weight: self.utility("decision.contact_weight", d.contact_weight),
+            resistance_weight: self.utility("decision.resistance_weight", d.resistance_weight),
+            base_competitor: self.utility("decision.base_competitor", d.base_competitor),
+            base_no_decision: self.utility("decision.base_no_decision", d.base_no_decision),
+            risk_weight: self.utility("decision.risk_weight", d.risk_weight),
         };
 
         // Semantic checks across sections.

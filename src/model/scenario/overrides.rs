@@ -13,8 +13,8 @@
 
 use toml::Value;
 
-use super::error::{Problem, ScenarioError};
-use super::spec::ScenarioSpec;
+use super::error::{Problem, ScenarioError, plain_words};
+use super::spec::{ScenarioSpec, TAGGED_SECTIONS, TaggedSection};
 
 /// One parsed override.
 #[derive(Clone, Debug, PartialEq)]
@@ -29,36 +29,38 @@ impl Override {
     /// Parses `KEY.PATH=VALUE`.
     ///
     /// # Errors
-    /// If there is no `=` or the path is empty.
+    /// If there is no `=`, the path is malformed (empty keys, unclosed or
+    /// nested brackets, a non-numeric index) or the value is malformed TOML
+    /// (e.g. an unterminated quote).
     pub fn parse(text: &str) -> Result<Self, ScenarioError> {
-        let (path, raw) = text.split_once('=').ok_or_else(|| {
-            ScenarioError::single(
-                format!("--set {text}"),
-                "expected KEY.PATH=VALUE, e.g. outreach.reps=6",
-                None,
-            )
-        })?;
+        let fail = |m: String| ScenarioError::single(format!("--set {text}"), m, None);
+        let (path, raw) = text
+            .split_once('=')
+            .ok_or_else(|| fail("expected KEY.PATH=VALUE, e.g. outreach.reps=6".into()))?;
         let path = path.trim();
-        if path.is_empty() {
-            return Err(ScenarioError::single(
-                format!("--set {text}"),
-                "the key path is empty",
-                None,
-            ));
-        }
+        parse_path(path).map_err(fail)?;
         Ok(Self {
             path: path.to_owned(),
-            value: parse_value(raw.trim()),
+            value: parse_value(raw.trim()).map_err(fail)?,
         })
     }
 }
 
-/// Reads a command-line value as TOML, falling back to a plain string.
-pub fn parse_value(raw: &str) -> Value {
-    toml::from_str::<toml::Table>(&format!("v = {raw}"))
-        .ok()
-        .and_then(|mut t| t.remove("v"))
-        .unwrap_or_else(|| Value::String(raw.to_owned()))
+/// Reads a command-line value as TOML, falling back to a plain string for a
+/// bare word (`insight_led`, `My scenario`).
+///
+/// # Errors
+/// Text that starts like TOML (a quote, `[` or `{`) but is not valid TOML,
+/// e.g. an unterminated quote: taking it literally would hide the mistake.
+pub fn parse_value(raw: &str) -> Result<Value, String> {
+    match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
+        Ok(mut t) if t.len() == 1 => t.remove("v").ok_or_else(|| "no value".to_owned()),
+        Ok(_) => Err(format!("'{raw}' is not one value; quote text that contains '='")),
+        Err(e) if raw.starts_with(['"', '\'', '[', '{']) => {
+            Err(format!("'{raw}' is not a valid value: {}", e.message().trim()))
+        }
+        Err(_) => Ok(Value::String(raw.to_owned())),
+    }
 }
 
 /// One step of a key path.
@@ -68,21 +70,65 @@ enum Step {
     Index(usize),
 }
 
-fn steps(path: &str) -> Vec<Step> {
+/// Checks a key path's syntax: keys separated by dots, each optionally
+/// followed by `[INDEX]`s (`stages[2].receptivity`). Keys may be entry names
+/// (`channels.trade_shows.fit`), so any character but `.`, `[`, `]` and `=`
+/// is allowed in them.
+///
+/// # Errors
+/// A message saying what is malformed and where.
+pub fn check_path(path: &str) -> Result<(), String> {
+    parse_path(path).map(|_| ())
+}
+
+fn parse_path(path: &str) -> Result<Vec<Step>, String> {
+    let shape = "a key path is KEY.KEY… with optional [INDEX], e.g. stages[2].receptivity";
+    if path.is_empty() {
+        return Err("the key path is empty".to_owned());
+    }
     let mut out = Vec::new();
-    for part in path.split('.') {
-        let (key, rest) = part.split_once('[').unwrap_or((part, ""));
-        if !key.is_empty() {
-            out.push(Step::Key(key.to_owned()));
+    for (n, part) in path.split('.').enumerate() {
+        let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
+        let key = key.trim();
+        if key.is_empty() {
+            let what = if part.is_empty() && n > 0 && path.ends_with('.') && n == path.split('.').count() - 1
+            {
+                "ends with '.'".to_owned()
+            } else if part.is_empty() {
+                "has an empty key (two dots in a row, or a leading dot)".to_owned()
+            } else {
+                format!("has an index '{part}' with no key before it")
+            };
+            return Err(format!("malformed key path '{path}': it {what}; {shape}"));
         }
-        for idx in rest.split('[').filter(|s| !s.is_empty()) {
-            match idx.trim_end_matches(']').parse::<usize>() {
-                Ok(i) => out.push(Step::Index(i)),
-                Err(_) => out.push(Step::Key(idx.trim_end_matches(']').to_owned())),
+        if key.contains(']') {
+            return Err(format!("malformed key path '{path}': ']' without '['; {shape}"));
+        }
+        out.push(Step::Key(key.to_owned()));
+        // Each `[INDEX]` after the key, until the part is used up.
+        if part.contains('[') {
+            loop {
+                let Some((idx, after)) = rest.split_once(']') else {
+                    return Err(format!(
+                        "malformed key path '{path}': '[' is never closed; {shape}"
+                    ));
+                };
+                let i = idx.trim().parse::<usize>().map_err(|_| {
+                    format!(
+                        "malformed key path '{path}': '[{idx}]' is not an index (a whole number ≥ 0); {shape}"
+                    )
+                })?;
+                out.push(Step::Index(i));
+                if after.is_empty() {
+                    break;
+                }
+                rest = after.strip_prefix('[').ok_or_else(|| {
+                    format!("malformed key path '{path}': unexpected '{after}' after an index; {shape}")
+                })?;
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Keys that select a variant of a tagged section; a table holding one of
@@ -99,7 +145,7 @@ pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> V
 /// Sets the value and returns the canonical path (`stages[5].receptivity`
 /// for `stages.validating.receptivity`), as validation errors spell it.
 fn set(root: &mut Value, ov: &Override) -> Result<String, String> {
-    let steps = steps(&ov.path);
+    let steps = parse_path(&ov.path)?;
     let mut canonical = String::new();
     let mut cur = root;
     for (i, step) in steps.iter().enumerate() {
@@ -175,12 +221,136 @@ fn is_optional(path: &str) -> bool {
     .any(|k| path.ends_with(k))
 }
 
+/// The complete spec as a TOML tree. TOML integers are `i64`, so a seed
+/// above `i64::MAX` cannot be in the tree: it is left at 0 there and put
+/// back by [`apply`] unless an override sets it.
+pub fn to_tree(spec: &ScenarioSpec) -> Result<Value, String> {
+    let mut copy = spec.clone();
+    copy.simulation.seed = 0;
+    Value::try_from(&copy).map_err(|e| e.to_string())
+}
+
+/// A key in a tagged section (`[handoff]`, `dwell`, `deal_value`,
+/// `arrivals`) that the chosen variant does not take.
+#[derive(Clone, Debug)]
+pub(crate) struct Inapplicable {
+    /// Canonical path of the key (`handoff.threshold`).
+    pub path: String,
+    /// Canonical path of the section's tag (`handoff.policy`).
+    pub tag_path: String,
+    /// Why it is refused, naming the variant and the keys that apply.
+    pub message: String,
+}
+
+/// Every key of `root` that does not apply to its section's variant.
+/// Sections with an unknown variant are left to serde, which names the
+/// valid variants.
+pub(crate) fn inapplicable_keys(root: &Value) -> Vec<Inapplicable> {
+    let mut out = Vec::new();
+    walk_tagged(root, "", &mut out);
+    out
+}
+
+fn walk_tagged(v: &Value, path: &str, out: &mut Vec<Inapplicable>) {
+    let join = |k: &str| {
+        if path.is_empty() {
+            k.to_owned()
+        } else {
+            format!("{path}.{k}")
+        }
+    };
+    match v {
+        Value::Table(t) => {
+            for (k, x) in t {
+                let here = join(k);
+                if let (Some(section), Value::Table(inner)) =
+                    (TAGGED_SECTIONS.iter().find(|s| s.section == k), x)
+                {
+                    check_section(section, inner, &here, out);
+                }
+                walk_tagged(x, &here, out);
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                walk_tagged(x, &format!("{path}[{i}]"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_section(s: &TaggedSection, t: &toml::Table, path: &str, out: &mut Vec<Inapplicable>) {
+    let Some(variant) = t.get(s.tag).and_then(Value::as_str) else {
+        return;
+    };
+    let Some(keys) = s.keys_of(variant) else {
+        return;
+    };
+    for k in t.keys().filter(|k| *k != s.tag && !keys.contains(&k.as_str())) {
+        let takes = if keys.is_empty() {
+            "takes no other keys".to_owned()
+        } else {
+            format!("takes only {}", keys.join(", "))
+        };
+        let owners = s.variants_with(k);
+        let hint = if owners.is_empty() {
+            let all: Vec<&str> = s.variants.iter().flat_map(|(_, k)| k.iter().copied()).collect();
+            match closest(k, keys.iter().copied().chain(all)).first() {
+                Some(c) => format!("; did you mean {c}?"),
+                None => String::new(),
+            }
+        } else {
+            format!("; {k} belongs to {} = {}", s.tag, owners.join(" or "))
+        };
+        out.push(Inapplicable {
+            path: format!("{path}.{k}"),
+            tag_path: format!("{path}.{}", s.tag),
+            message: format!("does not apply to {} = \"{variant}\", which {takes}{hint}", s.tag),
+        });
+    }
+}
+
+/// Removes the value at a canonical path, if it is there.
+pub(crate) fn remove_at(root: &mut Value, path: &str) {
+    let Ok(steps) = parse_path(path) else { return };
+    let Some((last, parents)) = steps.split_last() else {
+        return;
+    };
+    let mut cur = root;
+    for step in parents {
+        let next = match (step, cur) {
+            (Step::Key(k), Value::Table(t)) => t.get_mut(k.as_str()),
+            (Step::Index(i), Value::Array(a)) => a.get_mut(*i),
+            _ => None,
+        };
+        let Some(n) = next else { return };
+        cur = n;
+    }
+    match (last, cur) {
+        (Step::Key(k), Value::Table(t)) => {
+            t.remove(k.as_str());
+        }
+        (Step::Index(i), Value::Array(a)) if *i < a.len() => {
+            a.remove(*i);
+        }
+        _ => {}
+    }
+}
+
 /// Applies `overrides` to `spec` and returns the new spec with the canonical
 /// paths that were set. Errors name the override (`--set PATH`) and what is
 /// wrong.
 ///
+/// A key set by an override that does not apply to its section's variant
+/// (`handoff.threshold` under `policy = "immediate"`) is refused. When an
+/// override switches the variant, keys of the old variant that no override
+/// set are dropped, so `--set handoff.policy=immediate` works on a file with
+/// a threshold.
+///
 /// # Errors
-/// Unknown paths (with the closest valid keys) and values of the wrong type.
+/// Unknown paths (with the closest valid keys), keys that do not apply to
+/// the chosen variant and values of the wrong type.
 pub fn apply(
     spec: &ScenarioSpec,
     overrides: &[Override],
@@ -189,7 +359,7 @@ pub fn apply(
         return Ok((spec.clone(), Vec::new()));
     }
     let mut set_paths = Vec::new();
-    let mut tree = Value::try_from(spec).map_err(|e| ScenarioError::single("", e.to_string(), None))?;
+    let mut tree = to_tree(spec).map_err(|e| ScenarioError::single("", e, None))?;
     let mut problems = Vec::new();
     for ov in overrides {
         match set(&mut tree, ov) {
@@ -201,15 +371,44 @@ pub fn apply(
             }),
         }
     }
+    if problems.is_empty() {
+        for bad in inapplicable_keys(&tree) {
+            let written = |canonical: &str| {
+                set_paths
+                    .iter()
+                    .zip(overrides)
+                    .rev()
+                    .find(|(p, _)| *p == canonical)
+                    .map(|(_, o)| o.path.clone())
+            };
+            match (written(&bad.path), written(&bad.tag_path)) {
+                (Some(w), _) => problems.push(Problem {
+                    path: format!("--set {w}"),
+                    message: bad.message,
+                    span: None,
+                }),
+                // The user switched the variant: the old variant's keys go.
+                (None, Some(_)) => remove_at(&mut tree, &bad.path),
+                (None, None) => problems.push(Problem {
+                    path: bad.path,
+                    message: bad.message,
+                    span: None,
+                }),
+            }
+        }
+    }
     if !problems.is_empty() {
         return Err(ScenarioError { problems });
     }
-    let spec = serde_path_to_error::deserialize(tree).map_err(|e| {
+    let mut new: ScenarioSpec = serde_path_to_error::deserialize(tree).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        ScenarioError::single(format!("--set {path}"), inner.message().trim().to_owned(), None)
+        ScenarioError::single(format!("--set {path}"), plain_words(inner.message()), None)
     })?;
-    Ok((spec, set_paths))
+    if !set_paths.iter().any(|p| p == "simulation.seed") {
+        new.simulation.seed = spec.simulation.seed;
+    }
+    Ok((new, set_paths))
 }
 
 #[cfg(test)]

@@ -530,3 +530,147 @@ pub fn default_segments() -> Vec<SegmentSpec> {
         },
     }]
 }
+
+/// A section whose keys depend on a variant chosen by a tag key, such as
+/// `[handoff]` with `policy`. Serde ignores extra keys next to a variant
+/// without fields (`policy = "immediate"`), so the keys each variant takes
+/// are listed here and checked by the loader and by `--set`/`--vary`: a key
+/// that does not apply to the chosen variant is refused like an unknown key.
+#[derive(Clone, Copy, Debug)]
+pub struct TaggedSection {
+    /// Last key of the section's path (`handoff`, `dwell`, …).
+    pub section: &'static str,
+    /// The tag key that picks the variant.
+    pub tag: &'static str,
+    /// Every variant with the keys it takes besides the tag.
+    pub variants: &'static [(&'static str, &'static [&'static str])],
+}
+
+impl TaggedSection {
+    /// The keys `variant` takes, if it is a known variant.
+    pub fn keys_of(&self, variant: &str) -> Option<&'static [&'static str]> {
+        self.variants.iter().find(|(v, _)| *v == variant).map(|(_, k)| *k)
+    }
+
+    /// The variants that take `key`.
+    pub fn variants_with(&self, key: &str) -> Vec<&'static str> {
+        self.variants
+            .iter()
+            .filter(|(_, keys)| keys.contains(&key))
+            .map(|(v, _)| *v)
+            .collect()
+    }
+}
+
+/// Every tagged section of a scenario. A unit test checks the lists against
+/// what serde writes for each variant, so they cannot drift from the types.
+pub const TAGGED_SECTIONS: [TaggedSection; 4] = [
+    TaggedSection {
+        section: "handoff",
+        tag: "policy",
+        variants: &[
+            ("immediate", &[]),
+            ("score_threshold", &["threshold"]),
+            ("stage_gate", &["stage"]),
+            ("buyer_initiated", &["propensity"]),
+            ("delay", &["days"]),
+        ],
+    },
+    TaggedSection {
+        section: "dwell",
+        tag: "distribution",
+        variants: &[
+            ("exponential", &["mean_days"]),
+            ("gamma", &["mean_days", "shape"]),
+            ("lognormal", &["mean_days", "sigma"]),
+        ],
+    },
+    TaggedSection {
+        section: "deal_value",
+        tag: "distribution",
+        variants: &[("fixed", &["value"]), ("lognormal", &["median", "sigma"])],
+    },
+    TaggedSection {
+        section: "arrivals",
+        tag: "process",
+        variants: &[
+            ("poisson", &["leads_per_day"]),
+            ("bursts", &["events", "repeat_every_days"]),
+        ],
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys<T: Serialize>(v: &T) -> Vec<String> {
+        let toml::Value::Table(t) = toml::Value::try_from(v).unwrap() else {
+            panic!("a tagged variant serialises as a table")
+        };
+        let mut k: Vec<String> = t.keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    fn check(section: &str, tag: &str, variant: &str, got: Vec<String>) {
+        let s = TAGGED_SECTIONS.iter().find(|s| s.section == section).unwrap();
+        assert_eq!(s.tag, tag);
+        let mut want: Vec<String> = s
+            .keys_of(variant)
+            .unwrap()
+            .iter()
+            .map(|k| (*k).to_owned())
+            .collect();
+        want.push(tag.to_owned());
+        want.sort();
+        assert_eq!(got, want, "{section} {variant}");
+    }
+
+    #[test]
+    fn tagged_sections_match_the_types() {
+        check("handoff", "policy", "immediate", keys(&HandoffSpec::Immediate));
+        let t = HandoffSpec::ScoreThreshold { threshold: 1.0 };
+        check("handoff", "policy", "score_threshold", keys(&t));
+        let g = HandoffSpec::StageGate { stage: "x".into() };
+        check("handoff", "policy", "stage_gate", keys(&g));
+        let b = HandoffSpec::BuyerInitiated { propensity: 0.5 };
+        check("handoff", "policy", "buyer_initiated", keys(&b));
+        check(
+            "handoff",
+            "policy",
+            "delay",
+            keys(&HandoffSpec::Delay { days: 1.0 }),
+        );
+        let e = DwellSpec::Exponential { mean_days: 1.0 };
+        check("dwell", "distribution", "exponential", keys(&e));
+        let g = DwellSpec::Gamma {
+            mean_days: 1.0,
+            shape: 2.0,
+        };
+        check("dwell", "distribution", "gamma", keys(&g));
+        let l = DwellSpec::Lognormal {
+            mean_days: 1.0,
+            sigma: 0.5,
+        };
+        check("dwell", "distribution", "lognormal", keys(&l));
+        check(
+            "deal_value",
+            "distribution",
+            "fixed",
+            keys(&DealValueSpec::Fixed { value: 1.0 }),
+        );
+        let l = DealValueSpec::Lognormal {
+            median: 1.0,
+            sigma: 0.5,
+        };
+        check("deal_value", "distribution", "lognormal", keys(&l));
+        let p = ArrivalsSpec::Poisson { leads_per_day: 1.0 };
+        check("arrivals", "process", "poisson", keys(&p));
+        let b = ArrivalsSpec::Bursts {
+            events: vec![],
+            repeat_every_days: Some(365.0),
+        };
+        check("arrivals", "process", "bursts", keys(&b));
+    }
+}
