@@ -22,6 +22,7 @@
 //! | [`sim`] | random streams, the event queue, one replication, many replications, statistics |
 //! | [`study`] | compare, sweep and sensitivity: many runs with common random numbers |
 //! | [`calibration`] | cleaning CRM history, fits, the calibrated scenario |
+//! | `input` | the edges that read (feature `cli`): CRM stage-history exports |
 //! | `output` | the edges (feature `cli`, on by default): tables, JSON, terminal text, charts, the report, atomic output files |
 //!
 //! The binary (`src/main.rs`, `src/cli/`) parses arguments and wires the
@@ -29,6 +30,8 @@
 #![deny(missing_docs)]
 
 pub mod calibration;
+#[cfg(feature = "cli")]
+pub mod input;
 pub mod model;
 #[cfg(feature = "cli")]
 pub mod output;

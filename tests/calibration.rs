@@ -9,9 +9,10 @@ use std::path::{Path, PathBuf};
 use funnelsim::calibration::estimate::{self, Calibration};
 use funnelsim::calibration::fit::{Family, Positive, Proportion};
 use funnelsim::calibration::history;
+use funnelsim::input::crm::{Columns, read, simulation_day};
 use funnelsim::model::scenario::Scenario;
 use funnelsim::model::scenario::overrides::Override;
-use funnelsim::output::history::{Columns, journeys_table, read, simulation_day};
+use funnelsim::output::history::journeys_table;
 use funnelsim::output::tables::{self, Format};
 use funnelsim::sim::engine;
 

@@ -7,7 +7,7 @@ pub fn fuzz_crm_reader(data: &[u8]) {
     use std::io::Write as _;
 
     use funnelsim::calibration::history::clean;
-    use funnelsim::output::history::{Columns, read};
+    use funnelsim::input::crm::{Columns, read};
     let Ok(mut file) = tempfile::Builder::new().suffix(".csv").tempfile() else {
         return;
     };

@@ -2,7 +2,7 @@
 //! This module turns raw rows into clean per-opportunity journeys by the
 //! documented rules below, counting everything it fixes or drops so the
 //! calibration report can say so. It does no I/O: the file reader lives in
-//! `output::history` and hands over [`RawRow`]s with parsed timestamps.
+//! `input::crm` and hands over [`RawRow`]s with parsed timestamps.
 //!
 //! # Cleaning rules
 //! 1. A row missing the opportunity id, the stage or the entry time is

@@ -1,7 +1,7 @@
 //! Calibration from CRM stage history: cleaning the rows into opportunities
 //! ([`history`]), maximum-likelihood [`fit`]s, and the scenario they add up
 //! to with its fit check ([`estimate`]). Reading the files is an edge
-//! (`output::history`); everything here works on rows already in memory.
+//! (`input::crm`); everything here works on rows already in memory.
 
 pub mod estimate;
 pub mod fit;

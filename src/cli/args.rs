@@ -7,7 +7,7 @@ use clap::Args;
 use funnelsim::model::scenario::overrides::Override;
 use funnelsim::output::tables::Format;
 
-use super::input::BadInput;
+use super::load::BadInput;
 
 /// Output options shared by every command.
 #[derive(Debug, Args)]

@@ -6,14 +6,15 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use clap::Args;
 use funnelsim::calibration::{estimate as calibrate, history};
+use funnelsim::input::crm;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::output::calibration::{self as cal_out, Provenance};
 use funnelsim::output::fs::{self, Guard};
 use funnelsim::output::{self};
 
-use super::input::BadInput;
 use super::interrupt;
 use super::job::{Job, check_size};
+use super::load::BadInput;
 
 /// `funnelsim calibrate`.
 #[derive(Debug, Args)]
@@ -99,14 +100,14 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         .as_of
         .as_deref()
         .map(|t| {
-            output::history::parse_time(t).ok_or_else(|| {
+            crm::parse_time(t).ok_or_else(|| {
                 BadInput(format!(
                     "--as-of '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339 or days)"
                 ))
             })
         })
         .transpose()?;
-    let cols = output::history::Columns {
+    let cols = crm::Columns {
         id: args.id_col,
         stage: args.stage_col,
         entered_at: args.entered_col,
@@ -125,9 +126,9 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         force: args.force,
     };
     fs::check_file_target(&args.out, owner, CALIBRATED)?;
-    let rows = output::history::read(&args.history, &cols).map_err(|e| BadInput(format!("{e:#}")))?;
+    let rows = crm::read(&args.history, &cols).map_err(|e| BadInput(format!("{e:#}")))?;
     let (opportunities, cleaning, as_of) = history::clean(&rows, &stages, as_of);
-    let unit = if output::history::is_parquet(&args.history) {
+    let unit = if crm::is_parquet(&args.history) {
         "row"
     } else {
         "line"

@@ -11,8 +11,8 @@ use funnelsim::output::{self, Run, charts};
 use funnelsim::study::compare::{self, KEY_METRICS};
 
 use super::args::{OutArgs, SimArgs};
-use super::input::load_paired;
 use super::job::{Job, Outputs, emit, manifest};
+use super::load::load_paired;
 use super::run_paired;
 
 /// `funnelsim compare`.

@@ -16,8 +16,8 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::DataFrame;
 
 use super::args::OutArgs;
-use super::input::BadInput;
 use super::interrupt::{self, Interrupted};
+use super::load::BadInput;
 
 /// Buyers one core simulates per second, roughly (see docs/performance.md).
 const BUYERS_PER_CORE_SECOND: f64 = 1.0e6;

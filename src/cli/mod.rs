@@ -1,14 +1,14 @@
 //! The command line: argument types, one file per command, and the pieces
-//! they share — loading scenarios ([`input`]), the simulate-and-write
+//! they share — loading scenarios ([`load`]), the simulate-and-write
 //! skeleton ([`job`]) and interrupts ([`interrupt`]). The library does the
 //! work; this module reads files, drives progress and writes outputs.
 
 mod args;
 mod calibrate;
 mod compare;
-mod input;
 pub mod interrupt;
 mod job;
+mod load;
 mod report;
 mod run;
 mod sensitivity;
@@ -19,8 +19,8 @@ use clap::{Parser, Subcommand};
 use funnelsim::model::scenario::Scenario;
 use funnelsim::sim::engine::{self, RunResult};
 
-pub use input::BadInput;
 pub use interrupt::Interrupted;
+pub use load::BadInput;
 
 use calibrate::CalibrateArgs;
 use compare::CompareArgs;
@@ -81,6 +81,6 @@ impl Cli {
 /// other (each on all workers), and labels them A, B, C, …
 fn run_paired(job: &job::Job, scenarios: &[Scenario]) -> Result<(Vec<RunResult>, Vec<String>)> {
     let results = job.simulate(|bar| scenarios.iter().map(|s| engine::run(s, bar)).collect())?;
-    let labels = (0..scenarios.len()).map(input::scenario_label).collect();
+    let labels = (0..scenarios.len()).map(load::scenario_label).collect();
     Ok((results, labels))
 }

@@ -12,8 +12,8 @@ use funnelsim::output::{self, Run};
 use funnelsim::study::compare::{self, KEY_METRICS};
 
 use super::args::SimArgs;
-use super::input::load_paired;
 use super::job::{Job, manifest};
+use super::load::load_paired;
 use super::run_paired;
 
 /// `funnelsim report`.

@@ -6,15 +6,16 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
+use funnelsim::input::crm;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::output::fs::{self, Guard};
 use funnelsim::output::{self, Run, charts, tables::Format};
 use funnelsim::sim::engine;
 
 use super::args::{OutArgs, SimArgs};
-use super::input::{apply, load, warn};
 use super::interrupt;
 use super::job::{Job, Outputs, check_size, emit, manifest};
+use super::load::{apply, load, warn};
 
 /// `funnelsim run`.
 #[derive(Debug, Args)]
@@ -105,7 +106,7 @@ pub fn run(args: RunArgs) -> Result<()> {
 fn export_history(scenario: &Scenario, path: &Path, guard: Guard<'_>) -> Result<()> {
     let journeys = engine::simulate_history(scenario, 0);
     let mut df = output::history::journeys_table(scenario, &journeys)?;
-    let format = if output::history::is_parquet(path) {
+    let format = if crm::is_parquet(path) {
         Format::Parquet
     } else {
         Format::Csv
@@ -119,7 +120,7 @@ fn export_history(scenario: &Scenario, path: &Path, guard: Guard<'_>) -> Result<
         journeys.len(),
         df.height(),
         scenario.window().end_day,
-        output::history::format_time(output::history::simulation_day(scenario.window().end_day)),
+        crm::format_time(crm::simulation_day(scenario.window().end_day)),
         path.display()
     );
     Ok(())

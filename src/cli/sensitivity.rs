@@ -11,8 +11,8 @@ use funnelsim::output::{self, charts};
 use funnelsim::study::sensitivity;
 
 use super::args::{OutArgs, SimArgs};
-use super::input::{BadInput, load_spec, origin, warn};
 use super::job::{Job, Outputs, check_size, emit, manifest};
+use super::load::{BadInput, load_spec, origin, warn};
 
 /// `funnelsim sensitivity`.
 #[derive(Debug, Args)]

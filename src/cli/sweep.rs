@@ -10,8 +10,8 @@ use funnelsim::study::sweep::{self, Objective, Vary};
 use std::path::PathBuf;
 
 use super::args::{OutArgs, SimArgs};
-use super::input::{BadInput, load_spec, origin, warn};
 use super::job::{Job, Outputs, check_size, emit, manifest};
+use super::load::{BadInput, load_spec, origin, warn};
 
 /// `funnelsim sweep`.
 #[derive(Debug, Args)]

@@ -6,8 +6,8 @@ use std::fmt::Write;
 use crate::calibration::estimate::{Calibration, Check, MIN_STAYS, POOR_FIT_Z};
 use crate::calibration::fit::{Positive, Proportion};
 use crate::calibration::history::Cleaning;
+use crate::input::crm::format_time;
 use crate::model::scenario::spec::{default_segments, default_stages};
-use crate::output::history::format_time;
 use crate::output::terminal::human;
 
 /// Where a calibration came from, for the file header and the report.
