@@ -8,7 +8,7 @@ use crate::calibration::fit::{Positive, Proportion};
 use crate::calibration::history::Cleaning;
 use crate::input::crm::format_time;
 use crate::model::scenario::spec::{default_segments, default_stages};
-use crate::output::terminal::human;
+use crate::output::format::{human, percent};
 
 /// Where a calibration came from, for the file header and the report.
 pub struct Provenance<'a> {
@@ -610,5 +610,5 @@ fn count_or_sig(x: f64) -> String {
 }
 
 fn pct(p: &Proportion) -> String {
-    format!("{:.1}% ± {:.1}", 100.0 * p.value, 100.0 * p.se)
+    format!("{} ± {:.1}", percent(p.value, 1), 100.0 * p.se)
 }

@@ -13,7 +13,7 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::{register_font, text_anchor};
 
-use super::terminal::human;
+use super::format::{self, human};
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::model::scenario::Scenario;
 use crate::sim::engine::RunResult;
@@ -194,11 +194,7 @@ struct BarData {
 }
 
 fn fmt_axis(v: f64, percent: bool) -> String {
-    if percent {
-        format!("{:.0}%", v * 100.0)
-    } else {
-        human(v)
-    }
+    if percent { format::percent(v, 0) } else { human(v) }
 }
 
 /// Horizontal bars, first bar on top, labels drawn inside the plot on the

@@ -6,7 +6,7 @@ use anyhow::Result;
 use polars::prelude::{Column, DataFrame, NamedFrom, Series};
 use serde_json::{Value, json};
 
-use super::terminal::human;
+use super::format::{self, human};
 use crate::study::compare::{PairedComparison, Unit};
 
 /// One candidate compared with the baseline.
@@ -42,23 +42,14 @@ impl Versus<'_> {
     }
 }
 
-/// A value in its unit.
+/// A value in its unit (rates to one decimal of a percent).
 pub fn value(unit: Unit, x: Option<f64>) -> String {
-    match x.filter(|v| v.is_finite()) {
-        None => "n/a".to_owned(),
-        Some(v) if unit == Unit::Rate => format!("{:.1}%", v * 100.0),
-        Some(v) => human(v),
-    }
+    format::value(unit, x, 1)
 }
 
 /// A difference in its unit, signed (rates in percentage points).
 pub fn diff(unit: Unit, x: Option<f64>) -> String {
-    match x.filter(|v| v.is_finite()) {
-        None => "n/a".to_owned(),
-        Some(v) if unit == Unit::Rate => format!("{:+.1} pp", v * 100.0),
-        Some(0.0) => "0".to_owned(),
-        Some(v) => format!("{}{}", if v > 0.0 { "+" } else { "" }, human(v)),
-    }
+    format::difference(unit, x, 1)
 }
 
 /// A plain-language sentence for one metric.

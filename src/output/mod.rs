@@ -1,10 +1,13 @@
-//! The edges: tables (polars), JSON, the terminal summary and atomic output
-//! directories. Everything here formats results the core computed; nothing
-//! here simulates.
+//! The edges that write: tables (polars), JSON, the terminal summary,
+//! charts, the HTML report, the synthetic history export, the calibrated
+//! scenario and fit report, numbers for people ([`format`]) and atomic
+//! output files that replace only what funnelsim wrote ([`fs`]). Everything
+//! here formats results the core computed; nothing here simulates.
 
 pub mod calibration;
 pub mod charts;
 pub mod compare;
+pub mod format;
 pub mod fs;
 pub mod history;
 pub mod json;

@@ -14,7 +14,8 @@ use base64::Engine as _;
 use super::Run;
 use super::charts::Chart;
 use super::compare::Versus;
-use super::terminal::{human, window_sentence};
+use super::format::{human, percent};
+use super::terminal::window_sentence;
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::sim::stats::Estimate;
 
@@ -35,11 +36,11 @@ pub fn escape(text: &str) -> String {
 }
 
 fn pct(x: f64) -> String {
-    format!("{:.0}%", x * 100.0)
+    percent(x, 0)
 }
 
 fn pct1(x: f64) -> String {
-    format!("{:.1}%", x * 100.0)
+    percent(x, 1)
 }
 
 /// Plain-language findings for one run, computed from its means. Returned

@@ -6,32 +6,22 @@ use anyhow::Result;
 use polars::prelude::{Column, DataFrame, NamedFrom, Series};
 use serde_json::{Value, json};
 
+use super::format::{self, human};
 use super::json::estimate;
-use super::terminal::human;
-use crate::sim::metrics::{Metric, Unit};
+use crate::sim::metrics::Metric;
 use crate::sim::stats::Estimate;
 use crate::study::sensitivity::Sensitivity;
 use crate::study::sweep::SweepResult;
 
+/// A value of a metric (rates to two decimals of a percent: sweep points
+/// often differ by less than a tenth of a point).
 fn metric_value(metric: &str, x: Option<f64>) -> String {
-    match x.filter(|v| v.is_finite()) {
-        None => "n/a".to_owned(),
-        Some(v) if is_rate(metric) => format!("{:.2}%", v * 100.0),
-        Some(v) => human(v),
-    }
-}
-
-fn is_rate(metric: &str) -> bool {
-    Metric::unit_of(metric) == Unit::Rate
+    format::value(Metric::unit_of(metric), x, 2)
 }
 
 /// A signed difference of a metric (rates in percentage points).
 fn metric_diff(metric: &str, x: Option<f64>) -> String {
-    match x.filter(|v| v.is_finite()) {
-        None => "n/a".to_owned(),
-        Some(v) if is_rate(metric) => format!("{:+.2} pp", v * 100.0),
-        Some(v) => format!("{}{}", if v > 0.0 { "+" } else { "" }, human(v)),
-    }
+    format::difference(Metric::unit_of(metric), x, 2)
 }
 
 fn with_ci(metric: &str, e: &Estimate) -> String {

@@ -3,6 +3,7 @@
 use std::fmt::Write as _;
 
 use super::Run;
+use super::format::{self, human};
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::model::scenario::Scenario;
 use crate::sim::metrics::{Metric, Unit};
@@ -21,55 +22,13 @@ pub fn window_sentence(s: &Scenario) -> String {
     )
 }
 
-/// Formats a number for people: thousands separators, sensible decimals.
-pub fn human(x: f64) -> String {
-    if !x.is_finite() {
-        return "n/a".to_owned();
-    }
-    let a = x.abs();
-    let decimals = if a >= 100.0 || x == x.trunc() {
-        0
-    } else if a >= 10.0 {
-        1
-    } else if a >= 1.0 {
-        2
-    } else {
-        3
-    };
-    let s = format!("{:.*}", decimals, a);
-    let (int, frac) = s
-        .split_once('.')
-        .map_or((s.as_str(), None), |(i, f)| (i, Some(f)));
-    let mut grouped = String::new();
-    for (i, ch) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push(',');
-        }
-        grouped.push(ch);
-    }
-    let sign = if x < 0.0 && s.chars().any(|c| c.is_ascii_digit() && c != '0') {
-        "-"
-    } else {
-        ""
-    };
-    match frac {
-        Some(f) => format!("{sign}{grouped}.{f}"),
-        None => format!("{sign}{grouped}"),
-    }
+/// Formats a value of a metric, as a percentage for rates.
+fn value(name: &str, x: Option<f64>) -> String {
+    format::value(Metric::unit_of(name), x, 1)
 }
 
 fn pct(x: Option<f64>) -> String {
-    x.filter(|v| v.is_finite())
-        .map_or("n/a".to_owned(), |v| format!("{:.1}%", v * 100.0))
-}
-
-/// Formats a value of a metric, as a percentage for rates.
-fn value(name: &str, x: Option<f64>) -> String {
-    match x {
-        None => "n/a".to_owned(),
-        Some(v) if Metric::unit_of(name) == Unit::Rate => pct(Some(v)),
-        Some(v) => human(v),
-    }
+    format::value(Unit::Rate, x, 1)
 }
 
 fn metric_line(out: &mut String, name: &str, label: &str, e: &Estimate) {
