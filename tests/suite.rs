@@ -9,6 +9,7 @@ mod calibration;
 #[path = "cli/main.rs"]
 mod cli;
 mod determinism;
+mod docs;
 mod fast_path;
 mod fuzz_bodies;
 mod markov_check;
