@@ -1,6 +1,6 @@
 //! The edges that write: tables (polars), JSON, the terminal summary,
 //! charts, the HTML report, the synthetic history export, the calibrated
-//! scenario and fit report, numbers for people ([`format`]) and atomic
+//! scenario and fit report, numbers for people ([`format`](mod@format)) and atomic
 //! output files that replace only what funnelsim wrote ([`fs`]). Everything
 //! here formats results the core computed; nothing here simulates.
 

@@ -3,9 +3,10 @@
 //! Text is laid out with DejaVu Sans compiled into the binary (plotters'
 //! `ab_glyph` backend), so sizes and glyphs never depend on the fonts a
 //! machine happens to have. Each chart takes prepared data; nothing here
-//! simulates. One file per kind of chart: horizontal [`bars`] (funnel,
-//! outcomes, blame, comparisons), [`fan`] charts of the pipeline, the cycle
-//! [`histogram`], [`lines`] of a sweep and the sensitivity [`tornado`].
+//! simulates. One file per kind of chart: horizontal bars (`bars.rs`:
+//! funnel, outcomes, blame, comparisons), fan charts of the pipeline
+//! (`fan.rs`), the cycle histogram (`histogram.rs`), the lines of a sweep
+//! (`lines.rs`) and the sensitivity tornado (`tornado.rs`).
 
 use std::path::Path;
 use std::sync::Once;
