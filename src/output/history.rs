@@ -224,10 +224,12 @@ pub fn read(path: &Path, cols: &Columns) -> Result<Vec<RawRow>> {
         });
     }
     if !bad.is_empty() {
+        // One line per bad value, each an `error:` line of its own (the
+        // command prefixes the first line).
+        let origin = path.display();
         bail!(
-            "{}: values that cannot be read (timestamps: YYYY-MM-DD[ HH:MM[:SS]], RFC 3339 or a number of days; outcomes: {OUTCOME_WORDS}):\n  {}",
-            path.display(),
-            bad.join("\n  ")
+            "{origin}: values that cannot be read (timestamps: YYYY-MM-DD[ HH:MM[:SS]], RFC 3339 or a number of days; outcomes: {OUTCOME_WORDS}):\nerror: {origin}: {}",
+            bad.join(&format!("\nerror: {origin}: "))
         );
     }
     Ok(rows)

@@ -360,7 +360,13 @@ fn parse_lenient(text: &str) -> Lenient {
         };
         let backticked = |m: &str| m.split('`').nth(1).map(str::to_owned);
         let (at, drop) = if message.starts_with("unknown field") {
-            let key = join(&backticked(&message).unwrap_or_default());
+            // The path may already end with the unknown key.
+            let name = backticked(&message).unwrap_or_default();
+            let key = if path == name || path.ends_with(&format!(".{name}")) {
+                path.clone()
+            } else {
+                join(&name)
+            };
             (key.clone(), Some(key))
         } else if message.starts_with("missing field") {
             let key = join(&backticked(&message).unwrap_or_default());
@@ -378,6 +384,7 @@ fn parse_lenient(text: &str) -> Lenient {
         } else {
             (path.clone(), None)
         };
+        let placeholder = placeholder_for(&message);
         out.problems.push(Problem {
             path: at,
             message: error::plain_words(&message),
@@ -385,13 +392,33 @@ fn parse_lenient(text: &str) -> Lenient {
         });
         let Some(key) = drop else { return out };
         let before = tree.clone();
-        overrides::remove_at(&mut tree, &key);
+        match placeholder {
+            // A value of the expected type keeps a required key present, so
+            // the rest of its table is read too.
+            Some(v) => overrides::replace_at(&mut tree, &key, v),
+            None => overrides::remove_at(&mut tree, &key),
+        }
         if tree == before {
             return out;
         }
         out.removed.push(key);
     }
     out
+}
+
+/// A stand-in of the type a serde "invalid type" message expected, for a
+/// scalar; the problem is reported and validation of the stand-in ignored.
+fn placeholder_for(message: &str) -> Option<toml::Value> {
+    if !message.starts_with("invalid type") && !message.starts_with("invalid value") {
+        return None;
+    }
+    match message.rsplit_once(", expected ")?.1 {
+        "f64" | "f32" => Some(toml::Value::Float(1.0)),
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => Some(toml::Value::Integer(1)),
+        "a boolean" => Some(toml::Value::Boolean(false)),
+        "a string" => Some(toml::Value::String("?".to_owned())),
+        _ => None,
+    }
 }
 
 /// Fills in spans for problems found during validation by looking their key

@@ -309,6 +309,22 @@ fn check_section(s: &TaggedSection, t: &toml::Table, path: &str, out: &mut Vec<I
     }
 }
 
+/// Replaces the value at a canonical path, if it is there.
+pub(crate) fn replace_at(root: &mut Value, path: &str, value: Value) {
+    let Ok(steps) = parse_path(path) else { return };
+    let mut cur = root;
+    for step in &steps {
+        let next = match (step, cur) {
+            (Step::Key(k), Value::Table(t)) => t.get_mut(k.as_str()),
+            (Step::Index(i), Value::Array(a)) => a.get_mut(*i),
+            _ => None,
+        };
+        let Some(n) = next else { return };
+        cur = n;
+    }
+    *cur = value;
+}
+
 /// Removes the value at a canonical path, if it is there.
 pub(crate) fn remove_at(root: &mut Value, path: &str) {
     let Ok(steps) = parse_path(path) else { return };
