@@ -105,8 +105,10 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             return Err(format!("malformed key path '{path}': ']' without '['; {shape}"));
         }
         out.push(Step::Key(key.to_owned()));
-        let has_index = part.contains('[');
-        while has_index {
+        if !part.contains('[') {
+            continue;
+        }
+        loop {
             let Some((idx, after)) = rest.split_once(']') else {
                 return Err(format!(
                     "malformed key path '{path}': '[' is never closed; {shape}"
@@ -482,5 +484,63 @@ stage_mix = { unaware = 1.0 }
         let e = set_all(&["outreach.reps=many"]).unwrap_err().to_string();
         assert!(e.contains("--set outreach.reps"), "{e}");
         assert!(Override::parse("outreach.reps").is_err());
+    }
+
+    #[test]
+    fn malformed_paths_and_values_are_refused() {
+        for bad in [
+            "outreach..reps=3",
+            "outreach.reps.=3",
+            ".outreach.reps=3",
+            "stages[0.receptivity=1",
+            "stages[[0]].receptivity=1",
+            "stages[x].receptivity=1",
+            "stages[0]x.receptivity=1",
+            "[0].x=1",
+            "name=\"abc",
+            "name='abc",
+            "name=[1,",
+            "=1",
+        ] {
+            assert!(Override::parse(bad).is_err(), "{bad}");
+        }
+        let ok = Override::parse("stages[2][0].x=My scenario").unwrap();
+        assert_eq!(ok.value, Value::String("My scenario".into()));
+        assert_eq!(
+            parse_path("stages[2][0].x").unwrap(),
+            vec![
+                Step::Key("stages".into()),
+                Step::Index(2),
+                Step::Index(0),
+                Step::Key("x".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_of_another_variant_are_refused_unless_the_variant_is_switched() {
+        let e = set_all(&["handoff.threshold=60"]).unwrap_err().to_string();
+        assert!(
+            e.contains("--set handoff.threshold") && e.contains("policy = \"immediate\""),
+            "{e}"
+        );
+        let e = set_all(&["handoff.policy=delay", "handoff.threshold=60"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("takes only days"), "{e}");
+        // Switching away from a variant drops its keys the user did not set.
+        let s = set_all(&["handoff.policy=score_threshold", "handoff.threshold=60"]).unwrap();
+        let (back, _) = apply(&s, &[Override::parse("handoff.policy=immediate").unwrap()]).unwrap();
+        assert!(matches!(back.handoff, crate::scenario::spec::HandoffSpec::Immediate));
+    }
+
+    #[test]
+    fn seeds_above_i64_max_survive_overrides() {
+        let mut spec = base();
+        spec.simulation.seed = u64::MAX;
+        let (s, _) = apply(&spec, &[Override::parse("outreach.reps=2").unwrap()]).unwrap();
+        assert_eq!(s.simulation.seed, u64::MAX);
+        let (s, _) = apply(&spec, &[Override::parse("simulation.seed=7").unwrap()]).unwrap();
+        assert_eq!(s.simulation.seed, 7);
     }
 }
