@@ -531,7 +531,10 @@ stage_mix = { unaware = 1.0 }
         // Switching away from a variant drops its keys the user did not set.
         let s = set_all(&["handoff.policy=score_threshold", "handoff.threshold=60"]).unwrap();
         let (back, _) = apply(&s, &[Override::parse("handoff.policy=immediate").unwrap()]).unwrap();
-        assert!(matches!(back.handoff, crate::scenario::spec::HandoffSpec::Immediate));
+        assert!(matches!(
+            back.handoff,
+            crate::scenario::spec::HandoffSpec::Immediate
+        ));
     }
 
     #[test]

@@ -9,10 +9,23 @@ fn sweep_accepts_the_largest_seed() {
     let out = funnelsim()
         .arg("sweep")
         .arg(super::scenario("markov_check"))
-        .args(["-n", "2", "--seed", "18446744073709551615", "--vary", "outreach.reps=1,2", "--json"])
+        .args([
+            "-n",
+            "2",
+            "--seed",
+            "18446744073709551615",
+            "--vary",
+            "outreach.reps=1,2",
+            "--json",
+        ])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["seed"], serde_json::json!(18446744073709551615u64));
 }
@@ -40,12 +53,19 @@ threshold = 60
     .unwrap();
     for policy in ["immediate", "delay"] {
         let mut cmd = funnelsim();
-        cmd.arg("run").arg(&path).args(["--set", &format!("handoff.policy={policy}"), "--json"]);
+        cmd.arg("run")
+            .arg(&path)
+            .args(["--set", &format!("handoff.policy={policy}"), "--json"]);
         if policy == "delay" {
             cmd.args(["--set", "handoff.days=2"]);
         }
         let out = cmd.output().unwrap();
-        assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -89,21 +109,30 @@ stage_mix = { "+early" = 1.0 }
         .arg(&history)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut seen = 0;
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(&out_dir)
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
         .collect();
-    files.push(history);
+    files.push(history.clone());
     for f in files {
         let text = std::fs::read_to_string(&f).unwrap();
         for cell in text.lines().flat_map(|l| l.split(',')) {
             let cell = cell.trim_matches('"');
             // A dangerous first character is allowed only in a number.
             if cell.starts_with(['=', '+', '-', '@']) {
-                assert!(cell.parse::<f64>().is_ok(), "{}: unescaped cell {cell}", f.display());
+                assert!(
+                    cell.parse::<f64>().is_ok(),
+                    "{}: unescaped cell {cell}",
+                    f.display()
+                );
             }
             if cell.starts_with("'+early") || cell.starts_with("'@late") || cell.starts_with("'-cmd") {
                 seen += 1;
@@ -111,4 +140,21 @@ stage_mix = { "+early" = 1.0 }
         }
     }
     assert!(seen > 0, "no neutralised names found in the CSV outputs");
+    // The escape is undone when funnelsim reads its own export back.
+    let fitted = dir.path().join("fitted.toml");
+    let out = funnelsim()
+        .arg("calibrate")
+        .arg(&history)
+        .args(["--stages=+early,@late", "-n", "5", "--out"])
+        .arg(&fitted)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = std::fs::read_to_string(&fitted).unwrap();
+    assert!(text.contains("name = \"-cmd|' /C calc'!A0\""), "{text}");
 }
