@@ -384,7 +384,14 @@ fn parse_lenient(text: &str) -> Lenient {
         } else {
             (path.clone(), None)
         };
-        let placeholder = placeholder_for(&message);
+        // A whole section of the wrong shape (a tagged section reports its
+        // inner mistakes at the section) is dropped, not replaced by a scalar.
+        let placeholder = placeholder_for(&message).filter(|_| {
+            !matches!(
+                overrides::get_at(&tree, &path),
+                Some(toml::Value::Table(_) | toml::Value::Array(_))
+            )
+        });
         out.problems.push(Problem {
             path: at,
             message: error::plain_words(&message),

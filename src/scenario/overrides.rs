@@ -311,6 +311,20 @@ fn check_section(s: &TaggedSection, t: &toml::Table, path: &str, out: &mut Vec<I
     }
 }
 
+/// The value at a canonical path, if it is there.
+pub(crate) fn get_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    let steps = parse_path(path).ok()?;
+    let mut cur = root;
+    for step in &steps {
+        cur = match (step, cur) {
+            (Step::Key(k), Value::Table(t)) => t.get(k.as_str())?,
+            (Step::Index(i), Value::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
 /// Replaces the value at a canonical path, if it is there.
 pub(crate) fn replace_at(root: &mut Value, path: &str, value: Value) {
     let Ok(steps) = parse_path(path) else { return };
