@@ -59,6 +59,11 @@ pub fn parse_value(raw: &str) -> Result<Value, String> {
         Err(e) if raw.starts_with(['"', '\'', '[', '{']) => {
             Err(format!("'{raw}' is not a valid value: {}", e.message().trim()))
         }
+        // TOML integers are i64: a larger whole number is not text either.
+        Err(_) if raw.parse::<u128>().is_ok() => Err(format!(
+            "{raw} is too large a whole number (at most {}); for the largest seeds use --seed",
+            i64::MAX
+        )),
         Err(_) => Ok(Value::String(raw.to_owned())),
     }
 }
