@@ -46,6 +46,10 @@ pub const MAX_DAYS: f64 = 36_500.0;
 /// largest draws overflow to infinity.
 pub const MAX_SIGMA: f64 = 5.0;
 
+/// Largest amount of money per deal, lead, touch, rep day, event or year: a
+/// trillion is a unit mistake, and totals over a run must stay finite.
+pub const MAX_MONEY: f64 = 1e12;
+
 /// Shortest cadence in days (about 15 minutes) between touches of one lead:
 /// shorter intervals make the number of simulated events explode.
 pub const MIN_CADENCE_DAYS: f64 = 0.01;
@@ -555,6 +559,13 @@ impl Validator {
         }
     }
 
+    /// An amount of money: zero or positive and at most [`MAX_MONEY`], so
+    /// that totals over many leads and days stay finite.
+    fn money(&mut self, path: &str, v: f64) -> f64 {
+        let v = self.non_negative(path, v);
+        self.at_most(path, v, MAX_MONEY, "more than a trillion; check the unit")
+    }
+
     /// A span of days: zero or positive and at most [`MAX_DAYS`].
     fn days(&mut self, path: &str, v: f64) -> f64 {
         let v = self.non_negative(path, v);
@@ -779,7 +790,7 @@ impl Validator {
                     DealValue::Fixed(self.at_most(
                         &path,
                         value,
-                        1e12,
+                        MAX_MONEY,
                         "more than a trillion per deal; check the unit",
                     ))
                 }
@@ -789,7 +800,7 @@ impl Validator {
                     let median = self.at_most(
                         &path,
                         median,
-                        1e12,
+                        MAX_MONEY,
                         "more than a trillion per deal; check the unit",
                     );
                     let sigma = self.sigma(&format!("{p}.deal_value.sigma"), sigma, "deal value");
@@ -835,6 +846,12 @@ impl Validator {
                         let day = self.non_negative(&format!("{ep}.day"), e.day);
                         let mean_leads = self.positive(&format!("{ep}.mean_leads"), e.mean_leads);
                         let duration = self.positive(&format!("{ep}.duration_days"), e.duration_days);
+                        let duration = self.at_most(
+                            &format!("{ep}.duration_days"),
+                            duration,
+                            MAX_DAYS,
+                            "longer than 100 years; check the unit (days)",
+                        );
                         if day.is_finite() && day >= end {
                             self.problem(
                                 format!("{ep}.day"),
@@ -867,10 +884,9 @@ impl Validator {
                 }
             };
             let spend = Spend {
-                fixed_per_year: self
-                    .non_negative(&format!("{p}.spend.fixed_per_year"), c.spend.fixed_per_year),
-                per_lead: self.non_negative(&format!("{p}.spend.per_lead"), c.spend.per_lead),
-                per_event: self.non_negative(&format!("{p}.spend.per_event"), c.spend.per_event),
+                fixed_per_year: self.money(&format!("{p}.spend.fixed_per_year"), c.spend.fixed_per_year),
+                per_lead: self.money(&format!("{p}.spend.per_lead"), c.spend.per_lead),
+                per_event: self.money(&format!("{p}.spend.per_event"), c.spend.per_event),
             };
             let fit = self.probability(&format!("{p}.fit"), c.fit);
             let stage_mix = self.mix(
@@ -914,7 +930,7 @@ impl Validator {
             touch_every_days: self.cadence("marketing.touch_every_days", m.touch_every_days),
             nurture: m.nurture,
             content: self.unit_scores("marketing.content", m.content),
-            cost_per_touch: self.non_negative("marketing.cost_per_touch", m.cost_per_touch),
+            cost_per_touch: self.money("marketing.cost_per_touch", m.cost_per_touch),
             trust_gain: self.probability("marketing.trust_gain", m.trust_gain),
             dwell_speedup: {
                 let v = self.non_negative("marketing.dwell_speedup", m.dwell_speedup);
@@ -1018,8 +1034,8 @@ impl Validator {
             follow_up_every_days: self.cadence("outreach.follow_up_every_days", o.follow_up_every_days),
             max_unanswered_touches: o.max_unanswered_touches,
             cold_after_days: self.positive("outreach.cold_after_days", o.cold_after_days),
-            cost_per_touch: self.non_negative("outreach.cost_per_touch", o.cost_per_touch),
-            cost_per_rep_day: self.non_negative("outreach.cost_per_rep_day", o.cost_per_rep_day),
+            cost_per_touch: self.money("outreach.cost_per_touch", o.cost_per_touch),
+            cost_per_rep_day: self.money("outreach.cost_per_rep_day", o.cost_per_rep_day),
         };
 
         let r = &spec.response;

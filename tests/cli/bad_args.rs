@@ -219,6 +219,18 @@ const CASES: &[(&[&str], &str)] = &[
     ),
     (&["run", "{S}", "--set", "segments[0].pace=1e6"], "never decides"),
     (
+        &["run", "{S}", "--set", "channels[0].spend.fixed_per_year=1e308"],
+        "more than a trillion",
+    ),
+    (
+        &["run", "{S}", "--set", "outreach.cost_per_rep_day=-400"],
+        "zero or a positive number",
+    ),
+    (
+        &["run", "{S}", "--set", "marketing.cost_per_touch=1e13"],
+        "more than a trillion",
+    ),
+    (
         &["run", "{S}", "--set", "stages[0].dwell.mean_days=1e308"],
         "100 years",
     ),
