@@ -140,7 +140,8 @@ pub fn read(path: &Path, cols: &Columns) -> Result<Vec<RawRow>> {
     .with_context(|| format!("cannot read history file {}", path.display()))?;
     // Row numbers as people count them: CSV line numbers (header = line 1),
     // Parquet rows from 1.
-    let (first_row, unit) = if is_parquet(path) { (1, "row") } else { (2, "line") };
+    let parquet = is_parquet(path);
+    let (first_row, unit) = if parquet { (1, "row") } else { (2, "line") };
 
     let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
     let text = |name: &str, required: bool| -> Result<Option<Vec<Option<String>>>> {
@@ -158,7 +159,19 @@ pub fn read(path: &Path, cols: &Columns) -> Result<Vec<RawRow>> {
         let values = col
             .str()?
             .iter()
-            .map(|v| v.map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned))
+            .map(|v| {
+                v.map(str::trim)
+                    .filter(|v| !v.is_empty())
+                    // Undo the formula escape funnelsim's own CSV exports carry.
+                    .map(|v| {
+                        if parquet {
+                            v
+                        } else {
+                            crate::output::tables::csv_unescape(v)
+                        }
+                    })
+                    .map(str::to_owned)
+            })
             .collect();
         Ok(Some(values))
     };
@@ -221,10 +234,12 @@ pub fn read(path: &Path, cols: &Columns) -> Result<Vec<RawRow>> {
         });
     }
     if !bad.is_empty() {
+        // One line per bad value, each an `error:` line of its own (the
+        // command prefixes the first line).
+        let origin = path.display();
         bail!(
-            "{}: values that cannot be read (timestamps: YYYY-MM-DD[ HH:MM[:SS]], RFC 3339 or a number of days; outcomes: {OUTCOME_WORDS}):\n  {}",
-            path.display(),
-            bad.join("\n  ")
+            "{origin}: values that cannot be read (timestamps: YYYY-MM-DD[ HH:MM[:SS]], RFC 3339 or a number of days; outcomes: {OUTCOME_WORDS}):\nerror: {origin}: {}",
+            bad.join(&format!("\nerror: {origin}: "))
         );
     }
     Ok(rows)

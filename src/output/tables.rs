@@ -239,6 +239,16 @@ pub fn csv_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// The inverse of [`csv_safe`] for text read back from a CSV funnelsim
+/// wrote (`run --export-history` → `calibrate`): a `'` before a formula
+/// character is dropped, so names round-trip.
+pub fn csv_unescape(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => cell,
+    }
+}
+
 /// `df` with every text cell passed through [`csv_safe`]; numeric columns
 /// are untouched, so numbers stay numbers.
 fn csv_safe_frame(df: &DataFrame) -> Result<DataFrame> {
@@ -288,6 +298,9 @@ mod tests {
         assert_eq!(csv_safe("+3"), "+3");
         assert_eq!(csv_safe("trade shows"), "trade shows");
         assert_eq!(csv_safe("a=b"), "a=b");
+        for x in ["=1+1", "-x", "plain", "'quoted", "-0.5"] {
+            assert_eq!(csv_unescape(&csv_safe(x)), x);
+        }
     }
 
     #[test]

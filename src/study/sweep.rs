@@ -234,7 +234,7 @@ pub fn run_sweep(
     key_metrics: &[&str],
     observer: &dyn RunObserver,
 ) -> Result<SweepResult, (Vec<Override>, ScenarioError)> {
-    let points = grid(varies).map_err(|m| (Vec::new(), ScenarioError::single("--vary", m, None)))?;
+    let points = grid(varies).map_err(|m| (Vec::new(), ScenarioError::single("", m, None)))?;
     let scenarios: Vec<Scenario> = points
         .iter()
         .map(|p| {

@@ -100,3 +100,23 @@ fn bad_flags_are_refused() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Issue 13, item 10: a file with five mistakes reports all of them in one
+/// round, in file order, each line an `error:` line of its own.
+#[test]
+fn every_mistake_of_a_file_is_reported_at_once() {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/bad_scenarios/five_mistakes.toml");
+    let out = funnelsim().arg("run").arg(&path).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 6, "{stderr}");
+    let mut last_line = 0;
+    for l in &lines {
+        assert!(l.starts_with("error: "), "{l}");
+        // origin:line:col: — in file order.
+        let n: usize = l.split(':').nth(2).unwrap().parse().unwrap();
+        assert!(n >= last_line, "{stderr}");
+        last_line = n;
+    }
+}

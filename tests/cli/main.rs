@@ -1,5 +1,7 @@
 //! The real `funnelsim` binary, driven as a user would.
 
+mod accepted;
+mod bad_args;
 mod bad_input;
 mod calibrate;
 mod reliability;

@@ -133,7 +133,10 @@ fn unknown_name(rest: &str, what: &str) -> String {
         Some((score, v)) if score >= 0.8 => format!("did you mean `{v}`? "),
         _ => String::new(),
     };
-    format!("unknown {what} `{wanted}`; {hint}(valid: {})", valid.join(", "))
+    format!(
+        "unknown {what} `{wanted}`; {hint}valid {what}s: {}",
+        valid.join(", ")
+    )
 }
 
 /// What serde expected, in plain words.
@@ -196,7 +199,7 @@ mod tests {
         assert_eq!(plain_words("something else"), "something else");
         assert_eq!(
             plain_words("unknown field `replicatons`, expected one of `seed`, `replications`"),
-            "unknown key `replicatons`; did you mean `replications`? (valid: seed, replications)"
+            "unknown key `replicatons`; did you mean `replications`? valid keys: seed, replications"
         );
     }
 }

@@ -97,6 +97,10 @@ pub const MAX_DAYS: f64 = 36_500.0;
 /// largest draws overflow to infinity.
 pub const MAX_SIGMA: f64 = 5.0;
 
+/// Largest amount of money per deal, lead, touch, rep day, event or year: a
+/// trillion is a unit mistake, and totals over a run must stay finite.
+pub const MAX_MONEY: f64 = 1e12;
+
 /// Shortest cadence in days (about 15 minutes) between touches of one lead:
 /// shorter intervals make the number of simulated events explode.
 pub const MIN_CADENCE_DAYS: f64 = 0.01;
@@ -408,7 +412,13 @@ fn parse_lenient(text: &str) -> Lenient {
         };
         let backticked = |m: &str| m.split('`').nth(1).map(str::to_owned);
         let (at, drop) = if message.starts_with("unknown field") {
-            let key = join(&backticked(&message).unwrap_or_default());
+            // The path may already end with the unknown key.
+            let name = backticked(&message).unwrap_or_default();
+            let key = if path == name || path.ends_with(&format!(".{name}")) {
+                path.clone()
+            } else {
+                join(&name)
+            };
             (key.clone(), Some(key))
         } else if message.starts_with("missing field") {
             let key = join(&backticked(&message).unwrap_or_default());
@@ -426,6 +436,14 @@ fn parse_lenient(text: &str) -> Lenient {
         } else {
             (path.clone(), None)
         };
+        // A whole section of the wrong shape (a tagged section reports its
+        // inner mistakes at the section) is dropped, not replaced by a scalar.
+        let placeholder = placeholder_for(&message).filter(|_| {
+            !matches!(
+                overrides::get_at(&tree, &path),
+                Some(toml::Value::Table(_) | toml::Value::Array(_))
+            )
+        });
         out.problems.push(Problem {
             path: at,
             message: error::plain_words(&message),
@@ -433,13 +451,33 @@ fn parse_lenient(text: &str) -> Lenient {
         });
         let Some(key) = drop else { return out };
         let before = tree.clone();
-        overrides::remove_at(&mut tree, &key);
+        match placeholder {
+            // A value of the expected type keeps a required key present, so
+            // the rest of its table is read too.
+            Some(v) => overrides::replace_at(&mut tree, &key, v),
+            None => overrides::remove_at(&mut tree, &key),
+        }
         if tree == before {
             return out;
         }
         out.removed.push(key);
     }
     out
+}
+
+/// A stand-in of the type a serde "invalid type" message expected, for a
+/// scalar; the problem is reported and validation of the stand-in ignored.
+fn placeholder_for(message: &str) -> Option<toml::Value> {
+    if !message.starts_with("invalid type") && !message.starts_with("invalid value") {
+        return None;
+    }
+    match message.rsplit_once(", expected ")?.1 {
+        "f64" | "f32" => Some(toml::Value::Float(1.0)),
+        "u8" | "u16" | "u32" | "u64" | "usize" | "i32" | "i64" => Some(toml::Value::Integer(1)),
+        "a boolean" => Some(toml::Value::Boolean(false)),
+        "a string" => Some(toml::Value::String("?".to_owned())),
+        _ => None,
+    }
 }
 
 /// Fills in spans for problems found during validation by looking their key
@@ -567,6 +605,13 @@ impl Validator {
                 ),
             );
         }
+    }
+
+    /// An amount of money: zero or positive and at most [`MAX_MONEY`], so
+    /// that totals over many leads and days stay finite.
+    fn money(&mut self, path: &str, v: f64) -> f64 {
+        let v = self.non_negative(path, v);
+        self.at_most(path, v, MAX_MONEY, "more than a trillion; check the unit")
     }
 
     /// A span of days: zero or positive and at most [`MAX_DAYS`].
@@ -793,7 +838,7 @@ impl Validator {
                     DealValue::Fixed(self.at_most(
                         &path,
                         value,
-                        1e12,
+                        MAX_MONEY,
                         "more than a trillion per deal; check the unit",
                     ))
                 }
@@ -803,7 +848,7 @@ impl Validator {
                     let median = self.at_most(
                         &path,
                         median,
-                        1e12,
+                        MAX_MONEY,
                         "more than a trillion per deal; check the unit",
                     );
                     let sigma = self.sigma(&format!("{p}.deal_value.sigma"), sigma, "deal value");
@@ -849,6 +894,12 @@ impl Validator {
                         let day = self.non_negative(&format!("{ep}.day"), e.day);
                         let mean_leads = self.positive(&format!("{ep}.mean_leads"), e.mean_leads);
                         let duration = self.positive(&format!("{ep}.duration_days"), e.duration_days);
+                        let duration = self.at_most(
+                            &format!("{ep}.duration_days"),
+                            duration,
+                            MAX_DAYS,
+                            "longer than 100 years; check the unit (days)",
+                        );
                         if day.is_finite() && day >= end {
                             self.problem(
                                 format!("{ep}.day"),
@@ -881,10 +932,9 @@ impl Validator {
                 }
             };
             let spend = Spend {
-                fixed_per_year: self
-                    .non_negative(&format!("{p}.spend.fixed_per_year"), c.spend.fixed_per_year),
-                per_lead: self.non_negative(&format!("{p}.spend.per_lead"), c.spend.per_lead),
-                per_event: self.non_negative(&format!("{p}.spend.per_event"), c.spend.per_event),
+                fixed_per_year: self.money(&format!("{p}.spend.fixed_per_year"), c.spend.fixed_per_year),
+                per_lead: self.money(&format!("{p}.spend.per_lead"), c.spend.per_lead),
+                per_event: self.money(&format!("{p}.spend.per_event"), c.spend.per_event),
             };
             let fit = self.probability(&format!("{p}.fit"), c.fit);
             let stage_mix = self.mix(
@@ -928,7 +978,7 @@ impl Validator {
             touch_every_days: self.cadence("marketing.touch_every_days", m.touch_every_days),
             nurture: m.nurture,
             content: self.unit_scores("marketing.content", m.content),
-            cost_per_touch: self.non_negative("marketing.cost_per_touch", m.cost_per_touch),
+            cost_per_touch: self.money("marketing.cost_per_touch", m.cost_per_touch),
             trust_gain: self.probability("marketing.trust_gain", m.trust_gain),
             dwell_speedup: {
                 let v = self.non_negative("marketing.dwell_speedup", m.dwell_speedup);
@@ -1032,8 +1082,8 @@ impl Validator {
             follow_up_every_days: self.cadence("outreach.follow_up_every_days", o.follow_up_every_days),
             max_unanswered_touches: o.max_unanswered_touches,
             cold_after_days: self.positive("outreach.cold_after_days", o.cold_after_days),
-            cost_per_touch: self.non_negative("outreach.cost_per_touch", o.cost_per_touch),
-            cost_per_rep_day: self.non_negative("outreach.cost_per_rep_day", o.cost_per_rep_day),
+            cost_per_touch: self.money("outreach.cost_per_touch", o.cost_per_touch),
+            cost_per_rep_day: self.money("outreach.cost_per_rep_day", o.cost_per_rep_day),
         };
 
         let r = &spec.response;

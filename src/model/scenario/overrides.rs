@@ -59,6 +59,11 @@ pub fn parse_value(raw: &str) -> Result<Value, String> {
         Err(e) if raw.starts_with(['"', '\'', '[', '{']) => {
             Err(format!("'{raw}' is not a valid value: {}", e.message().trim()))
         }
+        // TOML integers are i64: a larger whole number is not text either.
+        Err(_) if raw.parse::<u128>().is_ok() => Err(format!(
+            "{raw} is too large a whole number (at most {}); for the largest seeds use --seed",
+            i64::MAX
+        )),
         Err(_) => Ok(Value::String(raw.to_owned())),
     }
 }
@@ -105,27 +110,27 @@ fn parse_path(path: &str) -> Result<Vec<Step>, String> {
             return Err(format!("malformed key path '{path}': ']' without '['; {shape}"));
         }
         out.push(Step::Key(key.to_owned()));
-        // Each `[INDEX]` after the key, until the part is used up.
-        if part.contains('[') {
-            loop {
-                let Some((idx, after)) = rest.split_once(']') else {
-                    return Err(format!(
-                        "malformed key path '{path}': '[' is never closed; {shape}"
-                    ));
-                };
-                let i = idx.trim().parse::<usize>().map_err(|_| {
-                    format!(
-                        "malformed key path '{path}': '[{idx}]' is not an index (a whole number ≥ 0); {shape}"
-                    )
-                })?;
-                out.push(Step::Index(i));
-                if after.is_empty() {
-                    break;
-                }
-                rest = after.strip_prefix('[').ok_or_else(|| {
-                    format!("malformed key path '{path}': unexpected '{after}' after an index; {shape}")
-                })?;
+        if !part.contains('[') {
+            continue;
+        }
+        loop {
+            let Some((idx, after)) = rest.split_once(']') else {
+                return Err(format!(
+                    "malformed key path '{path}': '[' is never closed; {shape}"
+                ));
+            };
+            let i = idx.trim().parse::<usize>().map_err(|_| {
+                format!(
+                    "malformed key path '{path}': '[{idx}]' is not an index (a whole number ≥ 0); {shape}"
+                )
+            })?;
+            out.push(Step::Index(i));
+            if after.is_empty() {
+                break;
             }
+            rest = after.strip_prefix('[').ok_or_else(|| {
+                format!("malformed key path '{path}': unexpected '{after}' after an index; {shape}")
+            })?;
         }
     }
     Ok(out)
@@ -311,6 +316,36 @@ fn check_section(s: &TaggedSection, t: &toml::Table, path: &str, out: &mut Vec<I
     }
 }
 
+/// The value at a canonical path, if it is there.
+pub(crate) fn get_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
+    let steps = parse_path(path).ok()?;
+    let mut cur = root;
+    for step in &steps {
+        cur = match (step, cur) {
+            (Step::Key(k), Value::Table(t)) => t.get(k.as_str())?,
+            (Step::Index(i), Value::Array(a)) => a.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(cur)
+}
+
+/// Replaces the value at a canonical path, if it is there.
+pub(crate) fn replace_at(root: &mut Value, path: &str, value: Value) {
+    let Ok(steps) = parse_path(path) else { return };
+    let mut cur = root;
+    for step in &steps {
+        let next = match (step, cur) {
+            (Step::Key(k), Value::Table(t)) => t.get_mut(k.as_str()),
+            (Step::Index(i), Value::Array(a)) => a.get_mut(*i),
+            _ => None,
+        };
+        let Some(n) = next else { return };
+        cur = n;
+    }
+    *cur = value;
+}
+
 /// Removes the value at a canonical path, if it is there.
 pub(crate) fn remove_at(root: &mut Value, path: &str) {
     let Ok(steps) = parse_path(path) else { return };
@@ -468,5 +503,66 @@ stage_mix = { unaware = 1.0 }
         let e = set_all(&["outreach.reps=many"]).unwrap_err().to_string();
         assert!(e.contains("--set outreach.reps"), "{e}");
         assert!(Override::parse("outreach.reps").is_err());
+    }
+
+    #[test]
+    fn malformed_paths_and_values_are_refused() {
+        for bad in [
+            "outreach..reps=3",
+            "outreach.reps.=3",
+            ".outreach.reps=3",
+            "stages[0.receptivity=1",
+            "stages[[0]].receptivity=1",
+            "stages[x].receptivity=1",
+            "stages[0]x.receptivity=1",
+            "[0].x=1",
+            "name=\"abc",
+            "name='abc",
+            "name=[1,",
+            "=1",
+        ] {
+            assert!(Override::parse(bad).is_err(), "{bad}");
+        }
+        let ok = Override::parse("stages[2][0].x=My scenario").unwrap();
+        assert_eq!(ok.value, Value::String("My scenario".into()));
+        assert_eq!(
+            parse_path("stages[2][0].x").unwrap(),
+            vec![
+                Step::Key("stages".into()),
+                Step::Index(2),
+                Step::Index(0),
+                Step::Key("x".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn keys_of_another_variant_are_refused_unless_the_variant_is_switched() {
+        let e = set_all(&["handoff.threshold=60"]).unwrap_err().to_string();
+        assert!(
+            e.contains("--set handoff.threshold") && e.contains("policy = \"immediate\""),
+            "{e}"
+        );
+        let e = set_all(&["handoff.policy=delay", "handoff.threshold=60"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("takes only days"), "{e}");
+        // Switching away from a variant drops its keys the user did not set.
+        let s = set_all(&["handoff.policy=score_threshold", "handoff.threshold=60"]).unwrap();
+        let (back, _) = apply(&s, &[Override::parse("handoff.policy=immediate").unwrap()]).unwrap();
+        assert!(matches!(
+            back.handoff,
+            crate::model::scenario::spec::HandoffSpec::Immediate
+        ));
+    }
+
+    #[test]
+    fn seeds_above_i64_max_survive_overrides() {
+        let mut spec = base();
+        spec.simulation.seed = u64::MAX;
+        let (s, _) = apply(&spec, &[Override::parse("outreach.reps=2").unwrap()]).unwrap();
+        assert_eq!(s.simulation.seed, u64::MAX);
+        let (s, _) = apply(&spec, &[Override::parse("simulation.seed=7").unwrap()]).unwrap();
+        assert_eq!(s.simulation.seed, 7);
     }
 }
