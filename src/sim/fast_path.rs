@@ -1,6 +1,6 @@
 //! Whole journeys of independent buyers: the engine's fast path.
 //!
-//! When buyers cannot affect one another ([`crate::sim::engine::independent_buyers`]:
+//! When buyers cannot affect one another ([`crate::sim::replication::independent_buyers`]:
 //! nobody calls, nothing nurtures, handoffs draw nothing), a buyer's journey
 //! is a function of its own random streams, so it is walked from capture to
 //! its end in one go instead of through the event queue. The walk makes the
