@@ -11,7 +11,7 @@
 //!                          └─ poor fit ──▶ disqualified
 //! ```
 //!
-//! The state of a replication ([`Sim`]) and its event loop live here; what
+//! The state of a replication (`Sim`) and its event loop live here; what
 //! each event does is split by concern, one file each:
 //!
 //! | file | concern |
