@@ -38,12 +38,14 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             match &ch.arrivals {
                 Arrivals::Poisson { leads_per_day } => {
                     let dt: f64 = Exp1.sample(&mut self.arrivals);
+                    let channel = c as u32;
                     self.queue
-                        .push(dt / leads_per_day, EventKind::Arrival, 0, 0, c as u32);
+                        .push(dt / leads_per_day, EventKind::Arrival { channel });
                 }
                 Arrivals::Bursts(bursts) => {
                     for (i, b) in bursts.iter().enumerate() {
-                        self.queue.push(b.day, EventKind::Burst, i as u32, 0, c as u32);
+                        let (channel, burst) = (c as u32, i as u32);
+                        self.queue.push(b.day, EventKind::Burst { channel, burst });
                     }
                 }
             }
@@ -59,7 +61,7 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         if let Arrivals::Poisson { leads_per_day } = self.s.channels[c].arrivals {
             let dt: f64 = Exp1.sample(&mut self.arrivals);
             self.queue
-                .push(t + dt / leads_per_day, EventKind::Arrival, 0, 0, channel);
+                .push(t + dt / leads_per_day, EventKind::Arrival { channel });
         }
     }
 
@@ -74,7 +76,7 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             let n = Poisson::new(burst.mean_leads).map_or(0.0, |p| p.sample(&mut self.arrivals)) as u64;
             for _ in 0..n {
                 let at = t + uniform(&mut self.arrivals) * burst.duration_days;
-                self.queue.push(at, EventKind::Capture, 0, 0, c as u32);
+                self.queue.push(at, EventKind::Capture { channel: c as u32 });
             }
         }
     }
@@ -185,7 +187,8 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         match s.handoff {
             HandoffPolicy::Immediate => self.handoff(t, b),
             HandoffPolicy::Delay { days } => {
-                self.queue.push(t + days, EventKind::Handoff, id as u32, 0, 0);
+                let (buyer, epoch) = (id as u32, self.buyers[b].marketing_epoch);
+                self.queue.push(t + days, EventKind::Handoff { buyer, epoch });
                 self.schedule_marketing_touch(t, b);
             }
             _ => {

@@ -28,8 +28,11 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         let stage = &s.stages[buyer.stage as usize];
         let scale = dwell_scale(s, buyer.stage as usize, buyer.segment as usize, buyer.trust);
         let dwell = stage.dwell.sample_unit(&mut buyer.journey_rng) * scale;
-        self.queue
-            .push(t + dwell, EventKind::Advance, b as u32, buyer.journey_epoch, 0);
+        let advance = EventKind::Advance {
+            buyer: b as u32,
+            epoch: buyer.journey_epoch,
+        };
+        self.queue.push(t + dwell, advance);
     }
 
     /// End of the buyer's own dwell: stall, decide, or move on.

@@ -21,13 +21,10 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         if !self.touchpoints_matter {
             return;
         }
-        let e = self.buyers[b].marketing_epoch;
+        let (buyer, epoch) = (b as u32, self.buyers[b].marketing_epoch);
         self.queue.push(
             t + self.s.marketing.touch_every_days,
-            EventKind::MarketingTouch,
-            b as u32,
-            e,
-            0,
+            EventKind::MarketingTouch { buyer, epoch },
         );
     }
 
@@ -98,14 +95,11 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             self.tally.handoffs_by_stage[buyer.stage as usize] += 1;
         }
         if s.outreach.reps > 0 {
-            let e = buyer.sales_epoch;
-            self.queue.push(
-                t + s.outreach.first_response_days,
-                EventKind::TouchDue,
-                b as u32,
-                e,
-                0,
-            );
+            let due = EventKind::TouchDue {
+                buyer: b as u32,
+                epoch: buyer.sales_epoch,
+            };
+            self.queue.push(t + s.outreach.first_response_days, due);
         }
     }
 }

@@ -235,41 +235,47 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             }
             self.tally.events_processed += 1;
             let t = ev.time();
-            let b = ev.buyer as usize;
+            // A buyer event acts only if the buyer's state has not moved on
+            // since it was scheduled (same epoch, same owner).
             match ev.kind {
-                EventKind::Arrival => self.arrival(t, ev.aux),
-                EventKind::Burst => self.burst(t, ev.aux as usize, b),
-                EventKind::Capture => self.capture(t, ev.aux as usize),
-                EventKind::Advance => {
-                    if self.buyers[b].journey_epoch == ev.epoch && self.buyers[b].owner != Owner::Closed {
+                EventKind::Arrival { channel } => self.arrival(t, channel),
+                EventKind::Burst { channel, burst } => self.burst(t, channel as usize, burst as usize),
+                EventKind::Capture { channel } => self.capture(t, channel as usize),
+                EventKind::Advance { buyer, epoch } => {
+                    let b = buyer as usize;
+                    if self.buyers[b].journey_epoch == epoch && self.buyers[b].owner != Owner::Closed {
                         self.end_of_dwell(t, b);
                     }
                 }
-                EventKind::MarketingTouch => {
+                EventKind::MarketingTouch { buyer, epoch } => {
+                    let b = buyer as usize;
                     let buyer = &self.buyers[b];
-                    if buyer.marketing_epoch == ev.epoch && buyer.owner == Owner::Marketing {
+                    if buyer.marketing_epoch == epoch && buyer.owner == Owner::Marketing {
                         self.marketing_touch(t, b);
                     }
                 }
-                EventKind::Handoff => {
+                EventKind::Handoff { buyer, epoch } => {
+                    let b = buyer as usize;
                     let buyer = &self.buyers[b];
-                    if buyer.marketing_epoch == ev.epoch && buyer.owner == Owner::Marketing {
+                    if buyer.marketing_epoch == epoch && buyer.owner == Owner::Marketing {
                         self.handoff(t, b);
                     }
                 }
-                EventKind::TouchDue => {
+                EventKind::TouchDue { buyer, epoch } => {
+                    let b = buyer as usize;
                     let buyer = &self.buyers[b];
-                    if buyer.sales_epoch == ev.epoch && buyer.owner == Owner::Sales {
+                    if buyer.sales_epoch == epoch && buyer.owner == Owner::Sales {
                         self.assign_rep(t, b);
                     }
                 }
-                EventKind::Touch => {
+                EventKind::Touch { buyer, epoch } => {
+                    let b = buyer as usize;
                     let buyer = &self.buyers[b];
-                    if buyer.sales_epoch == ev.epoch && buyer.owner == Owner::Sales {
+                    if buyer.sales_epoch == epoch && buyer.owner == Owner::Sales {
                         self.touch(t, b);
                     }
                 }
-                EventKind::Snapshot => self.snapshot(ev.aux as usize),
+                EventKind::Snapshot { index } => self.snapshot(index as usize),
             }
         }
         self.finish()

@@ -33,8 +33,8 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             self.touch(t, b);
             return;
         }
-        let e = self.buyers[b].sales_epoch;
-        self.queue.push(start, EventKind::Touch, b as u32, e, 0);
+        let (buyer, epoch) = (b as u32, self.buyers[b].sales_epoch);
+        self.queue.push(start, EventKind::Touch { buyer, epoch });
     }
 
     /// A rep touches buyer `b`, and the buyer responds.
@@ -79,9 +79,11 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             buyer.engaged = true;
             let advance = (buyer.stage as usize) < self.last_stage
                 && chance(&mut buyer.sales_rng, r.advance_on_welcome);
-            let e = buyer.sales_epoch;
-            self.queue
-                .push(t + o.follow_up_every_days, EventKind::TouchDue, b as u32, e, 0);
+            let due = EventKind::TouchDue {
+                buyer: b as u32,
+                epoch: buyer.sales_epoch,
+            };
+            self.queue.push(t + o.follow_up_every_days, due);
             if advance {
                 self.enter_next_stage(t, b);
             }
@@ -103,9 +105,11 @@ impl<R: JourneyRecorder> Sim<'_, R> {
                 }
                 self.schedule_marketing_touch(t, b);
             } else {
-                let e = buyer.sales_epoch;
-                self.queue
-                    .push(t + o.touch_spacing_days, EventKind::TouchDue, b as u32, e, 0);
+                let due = EventKind::TouchDue {
+                    buyer: b as u32,
+                    epoch: buyer.sales_epoch,
+                };
+                self.queue.push(t + o.touch_spacing_days, due);
             }
         }
     }

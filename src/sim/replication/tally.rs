@@ -15,7 +15,7 @@ impl<R: JourneyRecorder> Sim<'_, R> {
     /// Schedules the pipeline snapshots.
     pub(super) fn schedule_snapshots(&mut self) {
         for (k, &day) in self.snapshot_days.iter().enumerate() {
-            self.queue.push(day, EventKind::Snapshot, 0, 0, k as u32);
+            self.queue.push(day, EventKind::Snapshot { index: k as u32 });
         }
     }
 
