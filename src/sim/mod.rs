@@ -12,4 +12,5 @@ pub mod fast_path;
 pub mod metrics;
 pub mod replication;
 pub mod rng;
+pub(crate) mod rules;
 pub mod stats;

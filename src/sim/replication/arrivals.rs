@@ -149,11 +149,6 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             self.whole_journey(journey, journey_rng, id);
             return;
         }
-        if in_cohort {
-            for r in &mut self.tally.reached[..=stage] {
-                *r += 1;
-            }
-        }
         self.open_count[stage] += 1;
         self.open_value[stage] += deal_value;
         self.buyers.push(Buyer {
@@ -206,6 +201,6 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         self.journeys
             .as_mut()
             .expect("the independent path has its state")
-            .walk(&c, rng, id);
+            .walk(&c, rng, id, &mut self.tally);
     }
 }

@@ -40,7 +40,7 @@ impl<R: JourneyRecorder> Sim<'_, R> {
                 let noise: f64 = StandardNormal.sample(&mut buyer.marketing_rng);
                 score_signal(stage, n_stages, buyer.fit) + s.marketing.score_noise_sd * noise >= threshold
             }
-            HandoffPolicy::StageGate { stage: gate } => stage >= gate,
+            HandoffPolicy::StageGate { .. } => s.handoff.gate_open_at(stage),
             HandoffPolicy::BuyerInitiated { propensity } => {
                 let p = HandoffPolicy::hand_raise_probability(
                     propensity,

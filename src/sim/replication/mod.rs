@@ -20,10 +20,12 @@
 //! | `journey.rs` | the buyer's own journey: stays, advancing, stalling, deciding, closing |
 //! | `marketing.rs` | nurture touchpoints, lead scores and the handoff decision |
 //! | `sales.rs` | reps, the first-come-first-served touch queue and touch responses |
-//! | `tally.rs` | what is counted when journeys end, and the open pipeline at snapshots |
+//! | `tally.rs` | buyers still open at the end, and the open pipeline at snapshots |
 //! | `recorder.rs` | every buyer's stage history, for exported CRM histories |
 //!
-//! When buyers cannot affect one another ([`independent_buyers`]), captured
+//! The model's per-stay and per-decision rules, and what a journey's ending
+//! counts, are in `sim/rules.rs`, shared with the fast path: when
+//! buyers cannot affect one another ([`independent_buyers`]), captured
 //! journeys are walked whole by [`crate::sim::fast_path`] instead.
 //!
 //! # Guarantees
@@ -50,8 +52,6 @@ use crate::sim::event::{EventKind, EventQueue};
 use crate::sim::fast_path::WholeJourneys;
 use crate::sim::metrics::Tally;
 use crate::sim::rng::{Chance, SimRng, Stream, StreamFamily};
-
-use journey::dwell_scale;
 
 /// Result of one replication.
 #[derive(Clone, Debug, PartialEq)]
@@ -186,7 +186,6 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                     window.followed_until_day,
                     streams.decision,
                     s.decision.probabilities(DecisionInputs::default()),
-                    |stage, segment| dwell_scale(s, stage, segment, 0.0),
                 )
             }),
             captured: 0,

@@ -4,12 +4,13 @@
 //! unwelcome (resistance grows; the buyer may go dark, or after enough
 //! unanswered touches the lead is recycled to marketing).
 
-use crate::model::outcome::{Cause, Outcome};
+use crate::model::outcome::Cause;
 use crate::model::outreach::TouchFactors;
 use crate::model::values::MINIMISES_RISK;
 use crate::sim::buyer::Owner;
 use crate::sim::event::EventKind;
 use crate::sim::rng::chance;
+use crate::sim::rules::Ending;
 
 use super::{JourneyRecorder, Sim};
 
@@ -57,7 +58,7 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             }
         }
         if !buyer.fit {
-            self.close(t, b, Outcome::Disqualified, Some(Cause::PoorFitLead));
+            self.close(t, b, Ending::PoorFit);
             return;
         }
         let segment = &s.segments[buyer.segment as usize];
@@ -92,7 +93,7 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             let p_dark = r.go_dark_base + r.go_dark_per_resistance * buyer.resistance;
             if chance(&mut buyer.sales_rng, p_dark) {
                 let cause = unwelcome_cause(&factors);
-                self.close(t, b, Outcome::WentDark, Some(cause));
+                self.close(t, b, Ending::WentDark(cause));
                 return;
             }
             buyer.unanswered = buyer.unanswered.saturating_add(1);

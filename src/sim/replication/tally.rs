@@ -1,13 +1,11 @@
-//! What a replication counts as journeys end — outcomes, loss causes,
-//! decisions, revenue and cycle times of won deals, leads still open at the
-//! end — and the open pipeline (buyers and deal value per stage) at each
-//! snapshot day. Only cohort buyers (captured in the measurement window)
-//! are counted; the pipeline holds every open buyer.
+//! What a replication counts at the end: cohort buyers still open, counted
+//! like every other ending ([`crate::sim::rules`]); and the open pipeline
+//! (buyers and deal value per stage, every open buyer, cohort or not) at
+//! each snapshot day.
 
-use crate::model::outcome::{Cause, Outcome};
 use crate::sim::buyer::Owner;
 use crate::sim::event::EventKind;
-use crate::sim::metrics::cycle_bin;
+use crate::sim::rules::Ending;
 
 use super::{JourneyRecorder, Sim};
 
@@ -26,44 +24,12 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         self.snap_value[k * n..(k + 1) * n].copy_from_slice(&self.open_value);
     }
 
-    /// Counts a decision made at `t` by a buyer captured at `captured_at`
-    /// (revenue and cycle time when won) and returns the loss's cause.
-    pub(super) fn tally_decision(
-        &mut self,
-        t: f64,
-        captured_at: f64,
-        deal_value: f64,
-        in_cohort: bool,
-        outcome: Outcome,
-    ) -> Option<Cause> {
-        if in_cohort {
-            self.tally.decided += 1;
-            if outcome == Outcome::Won {
-                self.tally.revenue += deal_value;
-                let cycle = t - captured_at;
-                self.tally.cycle_days_sum += cycle;
-                self.tally.cycle_histogram[cycle_bin(cycle)] += 1;
-            }
-        }
-        outcome.decision_cause()
-    }
-
-    /// Counts how a buyer's journey ended (cohort buyers only).
-    pub(super) fn tally_ending(&mut self, in_cohort: bool, outcome: Outcome, cause: Option<Cause>) {
-        if in_cohort {
-            self.tally.outcomes[outcome as usize] += 1;
-            if let Some(c) = cause {
-                self.tally.causes[c as usize] += 1;
-            }
-        }
-    }
-
     /// Counts the stored cohort buyers still undecided at the end: open
     /// pipeline, never dropped.
     pub(super) fn tally_open(&mut self) {
         for b in &self.buyers {
             if b.in_cohort && b.owner != Owner::Closed {
-                self.tally.outcomes[Outcome::Open as usize] += 1;
+                self.tally.count_ending(Ending::Open, b.stage as usize, 1);
             }
         }
     }
