@@ -65,8 +65,13 @@ pub struct RunResult {
     pub pipeline: Vec<PipelineBand>,
     /// Replications finished (fewer than requested if cancelled).
     pub completed: u32,
-    /// Total events processed over all replications.
+    /// Events processed over all replications (see
+    /// [`Tally::events_processed`](crate::sim::metrics::Tally::events_processed):
+    /// the fast path walks journeys without events).
     pub events: u64,
+    /// Buyers simulated over all replications, warm-up and run-off
+    /// included: the throughput measure common to both engine paths.
+    pub buyers: u64,
     /// Won deals by sales-cycle length summed over replications, in bins of
     /// [`CYCLE_BIN_DAYS`](crate::sim::metrics::CYCLE_BIN_DAYS) days (the last bin
     /// holds everything longer).
@@ -119,7 +124,7 @@ pub fn run_with(s: &Scenario, observer: &dyn RunObserver, keep: Rows) -> RunResu
     let new_sketch = || [P2Quantile::new(0.05), P2Quantile::new(0.5), P2Quantile::new(0.95)];
     let mut count_q: Vec<_> = (0..cells).map(|_| new_sketch()).collect();
     let mut value_q: Vec<_> = (0..cells).map(|_| new_sketch()).collect();
-    let mut events = 0;
+    let (mut events, mut buyers) = (0, 0);
     let mut cycle_histogram = vec![0u64; CYCLE_BINS];
     let mut start = 0;
     while start < s.replications && !observer.cancelled() {
@@ -135,6 +140,7 @@ pub fn run_with(s: &Scenario, observer: &dyn RunObserver, keep: Rows) -> RunResu
         // Serial fold in replication order: thread-count independent.
         for r in chunk {
             events += r.tally.events_processed;
+            buyers += r.tally.buyers;
             for (h, &c) in cycle_histogram.iter_mut().zip(&r.tally.cycle_histogram) {
                 *h += u64::from(c);
             }
@@ -185,6 +191,7 @@ pub fn run_with(s: &Scenario, observer: &dyn RunObserver, keep: Rows) -> RunResu
         pipeline,
         completed,
         events,
+        buyers,
         cycle_histogram,
     }
 }

@@ -134,8 +134,6 @@ pub(crate) struct WholeJourneys<'a> {
     /// Cohort buyers by capture stage, final stage and [`Slot`]
     /// (`[(capture × n + final) × 6 + slot]`).
     endings: Vec<u64>,
-    /// Stays that ended (each is one event of the event-driven path).
-    stays: u64,
 }
 
 impl<'a> WholeJourneys<'a> {
@@ -160,7 +158,6 @@ impl<'a> WholeJourneys<'a> {
             decision,
             untouched_choice,
             endings: vec![0; n * n * Slot::ALL.len()],
-            stays: 0,
         }
     }
 
@@ -220,8 +217,6 @@ impl<'a> WholeJourneys<'a> {
             }
             unreachable!("the last stage ends every journey that reaches it")
         };
-        // Every stay but an open one ended.
-        self.stays += (stage - c.stage + 1) as u64 - u64::from(ending == Slot::Open);
         // Counted without branching on how the journey ended (for cohort
         // buyers: one more, else none).
         let cohort = u64::from(c.in_cohort);
@@ -245,7 +240,6 @@ impl<'a> WholeJourneys<'a> {
                 }
             }
         }
-        tally.events_processed += self.stays;
         let (mut count, mut value) = (vec![0.0; n], vec![0.0; n]);
         for (k, (counts, values)) in snap_count
             .chunks_exact_mut(n)

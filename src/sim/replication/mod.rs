@@ -216,8 +216,8 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
     /// simulation (for the recorder and the buyers).
     fn run(mut self) -> (Replication, Self) {
         if self.journeys.is_some() {
-            // Open buyers are counted per snapshot from their stage intervals.
-            self.tally.events_processed += self.snapshot_days.len() as u64;
+            // Open buyers are counted per snapshot from their stays, so no
+            // snapshot event is scheduled.
             if let Some(rates) = arrivals::poisson_rates(self.s) {
                 self.merge_poisson_arrivals(&rates);
                 return self.finish();
@@ -286,6 +286,7 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             journeys.finish(&mut self.tally, &mut self.snap_count, &mut self.snap_value);
         }
         self.tally_open();
+        self.tally.buyers = self.captured;
         let replication = Replication {
             tally: std::mem::take(&mut self.tally),
             pipeline_count: std::mem::take(&mut self.snap_count),
