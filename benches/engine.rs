@@ -32,14 +32,10 @@ fn load_with(name: &str, set: &[&str]) -> Scenario {
     Scenario::from_toml_str_with(&std::fs::read_to_string(path).unwrap(), &overrides).unwrap()
 }
 
-/// Buyers simulated in one replication (all of them, warm-up and run-off included).
-fn buyers_per_replication(s: &Scenario) -> u64 {
-    // Every buyer yields at least one event of its own; the tally counts
-    // cohort leads only, so count captures through a fresh replication.
-    let r = simulate_replication(s, 0);
-    let window = s.window();
-    let cohort = r.tally.total_leads() as f64;
-    (cohort * window.followed_until_day / (window.end_day - window.start_day)).round() as u64
+/// Buyers simulated in replication `rep` of `s` (all of them, warm-up and
+/// run-off included): the throughput unit of a benchmark that simulates it.
+fn buyers_per_replication(s: &Scenario, rep: u64) -> u64 {
+    simulate_replication(s, rep).tally.buyers
 }
 
 /// The simplest funnel, by hand: what a journey costs with nothing else.
@@ -63,7 +59,7 @@ fn bare_journeys(n: u64, stall: &[f64; 7], mean: &[f64; 7]) -> (u64, f64) {
 
 fn floor(c: &mut Criterion) {
     let s = load("markov_check");
-    let journeys = buyers_per_replication(&s);
+    let journeys = buyers_per_replication(&s, 0);
     let stall = [0.25, 0.15, 0.10, 0.10, 0.05, 0.05, 0.0];
     let mean = [20.0, 15.0, 15.0, 12.0, 10.0, 10.0, 7.0];
     let mut g = c.benchmark_group("floor");
@@ -80,7 +76,7 @@ fn floor(c: &mut Criterion) {
 fn full_model(c: &mut Criterion) {
     let s = load("baseline");
     let mut g = c.benchmark_group("full_model");
-    g.throughput(Throughput::Elements(buyers_per_replication(&s)));
+    g.throughput(Throughput::Elements(buyers_per_replication(&s, 1)));
     g.bench_function("baseline", |b| {
         b.iter(|| black_box(simulate_replication(&s, black_box(1))))
     });
@@ -89,7 +85,7 @@ fn full_model(c: &mut Criterion) {
     // per buyer close to the baseline's means the working set still serves
     // from cache.
     let long = load_with("baseline", &["simulation.horizon_days=11900"]);
-    g.throughput(Throughput::Elements(buyers_per_replication(&long)));
+    g.throughput(Throughput::Elements(buyers_per_replication(&long, 1)));
     g.sample_size(20);
     g.bench_function("baseline_100k_buyers", |b| {
         b.iter(|| black_box(simulate_replication(&long, black_box(1))))

@@ -45,6 +45,20 @@ impl HandoffPolicy {
         }
     }
 
+    /// Whether the policy hands a lead that marketing holds to sales, with
+    /// no draw, when it is captured at or enters `stage`: always for
+    /// `Immediate`, from the gate stage on for `StageGate`, and never for
+    /// the others (they draw, or wait for a date). A lead is handed off at
+    /// the first stage of its journey where this holds.
+    #[inline]
+    pub fn gate_open_at(&self, stage: StageId) -> bool {
+        match *self {
+            HandoffPolicy::Immediate => true,
+            HandoffPolicy::StageGate { stage: gate } => stage >= gate,
+            _ => false,
+        }
+    }
+
     /// Probability that a buyer raises a hand at a check, for
     /// `BuyerInitiated`; grows with the stage's receptivity and the buyer's
     /// trust.

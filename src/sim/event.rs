@@ -7,27 +7,71 @@
 
 use std::cmp::Ordering;
 
-/// What happens at an event.
+/// What happens at an event, with exactly the data it needs.
+///
+/// Events about a buyer carry the epoch of the buyer's state they were
+/// scheduled under (journey, marketing or sales, by kind); when that epoch
+/// has moved on, the event is stale and is ignored. A payload is at most two
+/// `u32`s, so an [`Event`] stays 32 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum EventKind {
-    /// Next Poisson arrival of a channel (`aux` = channel).
-    Arrival,
-    /// A dated burst of a channel starts (`aux` = channel, `buyer` = burst index).
-    Burst,
-    /// One lead of a burst is captured (`aux` = channel).
-    Capture,
+    /// Next Poisson arrival of a channel.
+    Arrival {
+        /// Channel index.
+        channel: u32,
+    },
+    /// A dated burst of a channel starts.
+    Burst {
+        /// Channel index.
+        channel: u32,
+        /// Index of the burst among the channel's bursts.
+        burst: u32,
+    },
+    /// One lead of a burst is captured.
+    Capture {
+        /// Channel index.
+        channel: u32,
+    },
     /// The buyer's dwell in the current stage ends.
-    Advance,
+    Advance {
+        /// Buyer index.
+        buyer: u32,
+        /// The buyer's journey epoch.
+        epoch: u32,
+    },
     /// A marketing touchpoint (nurture touch and score reading).
-    MarketingTouch,
+    MarketingTouch {
+        /// Buyer index.
+        buyer: u32,
+        /// The buyer's marketing epoch.
+        epoch: u32,
+    },
     /// A delayed handoff falls due.
-    Handoff,
+    Handoff {
+        /// Buyer index.
+        buyer: u32,
+        /// The buyer's marketing epoch.
+        epoch: u32,
+    },
     /// A sales touch is ready to be worked; it waits for a free rep.
-    TouchDue,
+    TouchDue {
+        /// Buyer index.
+        buyer: u32,
+        /// The buyer's sales epoch.
+        epoch: u32,
+    },
     /// A rep makes the touch.
-    Touch,
-    /// Pipeline snapshot (`aux` = snapshot index).
-    Snapshot,
+    Touch {
+        /// Buyer index.
+        buyer: u32,
+        /// The buyer's sales epoch.
+        epoch: u32,
+    },
+    /// Pipeline snapshot.
+    Snapshot {
+        /// Snapshot index.
+        index: u32,
+    },
 }
 
 /// One scheduled event. 32 bytes.
@@ -37,13 +81,6 @@ pub struct Event {
     /// non-negative floats the bit patterns order like the values) above the
     /// scheduling sequence number, so one integer comparison orders events.
     key: u128,
-    /// Buyer index (or burst index for `Burst`).
-    pub buyer: u32,
-    /// Epoch of the buyer's state the event was scheduled under; stale
-    /// events (epoch changed since) are ignored.
-    pub epoch: u32,
-    /// Extra payload (channel or snapshot index).
-    pub aux: u32,
     /// What happens.
     pub kind: EventKind,
 }
@@ -138,7 +175,7 @@ impl EventQueue {
     /// Schedules an event. Times must not be earlier than the last event
     /// popped (the simulation never schedules into the past).
     #[inline]
-    pub fn push(&mut self, time: f64, kind: EventKind, buyer: u32, epoch: u32, aux: u32) {
+    pub fn push(&mut self, time: f64, kind: EventKind) {
         debug_assert!(time >= 0.0, "event times are never negative");
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -147,9 +184,6 @@ impl EventQueue {
         }
         let event = Event {
             key: (u128::from(time.to_bits()) << 64) | u128::from(seq),
-            buyer,
-            epoch,
-            aux,
             kind,
         };
         self.len += 1;
@@ -224,19 +258,59 @@ impl EventQueue {
 mod tests {
     use super::*;
 
+    /// An event about buyer `buyer` (the tests' identity of an event).
+    fn advance(buyer: u32) -> EventKind {
+        EventKind::Advance { buyer, epoch: 0 }
+    }
+
+    /// The buyer of an event made by [`advance`] or a touch.
+    fn buyer(e: &Event) -> u32 {
+        match e.kind {
+            EventKind::Advance { buyer, .. } | EventKind::Touch { buyer, .. } => buyer,
+            other => panic!("not a buyer event: {other:?}"),
+        }
+    }
+
     #[test]
     fn events_are_compact() {
         assert_eq!(std::mem::size_of::<Event>(), 32);
     }
 
     #[test]
+    fn payloads_come_back_as_scheduled() {
+        let kinds = [
+            EventKind::Arrival { channel: 3 },
+            EventKind::Burst { channel: 1, burst: 7 },
+            EventKind::Capture { channel: 2 },
+            EventKind::Advance { buyer: 11, epoch: 4 },
+            EventKind::MarketingTouch { buyer: 12, epoch: 5 },
+            EventKind::Handoff { buyer: 13, epoch: 6 },
+            EventKind::TouchDue {
+                buyer: 14,
+                epoch: u32::MAX,
+            },
+            EventKind::Touch {
+                buyer: u32::MAX,
+                epoch: 8,
+            },
+            EventKind::Snapshot { index: 9 },
+        ];
+        let mut q = EventQueue::new(10.0, 10.0);
+        for (i, &kind) in kinds.iter().enumerate() {
+            q.push(i as f64, kind);
+        }
+        let got: Vec<EventKind> = std::iter::from_fn(|| q.pop()).map(|e| e.kind).collect();
+        assert_eq!(got, kinds);
+    }
+
+    #[test]
     fn same_time_events_pop_in_scheduling_order() {
         let mut q = EventQueue::new(100.0, 50.0);
-        q.push(2.0, EventKind::Advance, 0, 0, 0);
+        q.push(2.0, advance(0));
         for b in 1..=5 {
-            q.push(1.0, EventKind::Touch, b, 0, 0);
+            q.push(1.0, EventKind::Touch { buyer: b, epoch: 0 });
         }
-        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| e.buyer).collect();
+        let order: Vec<u32> = std::iter::from_fn(|| q.pop()).map(|e| buyer(&e)).collect();
         assert_eq!(order, vec![1, 2, 3, 4, 5, 0]);
     }
 
@@ -249,12 +323,12 @@ mod tests {
         for i in 0..500u32 {
             x = (x * 997.0 + 0.123) % 1.0;
             let t = (x * 20.0).floor(); // many ties
-            q.push(t, EventKind::Advance, i, 0, 0);
+            q.push(t, advance(i));
             shadow.push((t, i));
         }
         shadow.sort_by(|a, b| a.0.total_cmp(&b.0));
         let got: Vec<(f64, u32)> = std::iter::from_fn(|| q.pop())
-            .map(|e| (e.time(), e.buyer))
+            .map(|e| (e.time(), buyer(&e)))
             .collect();
         assert_eq!(got, shadow);
     }
@@ -264,18 +338,24 @@ mod tests {
         // Like the engine: pop one event, schedule a few after it.
         let mut q = EventQueue::new(50.0, 40.0);
         let mut x = 0.61f64;
-        q.push(0.0, EventKind::Advance, 0, 0, 0);
+        q.push(0.0, advance(0));
         let (mut pushed, mut late, mut popped) = (1u32, 0u32, 0u32);
         let mut last = (0.0, 0u32);
         while let Some(e) = q.pop() {
-            assert!((e.time(), e.buyer) >= last, "out of order");
-            last = (e.time(), e.buyer);
+            assert!((e.time(), buyer(&e)) >= last, "out of order");
+            last = (e.time(), buyer(&e));
             popped += 1;
             for _ in 0..3 {
                 if pushed < 5000 {
                     x = (x * 997.0 + 0.123) % 1.0;
                     let t = e.time() + (x * 40.0).floor() * 0.5; // ties and zero delays
-                    q.push(t, EventKind::Touch, pushed, 0, 0);
+                    q.push(
+                        t,
+                        EventKind::Touch {
+                            buyer: pushed,
+                            epoch: 0,
+                        },
+                    );
                     pushed += 1;
                     late += u32::from(t > 50.0);
                 }

@@ -1,15 +1,15 @@
 //! Whole journeys of independent buyers: the engine's fast path.
 //!
-//! When buyers cannot affect one another ([`crate::sim::engine::independent_buyers`]:
+//! When buyers cannot affect one another ([`crate::sim::replication::independent_buyers`]:
 //! nobody calls, nothing nurtures, handoffs draw nothing), a buyer's journey
 //! is a function of its own random streams, so it is walked from capture to
-//! its end in one go instead of through the event queue. The walk makes the
-//! event-driven path's draws from the same streams with the same arithmetic,
-//! so counts are identical (`tests/fast_path.rs`). (A journey's last stay
-//! may spend one draw more, from a stream nobody reads again.)
+//! its end in one go instead of through the event queue. The walk applies
+//! the same model rules as the event-driven path (`sim/rules.rs`: dwell,
+//! how a stay ends, the choice, what an ending counts) to the same streams,
+//! so counts are identical (`tests/fast_path.rs`).
 //!
 //! How journeys end is counted in one histogram cell per journey, by
-//! capture stage, final stage and `Ending`; the tally's counts (outcomes,
+//! capture stage, final stage and ending; the tally's counts (outcomes,
 //! causes, decisions, stage reach, handoffs) follow from it at the end of
 //! the replication. A random ending would otherwise steer several
 //! mispredicted branches per journey.
@@ -26,13 +26,13 @@
 //! This is the hot loop of the floor benchmark, so its state is kept apart
 //! from the rest of the simulation and small.
 
-use crate::model::decision::DecisionModel;
 use crate::model::handoff::HandoffPolicy;
-use crate::model::outcome::{Cause, Outcome};
+use crate::model::outcome::Outcome;
 use crate::model::scenario::Scenario;
 use crate::model::stage::Stage;
-use crate::sim::metrics::{CYCLE_BINS, Tally, cycle_bin};
-use crate::sim::rng::{BuyerRng, Chance, StreamFamily, uniform};
+use crate::sim::metrics::Tally;
+use crate::sim::rng::{BuyerRng, Chance, StreamFamily};
+use crate::sim::rules::{Ending, StayEnd, choose, dwell_scale};
 
 /// A buyer as captured: what the walk starts from.
 #[derive(Clone, Copy, Debug)]
@@ -51,13 +51,13 @@ pub(crate) struct Capture {
     pub in_cohort: bool,
 }
 
-/// How a walked journey ended: with the capture and final stages, a cell
-/// of [`WholeJourneys`]' endings histogram, from which every count of the
-/// tally follows ([`WholeJourneys::finish`]). One branch-free increment per
-/// journey instead of several data-dependent branches.
+/// How a walked journey ended, as a slot of [`WholeJourneys`]' endings
+/// histogram (with the capture and final stages): one branch-free increment
+/// per journey instead of several data-dependent branches. An event-driven
+/// journey can also go dark, which needs a touch, so it has no slot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
-enum Ending {
+enum Slot {
     /// Still open when the run ended.
     Open = 0,
     /// Stalled out of the journey.
@@ -72,37 +72,36 @@ enum Ending {
     StatusQuo = 5,
 }
 
-impl Ending {
-    /// Every ending, by index.
-    const ALL: [Ending; 6] = [
-        Ending::Open,
-        Ending::Stalled,
-        Ending::PoorFit,
-        Ending::Won,
-        Ending::LostToCompetitor,
-        Ending::StatusQuo,
+impl Slot {
+    /// Every slot, by index.
+    const ALL: [Slot; 6] = [
+        Slot::Open,
+        Slot::Stalled,
+        Slot::PoorFit,
+        Slot::Won,
+        Slot::LostToCompetitor,
+        Slot::StatusQuo,
     ];
 
-    /// The ending of a choice at the decision.
+    /// The slot of a choice at the decision.
+    #[inline(always)]
     fn chose(outcome: Outcome) -> Self {
         match outcome {
-            Outcome::Won => Ending::Won,
-            Outcome::LostCompetitor => Ending::LostToCompetitor,
-            _ => Ending::StatusQuo,
+            Outcome::Won => Slot::Won,
+            Outcome::LostCompetitor => Slot::LostToCompetitor,
+            _ => Slot::StatusQuo,
         }
     }
 
-    /// The outcome, its cause, and whether the buyer decided — as the
-    /// event-driven path counts them.
-    fn counted_as(self) -> (Outcome, Option<Cause>, bool) {
-        let decided = |outcome: Outcome| (outcome, outcome.decision_cause(), true);
+    /// The ending counted in this slot.
+    fn ending(self) -> Ending {
         match self {
-            Ending::Open => (Outcome::Open, None, false),
-            Ending::Stalled => (Outcome::NoDecision, Some(Cause::BuyerStalled), false),
-            Ending::PoorFit => (Outcome::Disqualified, Some(Cause::PoorFitLead), false),
-            Ending::Won => decided(Outcome::Won),
-            Ending::LostToCompetitor => decided(Outcome::LostCompetitor),
-            Ending::StatusQuo => decided(Outcome::NoDecision),
+            Slot::Open => Ending::Open,
+            Slot::Stalled => Ending::Stalled,
+            Slot::PoorFit => Ending::PoorFit,
+            Slot::Won => Ending::Chose(Outcome::Won),
+            Slot::LostToCompetitor => Ending::Chose(Outcome::LostCompetitor),
+            Slot::StatusQuo => Ending::Chose(Outcome::NoDecision),
         }
     }
 }
@@ -110,13 +109,12 @@ impl Ending {
 /// The fast path's constants and accumulators for one replication.
 pub(crate) struct WholeJourneys<'a> {
     stages: &'a [Stage],
+    /// The handoff policy: `immediate` or `stage_gate`, which need no draw.
+    handoff: &'a HandoffPolicy,
     /// Days per unit of sampled dwell, per segment and stage (row-major by
     /// segment): nobody nurtures or calls, so trust stays 0.
     unit_dwell_days: Vec<f64>,
-    /// Per stage, the stall at its end, followed by as many certain ends:
-    /// a poor-fit lead's journey ends after its first stay, and reading it
-    /// from `stall[n..]` keeps that test out of the loop. (The draw it
-    /// spends comes from a stream nobody reads again.)
+    /// Per stage, the stall at its end.
     stall: Vec<Chance>,
     /// End of the followed period: stays that end later stay open.
     end: f64,
@@ -133,74 +131,47 @@ pub(crate) struct WholeJourneys<'a> {
     /// Choice probabilities of a buyer nobody touched: the same for every
     /// decision, so computed once.
     untouched_choice: [f64; 3],
-    /// First stage at which marketing hands a lead to sales (0: immediate).
-    handoff_gate: usize,
-    /// Cohort buyers by capture stage, final stage and [`Ending`]
-    /// (`[(capture × n + final) × 6 + ending]`).
+    /// Cohort buyers by capture stage, final stage and [`Slot`]
+    /// (`[(capture × n + final) × 6 + slot]`).
     endings: Vec<u64>,
-    /// Revenue and capture-to-won days of won cohort deals, summed in
-    /// capture order as the event-driven path sums them.
-    revenue: f64,
-    cycle_days_sum: f64,
-    /// Won cohort deals by sales cycle ([`crate::sim::metrics::CYCLE_BINS`]).
-    cycle_histogram: Vec<u32>,
-    /// Stays that ended (each is one event of the event-driven path).
-    stays: u64,
 }
 
 impl<'a> WholeJourneys<'a> {
-    /// The fast path for one replication of `s`; `unit_dwell_days(stage,
-    /// segment)` is the engine's dwell scale for an untouched buyer, so both
-    /// paths draw identical dwell times.
-    pub fn new(
-        s: &'a Scenario,
-        end: f64,
-        decision: StreamFamily,
-        untouched_choice: [f64; 3],
-        unit_dwell_days: impl Fn(usize, usize) -> f64,
-    ) -> Self {
+    /// The fast path for one replication of `s`, followed until day `end`;
+    /// `untouched_choice` is the choice probabilities of a buyer nobody
+    /// touched.
+    pub fn new(s: &'a Scenario, end: f64, decision: StreamFamily, untouched_choice: [f64; 3]) -> Self {
         let n = s.stages.len();
         let days = s.snapshot_days();
         Self {
             stages: &s.stages,
+            handoff: &s.handoff,
             unit_dwell_days: (0..s.segments.len())
                 .flat_map(|seg| (0..n).map(move |st| (st, seg)))
-                .map(|(st, seg)| unit_dwell_days(st, seg))
+                .map(|(st, seg)| dwell_scale(s, st, seg, 0.0))
                 .collect(),
-            stall: s
-                .stages
-                .iter()
-                .map(Stage::stall)
-                .chain(s.stages.iter().map(|_| Chance::new(1.0)))
-                .collect(),
+            stall: s.stages.iter().map(Stage::stall).collect(),
             end,
             open_diff: vec![[0.0; 2]; (days.len() + 1) * n],
             bounds: days.into_iter().chain([f64::INFINITY]).collect(),
             per_snapshot_day: per_day_rounded_down(s.snapshot_every_days),
             decision,
             untouched_choice,
-            handoff_gate: match s.handoff {
-                HandoffPolicy::StageGate { stage } => stage,
-                _ => 0, // immediate: handed off on capture
-            },
-            endings: vec![0; n * n * Ending::ALL.len()],
-            revenue: 0.0,
-            cycle_days_sum: 0.0,
-            cycle_histogram: vec![0; CYCLE_BINS],
-            stays: 0,
+            endings: vec![0; n * n * Slot::ALL.len()],
         }
     }
 
     /// Walks buyer `id`'s journey from capture `c`, drawing from its
     /// journey stream `rng` (already past the capture draws), and counts
-    /// its stays in the pipeline and its ending ([`Self::finish`]).
+    /// its stays in the pipeline, its ending ([`Self::finish`]) and, if it
+    /// is a won cohort deal, its revenue and cycle in `tally`.
     #[inline(always)]
-    pub fn walk(&mut self, c: &Capture, mut rng: BuyerRng, id: u64) {
+    pub fn walk(&mut self, c: &Capture, mut rng: BuyerRng, id: u64, tally: &mut Tally) {
         // Locals, so the loop keeps its slices and constants in registers.
         let n = self.stages.len();
         let stages = &self.stages[..n];
         let scales = &self.unit_dwell_days[c.segment * n..][..n];
-        let stall = &self.stall[if c.fit { 0 } else { n }..][..n];
+        let stall = &self.stall[..n];
         let (bounds, per_day, end) = (&self.bounds[..], self.per_snapshot_day, self.end);
         let diff = &mut self.open_diff[..];
         let mut t = c.at;
@@ -217,28 +188,21 @@ impl<'a> WholeJourneys<'a> {
                 if exit > end {
                     // Never reached: seen by every snapshot from here on.
                     sub(&mut diff[(bounds.len() - 1) * n + stage], open);
-                    break 'walk (Ending::Open, stage);
+                    break 'walk (Slot::Open, stage);
                 }
                 // A stay's end is the next stay's start: one lookup per step.
                 let cell = snapshots_up_to(bounds, per_day, exit) * n + stage;
                 t = exit;
-                let ending = if stall[stage].draw(&mut rng) {
-                    Some(if c.fit { Ending::Stalled } else { Ending::PoorFit })
-                } else if stage == n - 1 {
-                    let mut decision_rng = self.decision.buyer_rng(id);
-                    let u = uniform(&mut decision_rng);
-                    let outcome = DecisionModel::choose_with(self.untouched_choice, u);
-                    // A won cohort deal's revenue and cycle, added without
-                    // branching on the (random) choice: zero otherwise
-                    // (`x + 0.0 == x`, so the sums are those of won deals).
-                    let won = c.in_cohort && outcome == Outcome::Won;
-                    let cycle = t - c.at;
-                    self.revenue += if won { c.deal_value } else { 0.0 };
-                    self.cycle_days_sum += if won { cycle } else { 0.0 };
-                    self.cycle_histogram[cycle_bin(cycle)] += u32::from(won);
-                    Some(Ending::chose(outcome))
-                } else {
-                    None
+                let ending = match StayEnd::draw(c.fit, stall[stage], stage == n - 1, &mut rng) {
+                    StayEnd::Advances => None,
+                    StayEnd::Decides => {
+                        let outcome = choose(&self.decision, id, self.untouched_choice);
+                        let won = c.in_cohort && outcome == Outcome::Won;
+                        tally.count_won(won, c.deal_value, t - c.at);
+                        Some(Slot::chose(outcome))
+                    }
+                    StayEnd::Stalled => Some(Slot::Stalled),
+                    StayEnd::PoorFit => Some(Slot::PoorFit),
                 };
                 if let Some(ending) = ending {
                     sub(&mut diff[cell], open);
@@ -253,45 +217,29 @@ impl<'a> WholeJourneys<'a> {
             }
             unreachable!("the last stage ends every journey that reaches it")
         };
-        // Every stay but an open one ended.
-        self.stays += (stage - c.stage + 1) as u64 - u64::from(ending == Ending::Open);
         // Counted without branching on how the journey ended (for cohort
         // buyers: one more, else none).
         let cohort = u64::from(c.in_cohort);
-        self.endings[(c.stage * n + stage) * Ending::ALL.len() + ending as usize] += cohort;
+        self.endings[(c.stage * n + stage) * Slot::ALL.len() + ending as usize] += cohort;
     }
 
     /// Adds what was counted to the replication's tally and pipeline
     /// snapshots (`[k * stages + s]`).
     pub fn finish(&self, tally: &mut Tally, snap_count: &mut [u32], snap_value: &mut [f64]) {
         let n = self.stages.len();
-        let cells = self.endings.chunks_exact(Ending::ALL.len()).enumerate();
+        let cells = self.endings.chunks_exact(Slot::ALL.len()).enumerate();
         for (i, counts) in cells {
             let (captured_in, last) = (i / n, i % n);
-            // Handed off on capture or at the gate, if the journey got there.
-            let handoff = captured_in.max(self.handoff_gate);
-            for (&count, ending) in counts.iter().zip(Ending::ALL) {
-                let (outcome, cause, decided) = ending.counted_as();
-                tally.outcomes[outcome as usize] += count;
-                if let Some(cause) = cause {
-                    tally.causes[cause as usize] += count;
-                }
-                tally.decided += if decided { count } else { 0 };
-                // The buyer reached every stage up to its last.
-                for reached in &mut tally.reached[..=last] {
-                    *reached += count;
-                }
-                if last >= handoff {
-                    tally.handoffs_by_stage[handoff] += count;
+            // Handed off at the first stage of the journey where the gate is
+            // open, if the journey got there.
+            let handoff = (captured_in..=last).find(|&stage| self.handoff.gate_open_at(stage));
+            for (&count, slot) in counts.iter().zip(Slot::ALL) {
+                tally.count_ending(slot.ending(), last, count);
+                if let Some(stage) = handoff {
+                    tally.handoffs_by_stage[stage] += count;
                 }
             }
         }
-        tally.revenue += self.revenue;
-        tally.cycle_days_sum += self.cycle_days_sum;
-        for (total, &won) in tally.cycle_histogram.iter_mut().zip(&self.cycle_histogram) {
-            *total += won;
-        }
-        tally.events_processed += self.stays;
         let (mut count, mut value) = (vec![0.0; n], vec![0.0; n]);
         for (k, (counts, values)) in snap_count
             .chunks_exact_mut(n)

@@ -181,8 +181,15 @@ pub struct Tally {
     pub response_days_sum: f64,
     /// Burst events held in the window, per channel.
     pub events_in_window: Vec<u64>,
-    /// Events processed (all buyers, whole run; for throughput figures).
+    /// Events processed (all buyers, whole run): those popped from the
+    /// event queue, and on the fast path the Poisson arrivals merged without
+    /// it. Journeys walked whole at capture are not events, so the two paths
+    /// count differently; [`buyers`](Self::buyers) is the measure of work
+    /// that both share.
     pub events_processed: u64,
+    /// Buyers simulated (all of them, whole run: warm-up and run-off
+    /// included; for throughput figures).
+    pub buyers: u64,
     /// Won deals by capture-to-won days, in bins of [`CYCLE_BIN_DAYS`]; the
     /// last bin also holds longer cycles.
     pub cycle_histogram: Vec<u32>,
