@@ -93,11 +93,13 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     emit(args.output.json, &summary, || output::terminal::summary(&run))?;
     if !args.output.json {
+        // Buyers, warm-up and run-off included: the work the run did,
+        // comparable across scenarios and engine paths.
         eprintln!(
-            "\n{} replications in {:.2} s ({:.1} M events/s)",
+            "\n{} replications in {:.2} s ({:.2} M buyers/s)",
             result.completed,
             elapsed.as_secs_f64(),
-            result.events as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
+            result.buyers as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
         );
     }
     Ok(())
