@@ -139,10 +139,10 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         let notes = if cleaning_lines.is_empty() {
             String::new()
         } else {
-            format!(
-                "\n  while cleaning: {}",
-                cleaning_lines.join("\n  while cleaning: ")
-            )
+            // Each follow-on line is an `error:` line of its own, like every
+            // other multi-line refusal.
+            let each = format!("\nerror: {origin}: while cleaning: ");
+            format!("{each}{}", cleaning_lines.join(&each))
         };
         let advice = match e {
             calibrate::CalibrationError::NoStays(_) => "; drop them from --stages or use a longer history",

@@ -195,3 +195,28 @@ fn column_names_are_configurable() {
     assert!(report.contains("Decision (2 decided): won 50.0%"), "{report}");
     assert!(fitted.exists());
 }
+
+#[test]
+fn a_refusal_lists_what_cleaning_did_as_error_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h.csv");
+    std::fs::write(
+        &history,
+        "opportunity_id,stage,entered_at\n1,a,2025-01-01\n1,b,2025-01-02\n2,a,2025-01-03\n,a,2025-01-04\n",
+    )
+    .unwrap();
+    let out = dir.path().join("fitted.toml");
+    let o = calibrate(&history, "a,b", &out);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    assert!(
+        lines[0].contains("no completed stay in stage(s) b") && lines[0].contains("--stages"),
+        "{err}"
+    );
+    assert!(
+        lines[1].starts_with("error: ") && lines[1].contains("while cleaning: 1 row missing"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
