@@ -48,7 +48,9 @@ fn pct1(x: f64) -> String {
 pub fn narrative(run: &Run<'_>) -> Vec<String> {
     let s = run.scenario;
     let r = run.result;
-    let get = |n: &str| r.estimate(n).and_then(|e| e.mean).unwrap_or(0.0);
+    // Means of metrics every run reports (a misspelt name panics; an
+    // undefined ratio, e.g. a win rate with no decisions, reads 0).
+    let get = |n: &str| r.mean_count(n);
     let mut out = Vec::new();
     let leads = get("leads");
     if leads <= 0.0 {

@@ -99,9 +99,9 @@ pub fn summary(run: &Run<'_>) -> String {
         out,
         "\nFunnel (cohort leads whose journey reached each stage; handed off there)"
     );
-    let top = get(&format!("reached.{}", s.stage_names().next().unwrap_or_default())).unwrap_or(0.0);
+    let top = r.mean_count(&format!("reached.{}", s.stage_names().next().unwrap_or_default()));
     for (i, st) in s.stage_names().enumerate() {
-        let reached = get(&format!("reached.{st}")).unwrap_or(0.0);
+        let reached = r.mean_count(&format!("reached.{st}"));
         let bar = if top > 0.0 {
             "█".repeat(((reached / top) * 30.0).round() as usize)
         } else {
@@ -112,7 +112,7 @@ pub fn summary(run: &Run<'_>) -> String {
         } else {
             format!("{:>7}", pct(get(&format!("conversion.{st}"))))
         };
-        let handed = get(&format!("handoffs.{st}")).unwrap_or(0.0);
+        let handed = r.mean_count(&format!("handoffs.{st}"));
         let _ = writeln!(
             out,
             "  {st:<24}{:>9} {conv:>7}  {:>8} handed off  {bar}",
@@ -144,7 +144,7 @@ pub fn summary(run: &Run<'_>) -> String {
         human(losses)
     );
     for c in Cause::ALL {
-        let n = get(&format!("blame.{}", c.name())).unwrap_or(0.0);
+        let n = r.mean_count(&format!("blame.{}", c.name()));
         let share = if losses > 0.0 { Some(n / losses) } else { None };
         let _ = writeln!(
             out,
@@ -158,7 +158,7 @@ pub fn summary(run: &Run<'_>) -> String {
     let sides: Vec<String> = Side::ALL
         .iter()
         .map(|side| {
-            let n = get(&format!("blame_side.{}", side.name())).unwrap_or(0.0);
+            let n = r.mean_count(&format!("blame_side.{}", side.name()));
             format!(
                 "{} side {}",
                 side.name(),

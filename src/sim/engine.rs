@@ -86,6 +86,19 @@ impl RunResult {
             .position(|n| n == name)
             .map(|i| &self.estimates[i])
     }
+
+    /// The mean of a count the run always reports (`won`, `reached.<stage>`,
+    /// `blame.<cause>`, …); 0 when no replication defined it.
+    ///
+    /// # Panics
+    /// If the run reports no metric of that name: a misspelt name is a bug
+    /// to catch, not a zero to print.
+    pub fn mean_count(&self, name: &str) -> f64 {
+        self.estimate(name)
+            .unwrap_or_else(|| panic!("no metric named {name:?}"))
+            .mean
+            .unwrap_or(0.0)
+    }
 }
 
 /// Replications simulated in parallel before their results are folded in.

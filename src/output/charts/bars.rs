@@ -144,7 +144,7 @@ pub fn funnel(s: &Scenario, r: &RunResult) -> Result<Chart> {
         .stage_names()
         .enumerate()
         .map(|(i, st)| {
-            let reached = get(format!("reached.{st}")).unwrap_or(0.0);
+            let reached = r.mean_count(&format!("reached.{st}"));
             let conv = if i == 0 {
                 None
             } else {
