@@ -220,3 +220,31 @@ fn a_refusal_lists_what_cleaning_did_as_error_lines() {
     );
     assert!(!out.exists());
 }
+
+#[test]
+fn an_absurd_fit_check_is_refused_before_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("fitted.toml");
+    let o = funnelsim()
+        .arg("calibrate")
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/sample_history.csv"))
+        .args([
+            "--as-of",
+            "2025-05-31",
+            "--stages",
+            STAGES,
+            "-n",
+            "4000000000",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("would simulate about") && err.contains("--replications"),
+        "{err}"
+    );
+    assert!(!out.exists() && o.stdout.is_empty());
+}
