@@ -7,7 +7,7 @@ use clap::Args;
 use funnelsim::model::scenario::overrides::Override;
 use funnelsim::output::tables::Format;
 
-use super::load::BadInput;
+use super::load::refusal;
 
 /// Output options shared by every command.
 #[derive(Debug, Args)]
@@ -54,7 +54,7 @@ impl SimArgs {
     pub fn overrides(&self) -> Result<Vec<Override>> {
         self.set
             .iter()
-            .map(|s| Override::parse(s).map_err(|e| BadInput(e.to_string()).into()))
+            .map(|s| Override::parse(s).map_err(|e| refusal(&e, "", "").into()))
             .collect()
     }
 }

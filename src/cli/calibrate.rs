@@ -159,13 +159,13 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     let fitted = Scenario::from_toml_str(&toml).map_err(|e| {
         anyhow::anyhow!(
             "internal error: the calibrated scenario does not validate: {}",
-            e.render("calibrated scenario", &toml)
+            e.render("calibrated scenario", &toml, super::load::flag)
         )
     })?;
     let check = calibrate::check_scenario(&estimate, &fitted, args.replications, args.seed).map_err(|e| {
         anyhow::anyhow!(
             "internal error: fit-check scenario: {}",
-            e.render("fit check", &toml)
+            e.render("fit check", &toml, super::load::flag)
         )
     })?;
     check_size(check.expected_buyers_per_replication(), args.replications, 1)?;

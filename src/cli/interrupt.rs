@@ -1,34 +1,34 @@
-//! SIGINT and SIGTERM: every command stops within a second and writes
-//! nothing. Simulations poll [`requested`] between chunks of replications;
-//! a watchdog ends phases that cannot poll (fits, charts, table writers).
+//! SIGINT and SIGTERM: every command stops within a second, removes what it
+//! had staged and says what (if anything) it had already written.
+//! Simulations poll [`requested`] between chunks of replications and
+//! writers between files; a watchdog ends any phase that cannot poll (a fit,
+//! one large chart).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use funnelsim::output::fs;
 
-/// Set by the SIGINT/SIGTERM handler; the engine stops between chunks of
-/// replications when it is set.
+/// Set by the SIGINT/SIGTERM handler.
 static INTERRUPTED: AtomicBool = AtomicBool::new(false);
 
-/// Installs the SIGINT/SIGTERM handler: the first signal asks the run to
-/// stop (it stops within a chunk of replications, well under a second); the
-/// staging directory is then removed and nothing is written.
+/// Installs the SIGINT/SIGTERM handler. The first signal asks the command
+/// to stop; later ones change nothing (the watchdog is already running).
 pub fn install_handler() {
     // Failing to install (e.g. a handler already exists) only loses the
     // graceful stop; the default action still ends the process.
     let _ = ctrlc::set_handler(|| {
         if INTERRUPTED.swap(true, Ordering::SeqCst) {
-            return; // The watchdog is already on its way.
+            return;
         }
-        // Simulations notice the flag within a chunk of replications; a
-        // phase that cannot check it (a fit, a chart, a table writer) must
-        // not keep the user waiting: past the grace period, the staged
-        // outputs are removed and the process ends with the same status.
+        // A phase that cannot check the flag must not keep the user
+        // waiting: past the grace period the staged outputs are removed
+        // (after any commit in progress completes) and the process ends
+        // with the same status as a graceful stop.
         std::thread::spawn(|| {
             std::thread::sleep(INTERRUPT_GRACE);
             fs::abandon_staged();
-            eprintln!("error: interrupted; nothing was written");
+            eprintln!("\nerror: {}", Interrupted { progress: None });
             std::process::exit(130);
         });
     });
@@ -48,11 +48,15 @@ pub struct Interrupted {
 impl std::fmt::Display for Interrupted {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.progress {
-            Some((done, total)) => write!(
-                f,
-                "interrupted: {done} of {total} replications finished; nothing was written"
-            ),
-            None => write!(f, "interrupted; nothing was written"),
+            Some((done, total)) => write!(f, "interrupted: {done} of {total} replications finished; ")?,
+            None => write!(f, "interrupted; ")?,
+        }
+        let written = fs::written();
+        if written.is_empty() {
+            write!(f, "nothing was written")
+        } else {
+            let names: Vec<String> = written.iter().map(|p| p.display().to_string()).collect();
+            write!(f, "{} had been written, nothing else was", names.join(", "))
         }
     }
 }
@@ -64,7 +68,8 @@ pub fn requested() -> bool {
     INTERRUPTED.load(Ordering::Relaxed)
 }
 
-/// Stops before an output is committed if the user interrupted meanwhile.
+/// Stops before the next output is written if the user interrupted
+/// meanwhile.
 pub fn stop_if_requested() -> Result<()> {
     if INTERRUPTED.load(Ordering::SeqCst) {
         return Err(Interrupted { progress: None }.into());

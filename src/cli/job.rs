@@ -20,7 +20,7 @@ use super::interrupt::{self, Interrupted};
 use super::load::BadInput;
 
 /// Buyers one core simulates per second, roughly (see docs/performance.md).
-const BUYERS_PER_CORE_SECOND: f64 = 1.0e6;
+const BUYERS_PER_CORE_SECOND: f64 = 3.0e6;
 
 /// Runs expected to take longer than this get an estimate before they start.
 const LONG_RUN_SECONDS: f64 = 10.0;
@@ -215,13 +215,17 @@ impl Job {
             manifest,
         } = outputs()?;
         let format = out.format;
+        // Between files, an interrupt stops the writing (the staged
+        // directory is then removed when `self` drops).
         for c in &charts {
+            interrupt::stop_if_requested()?;
             c.write(&staging.path(""), ImageFormat::Svg)?;
             if out.png {
                 c.write(&staging.path(""), ImageFormat::Png)?;
             }
         }
         for (name, mut df) in tables {
+            interrupt::stop_if_requested()?;
             let file = format!("{name}.{}", format.extension());
             output::tables::write(&mut df, &staging.path(&file), format)?;
         }

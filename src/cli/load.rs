@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use funnelsim::model::scenario::overrides::Override;
-use funnelsim::model::scenario::{Scenario, Warning, parse_spec, spec::ScenarioSpec};
+use funnelsim::model::scenario::{Origin, Scenario, ScenarioError, Warning, parse_spec, spec::ScenarioSpec};
 
 use super::args::SimArgs;
 use super::job::check_size;
@@ -16,6 +16,23 @@ use super::job::check_size;
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
 pub struct BadInput(pub String);
+
+/// The flag a user gives each kind of key path with, for scenario errors.
+pub fn flag(origin: Origin) -> Option<&'static str> {
+    match origin {
+        Origin::File => None,
+        Origin::Override => Some("--set"),
+        Origin::Sweep => Some("--vary"),
+        Origin::Sensitivity => Some("--params"),
+        Origin::Metric => Some("--metric"),
+    }
+}
+
+/// A scenario error in the command line's words, from `origin` (a file
+/// name, or empty) whose text is `source`.
+pub fn refusal(e: &ScenarioError, origin: &str, source: &str) -> BadInput {
+    BadInput(e.render(origin, source, flag))
+}
 
 /// The scenario path that means standard input.
 pub const STDIN: &str = "-";
@@ -51,8 +68,7 @@ pub fn origin(path: &Path) -> String {
 /// Reads a scenario file, applies `--set` overrides and validates it.
 pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario> {
     let text = read(path)?;
-    Ok(Scenario::from_toml_str_with(&text, overrides)
-        .map_err(|e| BadInput(e.render(&origin(path), &text)))?)
+    Ok(Scenario::from_toml_str_with(&text, overrides).map_err(|e| refusal(&e, &origin(path), &text))?)
 }
 
 /// Prints a scenario's warnings (legal but suspicious settings) once, on
@@ -74,8 +90,8 @@ pub fn load_spec(path: &Path, args: &SimArgs) -> Result<(ScenarioSpec, Vec<Overr
     let origin = origin(path);
     let overrides = args.overrides()?;
     // Validate once up front, so file errors carry their line numbers.
-    Scenario::from_toml_str_with(&text, &overrides).map_err(|e| BadInput(e.render(&origin, &text)))?;
-    let mut spec = parse_spec(&text).map_err(|e| BadInput(e.render(&origin, &text)))?;
+    Scenario::from_toml_str_with(&text, &overrides).map_err(|e| refusal(&e, &origin, &text))?;
+    let mut spec = parse_spec(&text).map_err(|e| refusal(&e, &origin, &text))?;
     if let Some(seed) = args.seed {
         spec.simulation.seed = seed;
     }

@@ -12,6 +12,7 @@ use funnelsim::output::{self, Run};
 use funnelsim::study::compare::{self, KEY_METRICS};
 
 use super::args::SimArgs;
+use super::interrupt;
 use super::job::{Job, manifest};
 use super::load::load_paired;
 use super::run_paired;
@@ -93,6 +94,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
         .flat_map(|s| s.charts.iter())
         .chain(comparison.iter().map(|(_, c)| c))
     {
+        interrupt::stop_if_requested()?;
         c.write(&staging.path(""), ImageFormat::Svg)?;
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();

@@ -15,7 +15,7 @@ use funnelsim::sim::engine;
 use super::args::{OutArgs, SimArgs};
 use super::interrupt;
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{apply, load, warn};
+use super::load::{BadInput, apply, load, warn};
 
 /// `funnelsim run`.
 #[derive(Debug, Args)]
@@ -34,6 +34,18 @@ pub struct RunArgs {
     pub export_history: Option<PathBuf>,
 }
 
+/// Whether `path` is `dir` or lies inside it, as written or once resolved.
+fn inside(path: &Path, dir: &Path) -> bool {
+    let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let (p, d) = (absolute(path), absolute(dir));
+    let (p, d): (PathBuf, PathBuf) = (p.components().collect(), d.components().collect());
+    p.starts_with(&d)
+        || match (std::fs::canonicalize(&d), p.parent().map(std::fs::canonicalize)) {
+            (Ok(d), Some(Ok(parent))) => parent.starts_with(&d),
+            _ => false,
+        }
+}
+
 /// `funnelsim run`.
 pub fn run(args: RunArgs) -> Result<()> {
     let scenario = apply(load(&args.scenario, &args.sim.overrides()?)?, &args.sim)?;
@@ -50,6 +62,16 @@ pub fn run(args: RunArgs) -> Result<()> {
         force: args.output.force,
     };
     if let Some(path) = &args.export_history {
+        if let Some(out) = &args.output.out
+            && inside(path, out)
+        {
+            return Err(BadInput(format!(
+                "--export-history {} is inside --out {}, which funnelsim replaces whole; write the history elsewhere",
+                path.display(),
+                out.display()
+            ))
+            .into());
+        }
         fs::check_file_target(path, guard, fs::Ownership::Unmarked)?;
     }
     let job = Job::start(

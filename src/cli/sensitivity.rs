@@ -12,7 +12,7 @@ use funnelsim::study::sensitivity;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{BadInput, load_spec, origin, warn};
+use super::load::{load_spec, origin, refusal, warn};
 
 /// `funnelsim sensitivity`.
 #[derive(Debug, Args)]
@@ -57,9 +57,9 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
         // smaller default keeps a full analysis to about a minute.
         spec.simulation.replications = spec.simulation.replications.min(50);
     }
-    let (spec, _) = funnelsim::model::scenario::overrides::apply(&spec, &overrides)
-        .map_err(|e| BadInput(e.to_string()))?;
-    let base = Scenario::from_spec(spec.clone()).map_err(|e| BadInput(e.to_string()))?;
+    let (spec, _) =
+        funnelsim::model::scenario::overrides::apply(&spec, &overrides).map_err(|e| refusal(&e, "", ""))?;
+    let base = Scenario::from_spec(spec.clone()).map_err(|e| refusal(&e, &origin(&args.scenario), ""))?;
     let n_params = if args.params.is_empty() {
         sensitivity::numeric_parameters(&spec).len()
     } else {
@@ -84,7 +84,7 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
     )?;
     let result = job
         .simulate(|bar| sensitivity::run_sensitivity(&spec, &args.params, args.delta, &args.metric, bar))?
-        .map_err(|e| BadInput(format!("{}: {e}", origin(&args.scenario))))?;
+        .map_err(|e| refusal(&e, &origin(&args.scenario), ""))?;
     let summary = serde_json::json!({
         "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
         "sensitivity": output::sweep::sensitivity_json(&result),

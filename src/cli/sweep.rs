@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{BadInput, load_spec, origin, warn};
+use super::load::{BadInput, flag, load_spec, origin, refusal, warn};
 
 /// `funnelsim sweep`.
 #[derive(Debug, Args)]
@@ -53,10 +53,14 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let varies = args
         .vary
         .iter()
-        .map(|v| Vary::parse(v).map_err(BadInput))
+        .map(|v| Vary::parse(v).map_err(|e| refusal(&e, "", "")))
         .collect::<Result<Vec<_>, _>>()?;
-    let points = sweep::grid(&varies).map_err(BadInput)?.len();
-    let base = Scenario::from_spec(spec.clone()).map_err(|e| BadInput(e.to_string()))?;
+    let points = sweep::grid(&varies).map_err(|e| refusal(&e, "", ""))?.len();
+    // The scenario as the user set it (before the varied parameters): what
+    // the size check, the warnings and the manifest describe.
+    let (with_set, _) =
+        funnelsim::model::scenario::overrides::apply(&spec, &overrides).map_err(|e| refusal(&e, "", ""))?;
+    let base = Scenario::from_spec(with_set).map_err(|e| refusal(&e, &origin(&args.scenario), ""))?;
     warn(&args.scenario, &base);
     check_size(
         base.expected_buyers_per_replication(),
@@ -78,9 +82,10 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         .map_err(|(point, e)| {
             let at: Vec<String> = point.iter().map(|o| format!("{}={}", o.path, o.value)).collect();
             BadInput(format!(
-                "{}: at sweep point {}: {e}",
+                "{}: at sweep point {}: {}",
                 origin(&args.scenario),
-                at.join(" ")
+                at.join(" "),
+                e.render("", "", flag)
             ))
         })?;
     let summary = serde_json::json!({

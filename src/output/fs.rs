@@ -51,17 +51,68 @@ fn untrack(path: &Path) {
     live().retain(|p| p != path);
 }
 
+/// Held while an output is swapped into place, so that a forced exit
+/// ([`abandon_staged`]) never cuts a commit in half.
+static COMMITTING: Mutex<()> = Mutex::new(());
+
+/// Outputs this process has committed, so an interrupted command can say
+/// what it did write.
+static WRITTEN: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn written_list() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    WRITTEN.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// The outputs this process has committed so far.
+pub fn written() -> Vec<PathBuf> {
+    written_list().clone()
+}
+
 /// Removes every staging directory and temporary file this process has not
-/// committed. For an exit that cannot wait for the normal clean-up (a
-/// second interrupt, or one that a long non-simulation phase would delay).
+/// committed, after waiting for a commit in progress to finish. For an exit
+/// that cannot wait for the normal clean-up (an interrupt during a phase
+/// that cannot check for it). Another thread may still be writing into a
+/// staging directory: it is renamed away first, so those writes fail
+/// instead of recreating files behind the removal.
 pub fn abandon_staged() {
-    for p in live().drain(..) {
-        let _ = if p.is_dir() {
-            fs::remove_dir_all(&p)
+    let _commit = COMMITTING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (k, p) in live().drain(..).enumerate() {
+        if p.is_dir() {
+            let doomed = p.with_file_name(format!("{STAGING_PREFIX}{}-abandoned-{k}", std::process::id()));
+            let gone = if fs::rename(&p, &doomed).is_ok() {
+                doomed
+            } else {
+                p
+            };
+            // A writer that had a file open may finish it; try again then.
+            for _ in 0..20 {
+                if fs::remove_dir_all(&gone).is_ok() || !gone.exists() {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
         } else {
-            fs::remove_file(&p)
-        };
+            let _ = fs::remove_file(&p);
+        }
     }
+}
+
+/// `target` as a path to a directory entry: trailing `/` and `.` parts
+/// dropped (`out/` and `out/.` name `out`).
+///
+/// # Errors
+/// A path ending in `..` names a parent, not the entry it seems to.
+fn entry_path(target: &Path) -> Result<PathBuf> {
+    let parts: Vec<_> = target.components().collect();
+    if parts.len() > 1 && matches!(parts.last(), Some(std::path::Component::ParentDir)) {
+        return refuse(format!(
+            "output path {} ends in '..'; name the directory itself",
+            target.display()
+        ));
+    }
+    Ok(parts.iter().collect())
 }
 
 /// An output location funnelsim will not write to, and why; the command exits
@@ -129,6 +180,13 @@ fn alive(pid: u32) -> bool {
     }
 }
 
+/// Whether a live writer holds the lock on a staging directory (see
+/// [`Staging`]): a process id says nothing about a writer in another
+/// container sharing the directory.
+fn locked(path: &Path) -> bool {
+    fs::File::open(path).is_ok_and(|f| matches!(f.try_lock(), Err(fs::TryLockError::WouldBlock)))
+}
+
 /// Removes staging directories, set-aside old outputs and temporary files
 /// that a killed funnelsim process left in `dir`. Only names funnelsim gives
 /// its own leftovers, with the id of a process that no longer runs, are
@@ -144,10 +202,10 @@ fn clear_stale(dir: &Path) {
             .find_map(|p| writer_pid(&name, p))
             .or_else(|| set_aside_pid(&name));
         let Some(pid) = pid else { continue };
-        if alive(pid) {
+        let path = entry.path();
+        if alive(pid) || locked(&path) {
             continue;
         }
-        let path = entry.path();
         let _ = if path.is_dir() {
             fs::remove_dir_all(&path)
         } else {
@@ -171,10 +229,31 @@ fn set_aside_pid(name: &OsStr) -> Option<u32> {
     pid.parse().ok()
 }
 
+/// Extensions of the files funnelsim writes into an output directory.
+const OUTPUT_EXTENSIONS: [&str; 6] = ["csv", "parquet", "svg", "png", "json", "html"];
+
+/// Whether an entry is what funnelsim writes into an output directory: a
+/// plain file with one of [`OUTPUT_EXTENSIONS`].
+fn looks_like_output(dir: &Path, name: &str) -> bool {
+    let p = dir.join(name);
+    fs::symlink_metadata(&p).is_ok_and(|m| m.is_file())
+        && p.extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| OUTPUT_EXTENSIONS.contains(&e))
+}
+
+/// The manifest of an output directory, if funnelsim wrote it.
+fn funnelsim_manifest(dir: &Path) -> Option<serde_json::Value> {
+    fs::read(dir.join(MANIFEST))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .filter(|m| m.get("funnelsim_version").is_some())
+}
+
 /// Names in an output directory that funnelsim did not write: everything
 /// when there is no funnelsim manifest, else the entries the manifest does
 /// not list. A manifest without a file list (written by an older version)
-/// vouches for the whole directory.
+/// vouches only for plain files of the kinds funnelsim writes.
 fn foreign_entries(dir: &Path) -> Result<Vec<String>> {
     let mut names: Vec<String> = fs::read_dir(dir)
         .with_context(|| format!("cannot read {}", dir.display()))?
@@ -182,15 +261,11 @@ fn foreign_entries(dir: &Path) -> Result<Vec<String>> {
         .collect::<std::io::Result<_>>()
         .with_context(|| format!("cannot read {}", dir.display()))?;
     names.sort();
-    let manifest = fs::read(dir.join(MANIFEST))
-        .ok()
-        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-        .filter(|m| m.get("funnelsim_version").is_some());
-    let Some(manifest) = manifest else {
+    let Some(manifest) = funnelsim_manifest(dir) else {
         return Ok(names);
     };
     let Some(files) = manifest.get("files").and_then(|f| f.as_array()) else {
-        return Ok(Vec::new());
+        return Ok(names.into_iter().filter(|n| !looks_like_output(dir, n)).collect());
     };
     let listed: Vec<&str> = files.iter().filter_map(|f| f.as_str()).collect();
     Ok(names
@@ -220,6 +295,12 @@ fn check_dir_target(target: &Path, guard: Guard<'_>) -> Result<()> {
         let (Some(dir), Some(file)) = (canonical(target), canonical(input)) else {
             continue;
         };
+        if file == dir {
+            return refuse(format!(
+                "output directory {shown} is {}, an input of this command; choose another name",
+                input.display()
+            ));
+        }
         if file.starts_with(&dir) {
             return refuse(format!(
                 "output directory {shown} holds {}, an input of this command; funnelsim replaces the whole directory, so choose another one",
@@ -227,8 +308,11 @@ fn check_dir_target(target: &Path, guard: Guard<'_>) -> Result<()> {
             ));
         }
     }
-    let Ok(meta) = fs::symlink_metadata(target) else {
-        return Ok(()); // Does not exist yet: nothing to replace.
+    let meta = match fs::symlink_metadata(target) {
+        Ok(meta) => meta,
+        // Does not exist yet: nothing to replace.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return refuse(format!("cannot use {shown} as the output directory: {e}")),
     };
     if meta.file_type().is_symlink() {
         return refuse(format!(
@@ -265,12 +349,12 @@ fn check_dir_target(target: &Path, guard: Guard<'_>) -> Result<()> {
     }
     let foreign = foreign_entries(target)?;
     if !foreign.is_empty() && !guard.force {
-        let has_manifest = target.join(MANIFEST).exists();
+        let has_manifest = funnelsim_manifest(target).is_some();
         let what = if has_manifest {
             format!("it holds files funnelsim did not write ({})", list(&foreign))
         } else {
             format!(
-                "it already exists, is not empty and was not written by funnelsim (no {MANIFEST}; it holds {})",
+                "it already exists, is not empty and was not written by funnelsim (no funnelsim {MANIFEST}; it holds {})",
                 list(&foreign)
             )
         };
@@ -288,7 +372,14 @@ fn check_dir_target(target: &Path, guard: Guard<'_>) -> Result<()> {
 pub struct Staging {
     /// `None` once committed.
     dir: Option<tempfile::TempDir>,
+    /// An open handle on the staging directory, locked while this process
+    /// writes it: another funnelsim (in another container, say, where its
+    /// process id means nothing) sees the lock and leaves the directory be.
+    _lock: Option<fs::File>,
     target: PathBuf,
+    /// The inputs and `--force`, to check the target again at commit.
+    inputs: Vec<PathBuf>,
+    force: bool,
 }
 
 impl Drop for Staging {
@@ -304,8 +395,16 @@ impl Staging {
     /// funnelsim may not replace it (see the [module docs](self)) or its
     /// parent directory is missing or not writable.
     pub fn new(target: &Path, guard: Guard<'_>) -> Result<Self> {
+        let target = &entry_path(target)?;
         check_dir_target(target, guard)?;
         let parent = parent_of(target);
+        if !parent.is_dir() {
+            bail!(
+                "cannot create output directory {}: directory {} does not exist",
+                target.display(),
+                parent.display()
+            );
+        }
         clear_stale(&parent);
         let dir = tempfile::Builder::new()
             .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
@@ -317,9 +416,13 @@ impl Staging {
                 )
             })?;
         track(dir.path());
+        let lock = fs::File::open(dir.path()).ok().filter(|f| f.try_lock().is_ok());
         Ok(Self {
             dir: Some(dir),
+            _lock: lock,
             target: target.to_path_buf(),
+            inputs: guard.inputs.iter().map(|p| p.to_path_buf()).collect(),
+            force: guard.force,
         })
     }
 
@@ -350,6 +453,19 @@ impl Staging {
     /// the previous output is restored and the staged one removed.
     pub fn commit(mut self, mut manifest: serde_json::Value) -> Result<PathBuf> {
         let staged = self.staged().to_path_buf();
+        let _commit = COMMITTING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // The target was checked before the run; the user may have put files
+        // there since (a long sweep is plenty of time).
+        let inputs: Vec<&Path> = self.inputs.iter().map(PathBuf::as_path).collect();
+        check_dir_target(
+            &self.target,
+            Guard {
+                inputs: &inputs,
+                force: self.force,
+            },
+        )?;
         let mut files: Vec<String> = fs::read_dir(&staged)
             .and_then(|d| {
                 d.map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
@@ -374,8 +490,16 @@ impl Staging {
             backup = Some(aside);
         }
         if let Err(e) = fs::rename(&staged, &self.target) {
-            if let Some(b) = &backup {
-                let _ = fs::rename(b, &self.target);
+            if let Some(b) = &backup
+                && fs::rename(b, &self.target).is_err()
+            {
+                return Err(e).with_context(|| {
+                    format!(
+                        "cannot move output into {}; the previous output is kept in {}",
+                        self.target.display(),
+                        b.display()
+                    )
+                });
             }
             // Dropping `self` removes the staged directory.
             return Err(e).with_context(|| format!("cannot move output into {}", self.target.display()));
@@ -385,8 +509,11 @@ impl Staging {
         if let Some(d) = self.dir.take() {
             let _ = d.keep();
         }
+        written_list().push(self.target.clone());
         if let Some(b) = backup {
-            fs::remove_dir_all(&b).with_context(|| format!("cannot remove old output {}", b.display()))?;
+            // The new output is in place; an old one that cannot be removed
+            // now is a leftover the next run into this place clears.
+            let _ = fs::remove_dir_all(&b);
         }
         Ok(self.target.clone())
     }
@@ -407,6 +534,8 @@ pub enum Ownership {
 /// not an input of the command, not a directory, and either absent, written
 /// by funnelsim (per `ownership`) or forced.
 pub fn check_file_target(target: &Path, guard: Guard<'_>, ownership: Ownership) -> Result<()> {
+    let normal = entry_path(target)?;
+    let target = normal.as_path();
     let shown = target.display();
     if let Some(input) = guard.inputs.iter().find(|i| same_file(target, i)) {
         let also = if input == &target {
@@ -418,15 +547,19 @@ pub fn check_file_target(target: &Path, guard: Guard<'_>, ownership: Ownership) 
             "output file {shown} is an input of this command{also}; choose another name"
         ));
     }
-    let Ok(meta) = fs::metadata(target) else {
-        let parent = parent_of(target);
-        if !parent.is_dir() {
-            bail!(
-                "cannot write {shown}: directory {} does not exist",
-                parent.display()
-            );
+    let meta = match fs::metadata(target) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let parent = parent_of(target);
+            if !parent.is_dir() {
+                bail!(
+                    "cannot write {shown}: directory {} does not exist",
+                    parent.display()
+                );
+            }
+            return Ok(());
         }
-        return Ok(());
+        Err(e) => return refuse(format!("cannot write {shown}: {e}")),
     };
     if meta.is_dir() {
         return refuse(format!("output file {shown} is a directory; choose a file name"));
@@ -446,8 +579,14 @@ pub fn check_file_target(target: &Path, guard: Guard<'_>, ownership: Ownership) 
     if ours {
         return Ok(());
     }
+    let why = match ownership {
+        Ownership::StartsWith(_) => "funnelsim did not write it",
+        Ownership::Unmarked => {
+            "files of this kind carry no mark of their writer, so funnelsim cannot tell it wrote it"
+        }
+    };
     refuse(format!(
-        "will not replace {shown}: it already exists and funnelsim did not write it; choose a new name, or pass --force to replace it"
+        "will not replace {shown}: it already exists and {why}; choose a new name, or pass --force to replace it"
     ))
 }
 
@@ -461,6 +600,8 @@ pub fn write_atomic(
     write: impl FnOnce(&Path) -> Result<()>,
 ) -> Result<()> {
     check_file_target(target, guard, ownership)?;
+    let normal = entry_path(target)?;
+    let target = normal.as_path();
     let parent = parent_of(target);
     clear_stale(&parent);
     let tmp = tempfile::Builder::new()
@@ -478,8 +619,12 @@ pub fn write_atomic(
         fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
             .with_context(|| format!("cannot write {}", target.display()))?;
     }
+    let _commit = COMMITTING
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     tmp.persist(target)
         .with_context(|| format!("cannot write {}", target.display()))?;
+    written_list().push(target.to_path_buf());
     Ok(())
 }
 
@@ -543,6 +688,63 @@ mod tests {
         fs::write(d.join("notes.txt"), "mine").unwrap();
         let err = Staging::new(&d, no_inputs()).err().unwrap();
         assert!(err.to_string().contains("notes.txt"), "{err}");
+    }
+
+    #[test]
+    fn files_added_while_the_run_was_running_survive_the_commit() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("results");
+        let s = Staging::new(&d, no_inputs()).unwrap();
+        s.write("summary.csv", b"1").unwrap();
+        fs::create_dir(&d).unwrap();
+        fs::write(d.join("notes.txt"), "added meanwhile").unwrap();
+        let err = s
+            .commit(serde_json::json!({"funnelsim_version": "t"}))
+            .unwrap_err();
+        assert!(err.downcast_ref::<Refused>().is_some(), "{err}");
+        assert_eq!(
+            fs::read_to_string(d.join("notes.txt")).unwrap(),
+            "added meanwhile"
+        );
+        let left: Vec<_> = fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["results"], "the staged directory is removed");
+    }
+
+    #[test]
+    fn an_old_manifest_vouches_only_for_what_funnelsim_writes() {
+        let tmp = tempfile::tempdir().unwrap();
+        let d = tmp.path().join("old");
+        fs::create_dir_all(d.join("my_subdir")).unwrap();
+        fs::write(d.join(MANIFEST), r#"{"funnelsim_version":"0.1.0"}"#).unwrap();
+        for f in ["summary.csv", "funnel.svg", "notes.md"] {
+            fs::write(d.join(f), "x").unwrap();
+        }
+        assert_eq!(foreign_entries(&d).unwrap(), ["my_subdir", "notes.md"]);
+    }
+
+    #[test]
+    fn a_directory_path_is_its_entry_and_a_final_dotdot_is_refused() {
+        assert_eq!(entry_path(Path::new("out/")).unwrap(), Path::new("out"));
+        assert_eq!(entry_path(Path::new("a/out/.")).unwrap(), Path::new("a/out"));
+        assert!(entry_path(Path::new("a/..")).is_err());
+        assert_eq!(entry_path(Path::new("..")).unwrap(), Path::new(".."));
+    }
+
+    #[test]
+    fn a_locked_staging_directory_is_left_alone_whatever_its_pid() {
+        let tmp = tempfile::tempdir().unwrap();
+        let busy = tmp.path().join(format!("{STAGING_PREFIX}4000000001-z"));
+        fs::create_dir(&busy).unwrap();
+        let lock = fs::File::open(&busy).unwrap();
+        lock.lock().unwrap();
+        clear_stale(tmp.path());
+        assert!(busy.exists(), "a writer elsewhere holds the lock");
+        drop(lock);
+        clear_stale(tmp.path());
+        assert_eq!(busy.exists(), !cfg!(target_os = "linux"));
     }
 
     #[test]

@@ -7,7 +7,7 @@ use serde::Serialize;
 use toml::Value;
 
 use crate::model::scenario::overrides::{Override, apply, closest};
-use crate::model::scenario::{Scenario, ScenarioError, spec::ScenarioSpec};
+use crate::model::scenario::{Origin, Scenario, ScenarioError, spec::ScenarioSpec};
 use crate::sim::engine::{self, RunObserver, RunResult};
 use crate::sim::stats::{Estimate, paired_difference};
 
@@ -140,13 +140,13 @@ pub fn run_sensitivity(
             .iter()
             .map(|p| match all.iter().find(|(q, _)| q == p) {
                 Some((_, v)) => Ok((p.clone(), v.clone())),
-                None => Err(ScenarioError::single(
-                    format!("--params {p}"),
+                None => Err(ScenarioError::from(
+                    Origin::Sensitivity,
+                    p,
                     format!(
                         "not a numeric parameter; closest: {}",
                         closest(p, all.iter().map(|(q, _)| q.as_str())).join(", ")
                     ),
-                    None,
                 )),
             })
             .collect::<Result<_, _>>()?
@@ -155,10 +155,10 @@ pub fn run_sensitivity(
     // Checked before anything runs, with the names to choose from.
     let names = crate::sim::metrics::metric_names(&base_scenario);
     if !names.iter().any(|n| n == metric) {
-        return Err(ScenarioError::single(
-            "--metric",
+        return Err(ScenarioError::from(
+            Origin::Metric,
+            "",
             unknown_metric(metric, &names),
-            None,
         ));
     }
     let base_run = engine::run(&base_scenario, observer);
@@ -167,7 +167,7 @@ pub fn run_sensitivity(
             .names
             .iter()
             .position(|n| n == metric)
-            .ok_or_else(|| ScenarioError::single("--metric", unknown_metric(metric, &r.names), None))?;
+            .ok_or_else(|| ScenarioError::from(Origin::Metric, "", unknown_metric(metric, &r.names)))?;
         Ok(r.rows.iter().map(|row| row[i]).collect())
     };
     let base_col = col(&base_run)?;

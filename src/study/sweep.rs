@@ -8,7 +8,7 @@ use toml::Value;
 use crate::sim::metrics::{Direction, Metric};
 
 use crate::model::scenario::overrides::{Override, check_path, parse_value};
-use crate::model::scenario::{Scenario, ScenarioError, spec::ScenarioSpec};
+use crate::model::scenario::{Origin, Scenario, ScenarioError, spec::ScenarioSpec};
 use crate::sim::engine::{self, RunObserver, RunResult};
 use crate::sim::stats::{Estimate, paired_difference};
 
@@ -30,36 +30,35 @@ impl Vary {
     ///
     /// # Errors
     /// A message naming what is wrong with the range.
-    pub fn parse(text: &str) -> Result<Self, String> {
+    pub fn parse(text: &str) -> Result<Self, ScenarioError> {
+        let fail = |m: String| ScenarioError::from(Origin::Sweep, text, m);
         let (path, spec) = text
             .split_once('=')
-            .ok_or_else(|| format!("--vary {text}: expected PATH=START:STOP:STEP or PATH=v1,v2,…"))?;
+            .ok_or_else(|| fail("expected PATH=START:STOP:STEP or PATH=v1,v2,…".into()))?;
         let path = path.trim().to_owned();
-        check_path(&path).map_err(|e| format!("--vary {text}: {e}"))?;
+        check_path(&path).map_err(fail)?;
         let spec = spec.trim();
         let values = if spec.contains(':') {
             let parts: Vec<&str> = spec.split(':').map(str::trim).collect();
             let [start, stop, step] = parts[..] else {
-                return Err(format!("--vary {text}: a range needs START:STOP:STEP"));
+                return Err(fail("a range needs START:STOP:STEP".into()));
             };
             let num = |s: &str| {
                 s.parse::<f64>()
                     .ok()
                     .filter(|x| x.is_finite())
-                    .ok_or_else(|| format!("--vary {text}: '{s}' is not a number"))
+                    .ok_or_else(|| fail(format!("'{s}' is not a number")))
             };
             let (a, b, h) = (num(start)?, num(stop)?, num(step)?);
             if h <= 0.0 {
-                return Err(format!("--vary {text}: the step must be positive"));
+                return Err(fail("the step must be positive".into()));
             }
             if b < a {
-                return Err(format!(
-                    "--vary {text}: the range is empty (stop {b} < start {a})"
-                ));
+                return Err(fail(format!("the range is empty (stop {b} < start {a})")));
             }
             let n = ((b - a) / h + 1e-9).floor() as usize + 1;
             if n > MAX_POINTS {
-                return Err(format!("--vary {text}: {n} values; at most {MAX_POINTS}"));
+                return Err(fail(format!("{n} values; at most {MAX_POINTS}")));
             }
             let integral = [start, stop, step].iter().all(|s| s.parse::<i64>().is_ok());
             (0..n)
@@ -75,11 +74,11 @@ impl Vary {
                 .collect()
         } else {
             spec.split(',')
-                .map(|v| parse_value(v.trim()).map_err(|e| format!("--vary {text}: {e}")))
+                .map(|v| parse_value(v.trim()).map_err(fail))
                 .collect::<Result<Vec<_>, _>>()?
         };
         if values.is_empty() || path.is_empty() {
-            return Err(format!("--vary {text}: nothing to vary"));
+            return Err(fail("nothing to vary".into()));
         }
         Ok(Self { path, values })
     }
@@ -151,12 +150,13 @@ impl std::str::FromStr for Objective {
 /// # Errors
 /// The same path varied twice (the second would silently win), or more than
 /// [`MAX_POINTS`] points.
-pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<Override>>, String> {
+pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<Override>>, ScenarioError> {
     for (i, v) in varies.iter().enumerate() {
         if varies[..i].iter().any(|w| w.path == v.path) {
-            return Err(format!(
-                "--vary {}: the same path is varied twice; give all its values in one --vary",
-                v.path
+            return Err(ScenarioError::from(
+                Origin::Sweep,
+                &v.path,
+                "the same path is varied twice; give all its values at once",
             ));
         }
     }
@@ -166,8 +166,10 @@ pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<Override>>, String> {
     match total {
         Some(n) if n <= MAX_POINTS => {}
         _ => {
-            return Err(format!(
-                "the grid has more than {MAX_POINTS} points; vary fewer values"
+            return Err(ScenarioError::from(
+                Origin::Sweep,
+                "",
+                format!("the grid has more than {MAX_POINTS} points; vary fewer values"),
             ));
         }
     }
@@ -234,7 +236,7 @@ pub fn run_sweep(
     key_metrics: &[&str],
     observer: &dyn RunObserver,
 ) -> Result<SweepResult, (Vec<Override>, ScenarioError)> {
-    let points = grid(varies).map_err(|m| (Vec::new(), ScenarioError::single("", m, None)))?;
+    let points = grid(varies).map_err(|e| (Vec::new(), e))?;
     let scenarios: Vec<Scenario> = points
         .iter()
         .map(|p| {
@@ -245,28 +247,25 @@ pub fn run_sweep(
                     // spellings of one path) would silently keep only the last.
                     for (i, path) in set.iter().enumerate().skip(base_overrides.len()) {
                         if let Some(j) = set[..i].iter().position(|q| q == path) {
-                            let flag = if j < base_overrides.len() {
-                                "--set"
+                            let also = if j < base_overrides.len() {
+                                "set by the override"
                             } else {
-                                "--vary"
+                                "varied as"
                             };
-                            return Err(ScenarioError::single(
-                                format!("--vary {}", all[i].path),
-                                format!(
-                                    "{path} is also set by {flag} {}; set each parameter once",
-                                    all[j].path
-                                ),
-                                None,
+                            return Err(ScenarioError::from(
+                                Origin::Sweep,
+                                &all[i].path,
+                                format!("{path} is also {also} {}; set each parameter once", all[j].path),
                             ));
                         }
                     }
                     Scenario::from_spec(spec)
                 })
                 .map_err(|mut e| {
-                    // Problems with a varied path are the --vary's, not a --set's.
+                    // Problems with a varied path are the sweep's, not an override's.
                     for pr in &mut e.problems {
-                        if let Some(v) = varies.iter().find(|v| pr.path == format!("--set {}", v.path)) {
-                            pr.path = format!("--vary {}", v.path);
+                        if pr.origin == Origin::Override && varies.iter().any(|v| pr.path == v.path) {
+                            pr.origin = Origin::Sweep;
                         }
                     }
                     (p.clone(), e)
@@ -346,9 +345,19 @@ mod tests {
 
     #[test]
     fn bad_ranges_are_refused() {
-        assert!(Vary::parse("a=1:0:1").unwrap_err().contains("empty"));
-        assert!(Vary::parse("a=0:1:0").unwrap_err().contains("positive"));
-        assert!(Vary::parse("a=0:1e9:1").unwrap_err().contains("at most"));
+        assert!(Vary::parse("a=1:0:1").unwrap_err().to_string().contains("empty"));
+        assert!(
+            Vary::parse("a=0:1:0")
+                .unwrap_err()
+                .to_string()
+                .contains("positive")
+        );
+        assert!(
+            Vary::parse("a=0:1e9:1")
+                .unwrap_err()
+                .to_string()
+                .contains("at most")
+        );
         assert!(Vary::parse("a").is_err());
         let big = [
             Vary::parse("a=1:200:1").unwrap(),

@@ -1,5 +1,5 @@
-//! Inputs that are valid and must keep working after the validation of
-//! issue 13: the largest seed in a sweep, switching a variant with `--set`,
+//! Inputs that are valid and must keep working however strict validation
+//! gets: the largest seed in a sweep, switching a variant with `--set`,
 //! and text that looks like a spreadsheet formula (written neutralised).
 
 use super::funnelsim;

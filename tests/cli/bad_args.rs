@@ -2,7 +2,7 @@
 //! file below is refused with exit status 2 and a message containing the
 //! expected text, and nothing is written (no `--out`, nothing in the working
 //! directory). Together with the `tests/bad_scenarios/` corpus this covers
-//! issue 13's "every input refused cleanly".
+//! every kind of input a user gives.
 
 use std::path::{Path, PathBuf};
 
@@ -11,7 +11,7 @@ use super::funnelsim;
 /// `(arguments, text the message must contain)`. `{S}` is a shipped
 /// scenario, `{D}` the directory of CRM files written by [`crm_files`].
 const CASES: &[(&[&str], &str)] = &[
-    // --set: malformed paths and values (issue 13, item 9).
+    // --set: malformed paths and values.
     (&["run", "{S}", "--set", "outreach..reps=3"], "empty key"),
     (&["run", "{S}", "--set", "outreach.reps.=3"], "ends with '.'"),
     (&["run", "{S}", "--set", ".outreach.reps=3"], "empty key"),
@@ -338,7 +338,7 @@ const CASES: &[(&[&str], &str)] = &[
             "--vary",
             "outreach.reps=1,2",
         ],
-        "is also set by --set outreach.reps",
+        "is also set by the override outreach.reps",
     ),
     (
         &[
@@ -349,7 +349,7 @@ const CASES: &[(&[&str], &str)] = &[
             "--vary",
             "stages.unaware.receptivity=0.3",
         ],
-        "is also set by --vary stages[0].receptivity",
+        "is also varied as stages[0].receptivity",
     ),
     (&["sweep", "{S}", "--vary", "outreach..reps=1,2"], "empty key"),
     (

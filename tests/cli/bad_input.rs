@@ -101,7 +101,7 @@ fn bad_flags_are_refused() {
     assert_eq!(out.status.code(), Some(2));
 }
 
-/// Issue 13, item 10: a file with five mistakes reports all of them in one
+/// A file with five mistakes reports all of them in one
 /// round, in file order, each line an `error:` line of its own.
 #[test]
 fn every_mistake_of_a_file_is_reported_at_once() {

@@ -275,3 +275,42 @@ fn file_outputs_never_replace_inputs_or_foreign_files() {
     assert!(fs::read_to_string(&mine).unwrap().starts_with("# Calibrated by"));
     assert!(leftovers(tmp.path()).is_empty());
 }
+
+#[test]
+fn a_symlink_is_refused_however_it_is_spelt() {
+    let tmp = tempfile::tempdir().unwrap();
+    let real = precious_dir(tmp.path(), "real");
+    let link = tmp.path().join("link");
+    std::os::unix::fs::symlink(&real, &link).unwrap();
+    for out in ["link", "link/", "link/."] {
+        let o = funnelsim()
+            .current_dir(tmp.path())
+            .arg("run")
+            .arg(scenario("baseline"))
+            .args(["-n", "2", "--force", "--out", out])
+            .output()
+            .unwrap();
+        assert_refused(&o, "symbolic link");
+        assert!(real.join("precious.txt").exists() && link.exists(), "{out}");
+    }
+    assert!(leftovers(tmp.path()).is_empty());
+}
+
+#[test]
+fn a_history_export_inside_the_output_directory_is_refused_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("results");
+    for export in [out.clone(), out.join("h.csv")] {
+        let o = funnelsim()
+            .arg("run")
+            .arg(scenario("baseline"))
+            .args(["-n", "2", "--out"])
+            .arg(&out)
+            .arg("--export-history")
+            .arg(&export)
+            .output()
+            .unwrap();
+        assert_refused(&o, "inside --out");
+        assert!(!out.exists());
+    }
+}

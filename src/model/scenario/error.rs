@@ -4,9 +4,41 @@
 use std::fmt;
 use std::ops::Range;
 
+/// Where the key path of a problem was given. The core does not know the
+/// command line: a front end words these (`--set`, `--vary`, …).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The scenario file, or the defaults it leaves in place.
+    #[default]
+    File,
+    /// An override of one parameter, applied on top of the file.
+    Override,
+    /// A parameter varied over a grid.
+    Sweep,
+    /// A parameter chosen for one-at-a-time sensitivity.
+    Sensitivity,
+    /// The metric a study measures (the path is empty).
+    Metric,
+}
+
+impl Origin {
+    /// Neutral words for the origin, for [`Display`](fmt::Display).
+    fn words(self) -> Option<&'static str> {
+        match self {
+            Origin::File => None,
+            Origin::Override => Some("override"),
+            Origin::Sweep => Some("varied"),
+            Origin::Sensitivity => Some("parameter"),
+            Origin::Metric => Some("metric"),
+        }
+    }
+}
+
 /// One thing wrong with a scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
+    /// Where `path` was given.
+    pub origin: Origin,
     /// Key path, e.g. `channels[2].fit` (empty for file-level problems).
     pub path: String,
     /// What is wrong and, where obvious, how to fix it.
@@ -28,20 +60,35 @@ impl ScenarioError {
         message: impl Into<String>,
         span: Option<Range<usize>>,
     ) -> Self {
+        let mut e = Self::from(Origin::File, path, message);
+        e.problems[0].span = span;
+        e
+    }
+
+    /// One problem with a key path given outside the file.
+    pub(crate) fn from(origin: Origin, path: impl Into<String>, message: impl Into<String>) -> Self {
         Self {
             problems: vec![Problem {
+                origin,
                 path: path.into(),
                 message: message.into(),
-                span,
+                span: None,
             }],
         }
     }
 
     /// Renders the problems as `origin:line:column: path: message` lines,
-    /// resolving spans against `source` (the text the scenario was read from).
+    /// resolving spans against `source` (the text the scenario was read from;
+    /// an empty `origin` is left out). `words` names each [`Origin`] as the
+    /// front end lets users give it (e.g. `--set`), in front of the path.
     /// Lines after the first start with `error: `, so that every line the
     /// command prints (it prefixes the first) reads as an error of its own.
-    pub fn render(&self, origin: &str, source: &str) -> String {
+    pub fn render(
+        &self,
+        origin: &str,
+        source: &str,
+        words: impl Fn(Origin) -> Option<&'static str>,
+    ) -> String {
         let mut out = String::new();
         for (i, p) in self.problems.iter().enumerate() {
             if i > 0 {
@@ -52,11 +99,10 @@ impl ScenarioError {
                 let (line, col) = line_col(source, span.start);
                 out.push_str(&format!(":{line}:{col}"));
             }
-            out.push_str(": ");
-            if !p.path.is_empty() {
-                out.push_str(&p.path);
+            if !origin.is_empty() {
                 out.push_str(": ");
             }
+            out.push_str(&labelled(words(p.origin), &p.path));
             out.push_str(&p.message);
         }
         out
@@ -71,13 +117,19 @@ impl fmt::Display for ScenarioError {
             if i > 0 {
                 write!(f, "\nerror: ")?;
             }
-            if p.path.is_empty() {
-                write!(f, "{}", p.message)?;
-            } else {
-                write!(f, "{}: {}", p.path, p.message)?;
-            }
+            write!(f, "{}{}", labelled(p.origin.words(), &p.path), p.message)?;
         }
         Ok(())
+    }
+}
+
+/// `"WORDS PATH: "`, `"WORDS: "`, `"PATH: "` or nothing.
+fn labelled(words: Option<&str>, path: &str) -> String {
+    match (words, path.is_empty()) {
+        (Some(w), false) => format!("{w} {path}: "),
+        (Some(w), true) => format!("{w}: "),
+        (None, false) => format!("{path}: "),
+        (None, true) => String::new(),
     }
 }
 

@@ -6,7 +6,7 @@ pub mod overrides;
 pub mod spec;
 mod validate;
 
-pub use error::{Problem, ScenarioError};
+pub use error::{Origin, Problem, ScenarioError};
 use spec::ScenarioSpec;
 
 use crate::model::channel::Channel;
@@ -180,7 +180,7 @@ impl Scenario {
                     .iter()
                     .any(|s| p.path == *s || p.path.starts_with(&format!("{s}.")))
                 {
-                    p.path = format!("--set {}", p.path);
+                    p.origin = Origin::Override;
                 }
             }
             attach_spans(&mut e, text);
@@ -370,6 +370,7 @@ fn parse_lenient(text: &str) -> Lenient {
         Ok(t) => toml::Value::Table(t),
         Err(e) => {
             out.problems.push(Problem {
+                origin: Origin::File,
                 path: String::new(),
                 message: format!("TOML syntax error: {}", e.message().trim()),
                 span: e.span(),
@@ -381,6 +382,7 @@ fn parse_lenient(text: &str) -> Lenient {
         overrides::remove_at(&mut tree, &bad.path);
         out.removed.push(bad.path.clone());
         out.problems.push(Problem {
+            origin: Origin::File,
             path: bad.path,
             message: bad.message,
             span: None,
@@ -441,6 +443,7 @@ fn parse_lenient(text: &str) -> Lenient {
             )
         });
         out.problems.push(Problem {
+            origin: Origin::File,
             path: at,
             message: error::plain_words(&message),
             span: None,
@@ -483,7 +486,7 @@ fn attach_spans(err: &mut ScenarioError, text: &str) {
         return;
     };
     for p in &mut err.problems {
-        if p.span.is_none() && !p.path.starts_with("--set") && !p.path.is_empty() {
+        if p.span.is_none() && p.origin == Origin::File && !p.path.is_empty() {
             p.span = span_of_path(doc.get_ref(), &p.path);
         }
     }

@@ -13,7 +13,7 @@
 
 use toml::Value;
 
-use super::error::{Problem, ScenarioError, plain_words};
+use super::error::{Origin, Problem, ScenarioError, plain_words};
 use super::spec::{ScenarioSpec, TAGGED_SECTIONS, TaggedSection};
 
 /// One parsed override.
@@ -33,7 +33,7 @@ impl Override {
     /// nested brackets, a non-numeric index) or the value is malformed TOML
     /// (e.g. an unterminated quote).
     pub fn parse(text: &str) -> Result<Self, ScenarioError> {
-        let fail = |m: String| ScenarioError::single(format!("--set {text}"), m, None);
+        let fail = |m: String| ScenarioError::from(Origin::Override, text, m);
         let (path, raw) = text
             .split_once('=')
             .ok_or_else(|| fail("expected KEY.PATH=VALUE, e.g. outreach.reps=6".into()))?;
@@ -61,7 +61,7 @@ pub fn parse_value(raw: &str) -> Result<Value, String> {
         }
         // TOML integers are i64: a larger whole number is not text either.
         Err(_) if raw.parse::<u128>().is_ok() => Err(format!(
-            "{raw} is too large a whole number (at most {}); for the largest seeds use --seed",
+            "{raw} is too large a whole number (at most {}); a seed this large can only be given as the run's seed",
             i64::MAX
         )),
         Err(_) => Ok(Value::String(raw.to_owned())),
@@ -400,7 +400,8 @@ pub fn apply(
         match set(&mut tree, ov) {
             Ok(p) => set_paths.push(p),
             Err(message) => problems.push(Problem {
-                path: format!("--set {}", ov.path),
+                origin: Origin::Override,
+                path: ov.path.clone(),
                 message,
                 span: None,
             }),
@@ -418,13 +419,15 @@ pub fn apply(
             };
             match (written(&bad.path), written(&bad.tag_path)) {
                 (Some(w), _) => problems.push(Problem {
-                    path: format!("--set {w}"),
+                    origin: Origin::Override,
+                    path: w,
                     message: bad.message,
                     span: None,
                 }),
                 // The user switched the variant: the old variant's keys go.
                 (None, Some(_)) => remove_at(&mut tree, &bad.path),
                 (None, None) => problems.push(Problem {
+                    origin: Origin::File,
                     path: bad.path,
                     message: bad.message,
                     span: None,
@@ -438,7 +441,7 @@ pub fn apply(
     let mut new: ScenarioSpec = serde_path_to_error::deserialize(tree).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        ScenarioError::single(format!("--set {path}"), plain_words(inner.message()), None)
+        ScenarioError::from(Origin::Override, path, plain_words(inner.message()))
     })?;
     if !set_paths.iter().any(|p| p == "simulation.seed") {
         new.simulation.seed = spec.simulation.seed;
@@ -497,11 +500,11 @@ stage_mix = { unaware = 1.0 }
     #[test]
     fn unknown_paths_name_the_closest_keys() {
         let e = set_all(&["outreach.repz=3"]).unwrap_err().to_string();
-        assert!(e.contains("--set outreach.repz") && e.contains("reps"), "{e}");
+        assert!(e.contains("override outreach.repz") && e.contains("reps"), "{e}");
         let e = set_all(&["channels.webb.fit=0.3"]).unwrap_err().to_string();
         assert!(e.contains("did you mean web"), "{e}");
         let e = set_all(&["outreach.reps=many"]).unwrap_err().to_string();
-        assert!(e.contains("--set outreach.reps"), "{e}");
+        assert!(e.contains("override outreach.reps"), "{e}");
         assert!(Override::parse("outreach.reps").is_err());
     }
 
@@ -540,7 +543,7 @@ stage_mix = { unaware = 1.0 }
     fn keys_of_another_variant_are_refused_unless_the_variant_is_switched() {
         let e = set_all(&["handoff.threshold=60"]).unwrap_err().to_string();
         assert!(
-            e.contains("--set handoff.threshold") && e.contains("policy = \"immediate\""),
+            e.contains("override handoff.threshold") && e.contains("policy = \"immediate\""),
             "{e}"
         );
         let e = set_all(&["handoff.policy=delay", "handoff.threshold=60"])

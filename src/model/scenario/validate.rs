@@ -52,6 +52,7 @@ pub(super) struct Validator {
 impl Validator {
     fn problem(&mut self, path: impl Into<String>, message: impl Into<String>) {
         self.problems.push(Problem {
+            origin: super::Origin::File,
             path: path.into(),
             message: message.into(),
             span: None,
