@@ -104,6 +104,7 @@ pub fn load_spec(path: &Path, args: &SimArgs) -> Result<(ScenarioSpec, Vec<Overr
     Ok((spec, overrides))
 }
 
+/// `s` with `--seed` and `--replications` applied.
 pub fn apply(s: Scenario, args: &SimArgs) -> Result<Scenario> {
     let s = match args.seed {
         Some(seed) => s.with_seed(seed),
