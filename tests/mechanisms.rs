@@ -1,7 +1,7 @@
 //! The mechanisms of the model, as directional statistical tests with fixed
-//! seeds. Each asserts a difference larger than `Z` standard errors.
+//! seeds. Each asserts a difference larger than `common::Z` standard errors.
 
-use crate::common::{Z, assert_greater, mean_se, run, spec};
+use crate::common::{assert_greater, mean_se, run, spec};
 use funnelsim::model::outcome::Outcome;
 use funnelsim::model::scenario::spec::{ApproachKind, HandoffSpec, ValuesSpec};
 
@@ -114,5 +114,4 @@ fn no_reps_means_no_touches_and_no_sales_blame() {
     assert_eq!(r.estimate("blame_side.sales").unwrap().mean, Some(0.0));
     // Without a touch no lead ever goes dark.
     assert_eq!(r.estimate("outcome.went_dark").unwrap().mean, Some(0.0));
-    let _ = Z;
 }

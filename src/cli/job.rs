@@ -12,7 +12,7 @@ use funnelsim::output::charts::{Chart, ImageFormat};
 use funnelsim::output::fs::{Guard, Staging};
 use funnelsim::output::{self};
 use funnelsim::sim::engine::RunObserver;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::DataFrame;
 
 use super::args::OutArgs;
@@ -24,17 +24,6 @@ const BUYERS_PER_CORE_SECOND: f64 = 3.0e6;
 
 /// Runs expected to take longer than this get an estimate before they start.
 const LONG_RUN_SECONDS: f64 = 10.0;
-
-/// A rough duration in words: "40 s", "12 min", "3.5 h".
-fn duration_words(seconds: f64) -> String {
-    if seconds < 90.0 {
-        format!("{seconds:.0} s")
-    } else if seconds < 5400.0 {
-        format!("{:.0} min", seconds / 60.0)
-    } else {
-        format!("{:.1} h", seconds / 3600.0)
-    }
-}
 
 /// Refuses runs whose work or memory is absurd for the machine, before
 /// anything runs, with the estimate and how to shrink it.
@@ -57,7 +46,7 @@ pub fn check_size(buyers_per_replication: f64, replications: u32, runs: usize) -
     if seconds > LONG_RUN_SECONDS && hours <= 24.0 {
         eprintln!(
             "note: this run simulates about {total:.2e} buyers; expect roughly {} on {cores} cores (Ctrl-C stops it, writing nothing)",
-            duration_words(seconds)
+            HumanDuration(std::time::Duration::from_secs_f64(seconds))
         );
     }
     if hours > 24.0 {

@@ -148,19 +148,6 @@ fn canonical(path: &Path) -> Option<PathBuf> {
     fs::canonicalize(path).ok()
 }
 
-/// True when `a` and `b` are the same file (also through hard or symbolic
-/// links).
-fn same_file(a: &Path, b: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        if let (Ok(ma), Ok(mb)) = (fs::metadata(a), fs::metadata(b)) {
-            return ma.dev() == mb.dev() && ma.ino() == mb.ino();
-        }
-    }
-    matches!((canonical(a), canonical(b)), (Some(x), Some(y)) if x == y)
-}
-
 /// Process id encoded after `prefix` in a leftover's name, if any.
 fn writer_pid(name: &OsStr, prefix: &str) -> Option<u32> {
     let rest = name.to_str()?.strip_prefix(prefix)?;
@@ -537,7 +524,11 @@ pub fn check_file_target(target: &Path, guard: Guard<'_>, ownership: Ownership) 
     let normal = entry_path(target)?;
     let target = normal.as_path();
     let shown = target.display();
-    if let Some(input) = guard.inputs.iter().find(|i| same_file(target, i)) {
+    if let Some(input) = guard
+        .inputs
+        .iter()
+        .find(|i| same_file::is_same_file(target, i).unwrap_or(false))
+    {
         let also = if input == &target {
             String::new()
         } else {
