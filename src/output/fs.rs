@@ -99,6 +99,21 @@ pub fn abandon_staged() {
     }
 }
 
+/// A temporary-file builder whose files and directories get the
+/// permissions an ordinary file or directory would (`mode` less the user's
+/// umask), instead of tempfile's private 0600/0700: they become the output.
+fn output_builder<'a>(mode: u32) -> tempfile::Builder<'a, 'a> {
+    let mut b = tempfile::Builder::new();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        b.permissions(fs::Permissions::from_mode(mode));
+    }
+    #[cfg(not(unix))]
+    let _ = mode;
+    b
+}
+
 /// `target` as a path to a directory entry: trailing `/` and `.` parts
 /// dropped (`out/` and `out/.` name `out`).
 ///
@@ -393,7 +408,7 @@ impl Staging {
             );
         }
         clear_stale(&parent);
-        let dir = tempfile::Builder::new()
+        let dir = output_builder(0o777)
             .prefix(&format!("{STAGING_PREFIX}{}-", std::process::id()))
             .tempdir_in(&parent)
             .with_context(|| {
@@ -463,12 +478,6 @@ impl Staging {
         manifest["files"] = serde_json::json!(files);
         self.write(MANIFEST, serde_json::to_string_pretty(&manifest)?.as_bytes())?;
         // Temporary directories are private (0700); the output is not.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            fs::set_permissions(&staged, fs::Permissions::from_mode(0o755))
-                .with_context(|| format!("cannot write {}", staged.display()))?;
-        }
         let mut backup = None;
         if fs::symlink_metadata(&self.target).is_ok() {
             let aside = set_aside_name(&self.target);
@@ -595,7 +604,7 @@ pub fn write_atomic(
     let target = normal.as_path();
     let parent = parent_of(target);
     clear_stale(&parent);
-    let tmp = tempfile::Builder::new()
+    let tmp = output_builder(0o666)
         .prefix(&format!("{TEMP_FILE_PREFIX}{}-", std::process::id()))
         .tempfile_in(&parent)
         .with_context(|| format!("cannot write in {} (is it writable?)", parent.display()))?;
@@ -603,13 +612,6 @@ pub fn write_atomic(
     let written = write(tmp.path());
     untrack(tmp.path());
     written?;
-    // Temporary files are private (0600); the result is an ordinary file.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        fs::set_permissions(tmp.path(), fs::Permissions::from_mode(0o644))
-            .with_context(|| format!("cannot write {}", target.display()))?;
-    }
     let _commit = COMMITTING
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
@@ -714,6 +716,32 @@ mod tests {
             fs::write(d.join(f), "x").unwrap();
         }
         assert_eq!(foreign_entries(&d).unwrap(), ["my_subdir", "notes.md"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn outputs_get_the_permissions_of_ordinary_files() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        // What the user's umask makes of a new file and directory.
+        let plain = tmp.path().join("plain");
+        fs::write(&plain, "x").unwrap();
+        let plain_dir = tmp.path().join("plain_dir");
+        fs::create_dir(&plain_dir).unwrap();
+        let file = tmp.path().join("out.csv");
+        write_atomic(&file, no_inputs(), Ownership::Unmarked, |p| {
+            Ok(fs::write(p, "x")?)
+        })
+        .unwrap();
+        assert_eq!(mode(&file), mode(&plain));
+        let dir = tmp.path().join("results");
+        Staging::new(&dir, no_inputs())
+            .unwrap()
+            .commit(serde_json::json!({"funnelsim_version": "t"}))
+            .unwrap();
+        assert_eq!(mode(&dir), mode(&plain_dir));
+        assert_eq!(mode(&dir.join(MANIFEST)), mode(&plain));
     }
 
     #[test]
