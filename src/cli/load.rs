@@ -104,6 +104,17 @@ pub fn load_spec(path: &Path, args: &SimArgs) -> Result<(ScenarioSpec, Vec<Overr
     Ok((spec, overrides))
 }
 
+/// The scenario a sweep or sensitivity study starts from: `spec` (read by
+/// [`load_spec`]) with the `--set` overrides, validated, its warnings
+/// printed. The size check, the warnings and the manifest describe it.
+pub fn study_base(path: &Path, spec: &ScenarioSpec, overrides: &[Override]) -> Result<Scenario> {
+    let (with_set, _) =
+        funnelsim::model::scenario::overrides::apply(spec, overrides).map_err(|e| refusal(&e, "", ""))?;
+    let base = Scenario::from_spec(with_set).map_err(|e| refusal(&e, &origin(path), ""))?;
+    warn(path, &base);
+    Ok(base)
+}
+
 /// `s` with `--seed` and `--replications` applied.
 pub fn apply(s: Scenario, args: &SimArgs) -> Result<Scenario> {
     let s = match args.seed {

@@ -5,14 +5,13 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 use clap::Args;
-use funnelsim::model::scenario::Scenario;
 use funnelsim::output::fs::Guard;
 use funnelsim::output::{self, charts};
 use funnelsim::study::sensitivity;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{load_spec, origin, refusal, warn};
+use super::load::{load_spec, origin, refusal, study_base};
 
 /// `funnelsim sensitivity`.
 #[derive(Debug, Args)]
@@ -57,15 +56,14 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
         // smaller default keeps a full analysis to about a minute.
         spec.simulation.replications = spec.simulation.replications.min(50);
     }
-    let (spec, _) =
-        funnelsim::model::scenario::overrides::apply(&spec, &overrides).map_err(|e| refusal(&e, "", ""))?;
-    let base = Scenario::from_spec(spec.clone()).map_err(|e| refusal(&e, &origin(&args.scenario), ""))?;
+    let base = study_base(&args.scenario, &spec, &overrides)?;
+    // Each parameter is perturbed from the scenario as the user set it.
+    let spec = base.spec().clone();
     let n_params = if args.params.is_empty() {
         sensitivity::numeric_parameters(&spec).len()
     } else {
         args.params.len()
     };
-    warn(&args.scenario, &base);
     let runs = 2 * n_params + 1;
     check_size(
         base.expected_buyers_per_replication(),

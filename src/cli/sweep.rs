@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 use clap::Args;
-use funnelsim::model::scenario::Scenario;
 use funnelsim::output::fs::Guard;
 use funnelsim::output::{self, charts};
 use funnelsim::study::sweep::{self, Objective, Vary};
@@ -11,7 +10,7 @@ use std::path::PathBuf;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{BadInput, flag, load_spec, origin, refusal, warn};
+use super::load::{BadInput, flag, load_spec, origin, refusal, study_base};
 
 /// `funnelsim sweep`.
 #[derive(Debug, Args)]
@@ -56,12 +55,8 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         .map(|v| Vary::parse(v).map_err(|e| refusal(&e, "", "")))
         .collect::<Result<Vec<_>, _>>()?;
     let points = sweep::grid(&varies).map_err(|e| refusal(&e, "", ""))?.len();
-    // The scenario as the user set it (before the varied parameters): what
-    // the size check, the warnings and the manifest describe.
-    let (with_set, _) =
-        funnelsim::model::scenario::overrides::apply(&spec, &overrides).map_err(|e| refusal(&e, "", ""))?;
-    let base = Scenario::from_spec(with_set).map_err(|e| refusal(&e, &origin(&args.scenario), ""))?;
-    warn(&args.scenario, &base);
+    // The scenario as the user set it, before the varied parameters.
+    let base = study_base(&args.scenario, &spec, &overrides)?;
     check_size(
         base.expected_buyers_per_replication(),
         spec.simulation.replications,
