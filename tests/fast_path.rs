@@ -195,6 +195,7 @@ prop_compose! {
                 fit: c.fit,
                 stage_mix: mix(&names, &c.stage_weights),
                 segment_mix: mix(&segment_names[..segments], &c.segment_weights),
+                hand_raisers: None,
             }).collect(),
             marketing: MarketingSpec { nurture: false, ..MarketingSpec::default() },
             handoff: match gate {

@@ -121,6 +121,7 @@ prop_compose! {
                 fit,
                 stage_mix: [(names[0].clone(), 1.0)].into(),
                 segment_mix: Default::default(),
+                hand_raisers: None,
             }],
             marketing: MarketingSpec { nurture: approach == 0, ..MarketingSpec::default() },
             handoff: match handoff {

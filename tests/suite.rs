@@ -8,6 +8,7 @@ mod browser;
 mod calibration;
 #[path = "cli/main.rs"]
 mod cli;
+mod credibility;
 mod determinism;
 mod docs;
 mod fast_path;

@@ -61,7 +61,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         "replications": reps,
         "scenarios": scenarios.iter().zip(&results).zip(&labels).zip(&args.scenarios).map(|(((s, r), l), p)| serde_json::json!({
             "label": l, "name": s.name(), "file": p.display().to_string(),
-            "summary": output::json::summary(&Run { scenario: s, result: r }),
+            "summary": output::json::summary(&Run { scenario: s, result: r, counterfactual: None }),
         })).collect::<Vec<_>>(),
         "comparisons": versus.iter().map(output::compare::json).collect::<Vec<_>>(),
     });

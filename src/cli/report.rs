@@ -9,13 +9,15 @@ use funnelsim::model::scenario::Scenario;
 use funnelsim::output::charts::{self, ImageFormat};
 use funnelsim::output::fs::Guard;
 use funnelsim::output::{self, Run};
+use funnelsim::sim::engine;
+use funnelsim::study::blame;
 use funnelsim::study::compare::{self, KEY_METRICS};
 
 use super::args::SimArgs;
 use super::interrupt;
 use super::job::{Job, manifest};
 use super::load::load_paired;
-use super::run_paired;
+use super::load::scenario_label;
 
 /// `funnelsim report`.
 #[derive(Debug, Args)]
@@ -46,12 +48,20 @@ pub fn report(args: ReportArgs) -> Result<()> {
             force: args.force,
         },
         args.sim.threads,
-        u64::from(reps) * scenarios.len() as u64,
+        u64::from(reps) * scenarios.len() as u64 * (1 + blame::WORLDS),
         "report",
     )?;
-    let (results, labels) = run_paired(&job, &scenarios)?;
+    let (results, counterfactuals) = job.simulate(|bar| {
+        let results: Vec<_> = scenarios.iter().map(|s| engine::run(s, bar)).collect();
+        let counterfactuals: Vec<_> = scenarios
+            .iter()
+            .map(|s| blame::counterfactual(s, s.replications(), bar))
+            .collect();
+        (results, counterfactuals)
+    })?;
+    let labels: Vec<String> = (0..scenarios.len()).map(scenario_label).collect();
     let mut sections = Vec::new();
-    for ((s, r), l) in scenarios.iter().zip(&results).zip(&labels) {
+    for (((s, r), l), cf) in scenarios.iter().zip(&results).zip(&labels).zip(&counterfactuals) {
         let mut charts = charts::run_charts(s, r)?;
         if scenarios.len() > 1 {
             for c in &mut charts {
@@ -62,6 +72,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
             run: Run {
                 scenario: s,
                 result: r,
+                counterfactual: Some(cf),
             },
             label: l.clone(),
             charts,

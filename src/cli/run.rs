@@ -11,6 +11,7 @@ use funnelsim::model::scenario::Scenario;
 use funnelsim::output::fs::{self, Guard};
 use funnelsim::output::{self, Run, charts, tables::Format};
 use funnelsim::sim::engine;
+use funnelsim::study::blame;
 
 use super::args::{OutArgs, SimArgs};
 use super::interrupt;
@@ -32,6 +33,11 @@ pub struct RunArgs {
     /// FILE ends in .parquet); `calibrate` reads it
     #[arg(long, value_name = "FILE")]
     pub export_history: Option<PathBuf>,
+    /// Replications of the counterfactual blame ledger (the same buyers
+    /// re-run with marketing, sales or both perfect); at most the run's, 0
+    /// skips it
+    #[arg(long, value_name = "N", default_value_t = blame::DEFAULT_REPLICATIONS)]
+    pub counterfactual: u32,
 }
 
 /// Whether `path` is `dir` or lies inside it, as written or once resolved.
@@ -49,6 +55,7 @@ fn inside(path: &Path, dir: &Path) -> bool {
 /// `funnelsim run`.
 pub fn run(args: RunArgs) -> Result<()> {
     let scenario = apply(load(&args.scenario, &args.sim.overrides()?)?, &args.sim)?;
+    let cf_reps = args.counterfactual.min(scenario.replications());
     warn(&args.scenario, &scenario);
     check_size(
         scenario.expected_buyers_per_replication(),
@@ -78,7 +85,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         args.output.out.as_deref(),
         guard,
         args.sim.threads,
-        u64::from(scenario.replications()),
+        // The run, then the four worlds of the counterfactual ledger.
+        u64::from(scenario.replications()) + u64::from(cf_reps) * blame::WORLDS,
         scenario.name(),
     )?;
     let started = Instant::now();
@@ -89,11 +97,16 @@ pub fn run(args: RunArgs) -> Result<()> {
     } else {
         engine::Rows::Drop
     };
-    let result = job.simulate(|bar| engine::run_with(&scenario, bar, rows))?;
+    let (result, counterfactual) = job.simulate(|bar| {
+        let result = engine::run_with(&scenario, bar, rows);
+        let counterfactual = (cf_reps > 0).then(|| blame::counterfactual(&scenario, cf_reps, bar));
+        (result, counterfactual)
+    })?;
     let elapsed = started.elapsed();
     let run = Run {
         scenario: &scenario,
         result: &result,
+        counterfactual: counterfactual.as_ref(),
     };
     let summary = output::json::summary(&run);
     let threads = job.threads();
@@ -117,11 +130,21 @@ pub fn run(args: RunArgs) -> Result<()> {
     if !args.output.json {
         // Buyers, warm-up and run-off included: the work the run did,
         // comparable across scenarios and engine paths.
+        // Each counterfactual world simulates the buyers of a replication
+        // again.
+        let per_replication = result.buyers as f64 / f64::from(result.completed.max(1));
+        let worlds = counterfactual.as_ref().map_or(0, |cf| cf.replications) * blame::WORLDS as u32;
+        let buyers = result.buyers as f64 + per_replication * f64::from(worlds);
+        let extra = if worlds > 0 {
+            format!(" and {worlds} of the counterfactual worlds")
+        } else {
+            String::new()
+        };
         eprintln!(
-            "\n{} replications in {:.2} s ({:.2} M buyers/s)",
+            "\n{} replications{extra} in {:.2} s ({:.2} M buyers/s)",
             result.completed,
             elapsed.as_secs_f64(),
-            result.buyers as f64 / elapsed.as_secs_f64().max(1e-9) / 1e6
+            buyers / elapsed.as_secs_f64().max(1e-9) / 1e6
         );
     }
     Ok(())

@@ -55,6 +55,8 @@ pub struct Channel {
     pub stage_mix: Categorical,
     /// Segment of the buyer, by segment index.
     pub segment_mix: Categorical,
+    /// Whether its leads asked to be contacted when captured.
+    pub hand_raisers: bool,
 }
 
 /// A distribution over categories `0..n`, drawn by inversion: one uniform

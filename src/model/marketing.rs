@@ -19,6 +19,9 @@ pub struct Marketing {
     pub dwell_speedup: f64,
     /// Lead-score noise (score points).
     pub score_noise_sd: f64,
+    /// Days a recycled lead stays with marketing before the handoff policy
+    /// applies to it again.
+    pub recycle_hold_days: f64,
 }
 
 /// Highest lead score.

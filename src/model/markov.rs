@@ -125,6 +125,15 @@ pub fn closed_form(s: &Scenario) -> Result<ClosedForm, NotMarkov> {
             "decision weights on trust, alignment, contact, resistance or risk are not zero",
         ));
     }
+    // Who is on the buyer's list must not depend on sales or nurture: either
+    // nobody is ever engaged or trusted (no reps, no nurture), or we are on
+    // every list anyway and framing carries no edge.
+    let engagement_matters = d.reach_out_base < 1.0 || d.framing_edge != 0.0;
+    if engagement_matters && (s.outreach.reps > 0 || s.marketing.nurture) {
+        return Err(NotMarkov(
+            "sales or nurture can change whether we are on the buyer's list or framed its requirements",
+        ));
+    }
     if s.marketing.dwell_speedup != 0.0 {
         return Err(NotMarkov("marketing.dwell_speedup is not zero"));
     }

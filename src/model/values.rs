@@ -30,6 +30,16 @@ impl Values {
     pub fn alignment(&self, scores: &Values) -> f64 {
         self.0.iter().zip(scores.0.iter()).map(|(w, s)| w * s).sum()
     }
+
+    /// The risk support a contact with `scores` gives a buyer with these
+    /// persona weights: its "minimises risk" score, counted as much as the
+    /// buyer cares about risk relative to a buyer who weighs all five
+    /// dimensions equally, capped at 1. A buyer who does not care about risk
+    /// is not moved off the status quo by reassurance.
+    #[inline]
+    pub fn risk_support(&self, scores: &Values) -> f64 {
+        (DIMENSIONS as f64 * self.0[MINIMISES_RISK] * scores.0[MINIMISES_RISK]).min(1.0)
+    }
 }
 
 impl From<crate::model::scenario::spec::ValuesSpec> for Values {

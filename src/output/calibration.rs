@@ -326,8 +326,9 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
     let _ = writeln!(
         t,
         "\n# The final choice among {decided} decided deals: won {}; lost {}; no decision {}.\n\
-         # Written as constant utilities ln(share), so the choice reproduces those shares.\n\
-         [decision]\nbase_us = {}{us_note}\nbase_competitor = {}{them_note}\nbase_no_decision = {}{none_note}\n\
+         # Written as constant utilities ln(share), so the choice reproduces those shares;\n\
+         # every deal in the history engaged us, so we are on every buyer's list.\n\
+         [decision]\nreach_out_base = 1.0\nframing_edge = 0.0\nbase_us = {}{us_note}\nbase_competitor = {}{them_note}\nbase_no_decision = {}{none_note}\n\
          trust_weight = 0.0\nalignment_weight = 0.0\ncontact_weight = 0.0\nresistance_weight = 0.0\nrisk_weight = 0.0",
         proportion(&d.won),
         proportion(&d.lost),

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use super::Run;
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::sim::stats::Estimate;
+use crate::study::blame::Counterfactual;
 
 fn num(x: Option<f64>) -> Value {
     x.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!(v))
@@ -83,6 +84,31 @@ pub fn summary(run: &Run<'_>) -> Value {
         "metrics": Value::Object(metrics),
         "outcomes": Value::Object(outcomes),
         "funnel": funnel,
-        "blame": { "causes": Value::Object(causes), "sides": Value::Object(sides) },
+        "blame": {
+            "causes": Value::Object(causes),
+            "sides": Value::Object(sides),
+            "counterfactual": run.counterfactual.map_or(Value::Null, counterfactual),
+        },
+    })
+}
+
+/// The counterfactual ledger: deals won in each world, the wins each
+/// perfect world recovers (paired), and the Shapley split.
+pub fn counterfactual(cf: &Counterfactual) -> Value {
+    let mut worlds = Map::new();
+    for (w, won) in &cf.won {
+        worlds.insert(
+            w.name().to_owned(),
+            json!({
+                "won": estimate(won),
+                "recovered": cf.recovered_in(*w).map_or(Value::Null, estimate),
+            }),
+        );
+    }
+    json!({
+        "replications": cf.replications,
+        "lost_as_is": estimate(&cf.lost),
+        "worlds": Value::Object(worlds),
+        "shapley": { "marketing": estimate(&cf.marketing_share), "sales": estimate(&cf.sales_share) },
     })
 }

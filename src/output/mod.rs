@@ -18,6 +18,7 @@ pub mod terminal;
 
 use crate::model::scenario::Scenario;
 use crate::sim::engine::RunResult;
+use crate::study::blame::Counterfactual;
 
 /// A finished run of one scenario, ready to be formatted.
 pub struct Run<'a> {
@@ -25,4 +26,6 @@ pub struct Run<'a> {
     pub scenario: &'a Scenario,
     /// What the engine produced.
     pub result: &'a RunResult,
+    /// The counterfactual blame ledger, if it was estimated.
+    pub counterfactual: Option<&'a Counterfactual>,
 }

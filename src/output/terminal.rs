@@ -8,6 +8,7 @@ use crate::model::outcome::{Cause, Outcome, Side};
 use crate::model::scenario::Scenario;
 use crate::sim::metrics::{Metric, Unit};
 use crate::sim::stats::Estimate;
+use crate::study::blame::Counterfactual;
 
 /// "figures cover leads captured on days 180–545 …" for a scenario.
 pub fn window_sentence(s: &Scenario) -> String {
@@ -140,7 +141,7 @@ pub fn summary(run: &Run<'_>) -> String {
         .sum();
     let _ = writeln!(
         out,
-        "\nWho is to blame (proximate cause of {} lost leads)",
+        "\nWho is to blame: what happened (proximate cause of {} lost leads)",
         human(losses)
     );
     for c in Cause::ALL {
@@ -167,7 +168,45 @@ pub fn summary(run: &Run<'_>) -> String {
         })
         .collect();
     let _ = writeln!(out, "  {}", sides.join(" · "));
+    if let Some(cf) = run.counterfactual {
+        counterfactual(&mut out, s, cf);
+    }
     out
+}
+
+/// A paired estimate as "+12.3 (9.8 – 14.7)".
+fn signed_with_ci(e: &Estimate) -> String {
+    let d = |x| format::difference(Unit::Count, x, 1);
+    match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => format!("{} ({} – {})", d(e.mean), d(Some(lo)), d(Some(hi))),
+        _ => d(e.mean),
+    }
+}
+
+/// The counterfactual ledger: what was avoidable, and by whom.
+fn counterfactual(out: &mut String, s: &Scenario, cf: &Counterfactual) {
+    let _ = writeln!(
+        out,
+        "\nWho could have won them: what was avoidable (the same buyers re-run, {} replications)",
+        cf.replications
+    );
+    let _ = writeln!(out, "  {:<20}{:>9}   recovered (95% CI, paired)", "world", "won");
+    for (w, won) in &cf.won {
+        let recovered = cf.recovered_in(*w).map(signed_with_ci).unwrap_or_default();
+        let line = format!("  {:<20}{:>9}   {recovered}", w.label(), value("won", won.mean));
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let _ = writeln!(
+        out,
+        "  split of the wins both could recover (Shapley): marketing {} · sales {}",
+        signed_with_ci(&cf.marketing_share),
+        signed_with_ci(&cf.sales_share)
+    );
+    let _ = writeln!(
+        out,
+        "  marketing perfect: every lead a real prospect, handed off on reaching {}; sales perfect: no wait, no queue, the approach each persona values most",
+        s.framing_stage_name()
+    );
 }
 
 #[cfg(test)]

@@ -28,8 +28,8 @@ pub struct Buyer {
     pub trust: f64,
     /// Resistance to our company, [0, 1).
     pub resistance: f64,
-    /// Speed-to-lead factor fixed at the first touch of a handoff, (0, 1].
-    pub warmth: f64,
+    /// Day the buyer last raised a hand (asked to be contacted).
+    pub raised_at: f64,
     /// Alignment of the last supplier contact with what the buyer values.
     pub alignment: f64,
     /// Risk support received from sales.
@@ -62,6 +62,19 @@ pub struct Buyer {
     pub in_cohort: bool,
     /// Whether the buyer has ever welcomed a sales touch.
     pub engaged: bool,
+    /// Whether that happened by the end of the framing stage: we helped the
+    /// buyer frame its requirements.
+    pub framed: bool,
+    /// Whether the buyer raised a hand that no conversation has answered
+    /// yet.
+    pub raise_pending: bool,
+    /// Whether the buyer has said "not now" in its current stage: its answer
+    /// stands until its situation changes (it enters another stage), so
+    /// pushing on only builds resistance.
+    pub declined: bool,
+    /// Whether marketing holds the lead after sales recycled it, and the
+    /// handoff policy does not apply to it until it is released.
+    pub held: bool,
     /// Whether the current handoff has had its first touch.
     pub first_touch_done: bool,
 }

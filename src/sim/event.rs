@@ -53,6 +53,14 @@ pub enum EventKind {
         /// The buyer's marketing epoch.
         epoch: u32,
     },
+    /// A lead that sales recycled has been held long enough: the handoff
+    /// policy applies to it again.
+    Release {
+        /// Buyer index.
+        buyer: u32,
+        /// The buyer's marketing epoch.
+        epoch: u32,
+    },
     /// A sales touch is ready to be worked; it waits for a free rep.
     TouchDue {
         /// Buyer index.

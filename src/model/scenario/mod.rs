@@ -213,6 +213,11 @@ impl Scenario {
         self.replications
     }
 
+    /// Name of the stage in which buyers frame their requirements.
+    pub fn framing_stage_name(&self) -> &str {
+        &self.stages[self.decision.framing_stage].name
+    }
+
     /// Stage names in journey order.
     pub fn stage_names(&self) -> impl Iterator<Item = &str> {
         self.stages.iter().map(|s| s.name.as_str())

@@ -259,6 +259,12 @@ pub struct ChannelSpec {
     /// omitted when there is a single segment.
     #[serde(default)]
     pub segment_mix: BTreeMap<String, f64>,
+    /// Whether the channel's leads are hand-raisers: buyers who asked to be
+    /// contacted when they were captured (a demo request, a referral's
+    /// introduction), whose interest cools within hours. Default: true for
+    /// `inbound_content` and `referral`, false for every other kind.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hand_raisers: Option<bool>,
 }
 
 /// Marketing nurture and lead scoring.
@@ -283,6 +289,10 @@ pub struct MarketingSpec {
     /// Standard deviation of the lead-score noise, in score points (0–100
     /// scale; default 15).
     pub score_noise_sd: f64,
+    /// Days marketing keeps a lead that sales recycled before the handoff
+    /// policy applies to it again, as to a lead just captured (≥ 0;
+    /// default 30). The same rule holds under every policy.
+    pub recycle_hold_days: f64,
 }
 
 impl Default for MarketingSpec {
@@ -301,6 +311,7 @@ impl Default for MarketingSpec {
             trust_gain: 0.08,
             dwell_speedup: 0.5,
             score_noise_sd: 15.0,
+            recycle_hold_days: 30.0,
         }
     }
 }
@@ -355,14 +366,23 @@ pub enum ApproachKind {
 pub struct OutreachSpec {
     /// The approach (default scripted).
     pub approach: ApproachKind,
+    /// Another approach for some personas: segment name → approach (default
+    /// none: every rep uses `approach` with every buyer).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub approach_by_segment: BTreeMap<String, ApproachKind>,
     /// Override of the approach's scores on the five value dimensions.
     pub scores: Option<ValuesSpec>,
     /// Override of the approach's pushiness in [0, 1].
     pub pushiness: Option<f64>,
     /// Number of sales reps (≥ 0; 0 means nobody ever calls; default 5).
     pub reps: u32,
-    /// Touches one rep can make per day (> 0; default 20).
+    /// Touches (contact attempts, answered or not) one rep can make per day
+    /// (> 0; default 20).
     pub touches_per_rep_per_day: f64,
+    /// Whether every touch starts the moment it is due, however many are
+    /// due (a team that is never busy; default false). Rep costs still
+    /// count `reps`.
+    pub unlimited_capacity: bool,
     /// Target delay from handoff to first touch in days when reps are free
     /// (default 0.25 = 6 hours).
     pub first_response_days: f64,
@@ -371,12 +391,26 @@ pub struct OutreachSpec {
     /// Days between follow-up touches once the buyer has welcomed contact
     /// (> 0; default 10).
     pub follow_up_every_days: f64,
-    /// Unanswered (unwelcome) touches in a row after which sales gives up and
-    /// recycles the lead to marketing (≥ 1; default 4).
+    /// Probability in [0, 1] that a contact attempt reaches the buyer at all
+    /// (default 0.35): most calls and emails go unanswered. An attempt that
+    /// reaches nobody costs rep time, not trust.
+    pub reach_probability: f64,
+    /// Touches in a row without a welcome conversation — attempts that
+    /// reached nobody and conversations where the buyer said "not now" —
+    /// after which sales gives up and recycles the lead to marketing
+    /// (≥ 1; default 4). Persistence: a few attempts are needed to reach a
+    /// buyer at all; pushing on after a "not now" builds resistance.
     pub max_unanswered_touches: u32,
-    /// Speed-to-lead decay: a touch's chance of being welcome is multiplied by
-    /// `exp(−wait / cold_after_days)`, wait = handoff to first touch (default 3).
-    pub cold_after_days: f64,
+    /// How fast a hand-raiser's interest cools, in hours: the interest left
+    /// after a wait `w` is `stale + (1 − stale) × exp(−w / cooling)`
+    /// (> 0; default 0.5).
+    pub hand_raiser_cooling_hours: f64,
+    /// A hand-raiser's interest once it has cooled (in [0, 1]; default
+    /// 0.007). With the default cooling, a first conversation within the
+    /// hour is about 7× as likely to be welcome as one in the next hour,
+    /// and about 60× as one after a day (Oldroyd, McElheran & Elkington,
+    /// HBR 2011).
+    pub hand_raiser_stale_interest: f64,
     /// Cost of one touch (default 20).
     pub cost_per_touch: f64,
     /// Cost of one rep for one day, accrued over the window (default 400).
@@ -387,15 +421,19 @@ impl Default for OutreachSpec {
     fn default() -> Self {
         Self {
             approach: ApproachKind::Scripted,
+            approach_by_segment: BTreeMap::new(),
             scores: None,
             pushiness: None,
             reps: 5,
             touches_per_rep_per_day: 20.0,
+            unlimited_capacity: false,
             first_response_days: 0.25,
             touch_spacing_days: 3.0,
             follow_up_every_days: 10.0,
+            reach_probability: 0.35,
             max_unanswered_touches: 4,
-            cold_after_days: 3.0,
+            hand_raiser_cooling_hours: 0.5,
+            hand_raiser_stale_interest: 0.007,
             cost_per_touch: 20.0,
             cost_per_rep_day: 400.0,
         }
@@ -438,11 +476,27 @@ impl Default for ResponseSpec {
     }
 }
 
-/// The final choice: a multinomial logit over us, a competitor and no decision.
+/// The final choice among the suppliers the buyer engaged: us, a
+/// competitor, or no decision (a multinomial logit).
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct DecisionSpec {
-    /// Base utility of choosing us (default −0.8).
+    /// Probability in [0, 1] that a buyer who never had a welcome
+    /// conversation with our sales still puts us on its list, because
+    /// marketing made us known (default 0.05).
+    pub reach_out_base: f64,
+    /// Added to that probability per unit of trust that nurture built
+    /// (≥ 0; default 0.5); the sum is capped at 1.
+    pub reach_out_per_trust: f64,
+    /// The stage in which buyers frame their requirements (default: the
+    /// middle stage, `building_requirements` in the default journey).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub framing_stage: Option<String>,
+    /// Utility the supplier who helped frame the requirements gains: us, if
+    /// the buyer welcomed a conversation with our sales by the end of the
+    /// framing stage; otherwise a competitor, who got there first (default 1).
+    pub framing_edge: f64,
+    /// Base utility of choosing us, once we are on the list (default 0).
     pub base_us: f64,
     /// Utility of us per unit of trust (default 1.2).
     pub trust_weight: f64,
@@ -450,8 +504,7 @@ pub struct DecisionSpec {
     /// contact (sales approach if engaged, else nurture content) (default 1).
     pub alignment_weight: f64,
     /// Utility of us added once the buyer has had a welcome conversation
-    /// with sales: buyers rarely choose a supplier they never talked to
-    /// (default 1).
+    /// with sales (default 0.5).
     pub contact_weight: f64,
     /// Utility of us lost per unit of resistance (default 2).
     pub resistance_weight: f64,
@@ -467,10 +520,14 @@ pub struct DecisionSpec {
 impl Default for DecisionSpec {
     fn default() -> Self {
         Self {
-            base_us: -0.8,
+            reach_out_base: 0.05,
+            reach_out_per_trust: 0.5,
+            framing_stage: None,
+            framing_edge: 1.0,
+            base_us: 0.0,
             trust_weight: 1.2,
             alignment_weight: 1.0,
-            contact_weight: 1.0,
+            contact_weight: 0.5,
             resistance_weight: 2.0,
             base_competitor: 0.8,
             base_no_decision: 0.2,

@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use rand_distr::LogNormal;
 
 use super::spec::{
-    ArrivalsSpec, ChannelSpec, DealValueSpec, DecisionSpec, DwellSpec, HandoffSpec, MarketingSpec,
-    OutreachSpec, ResponseSpec, ScenarioSpec, SegmentSpec, SimulationSpec, StageSpec, ValuesSpec,
+    ArrivalsSpec, ChannelSpec, DealValueSpec, DwellSpec, HandoffSpec, MarketingSpec, OutreachSpec,
+    ResponseSpec, ScenarioSpec, SegmentSpec, SimulationSpec, StageSpec, ValuesSpec,
 };
 use super::{
     MAX_DAYS, MAX_LIST_LEN, MAX_MONEY, MAX_REPS, MAX_SIGMA, MAX_UNANSWERED_TOUCHES, MAX_UTILITY,
     MIN_CADENCE_DAYS, MIX_TOLERANCE, Problem, Scenario, ScenarioError, did_you_mean,
 };
-use crate::model::channel::{Arrivals, Burst, Categorical, Channel, Spend};
+use crate::model::channel::{Arrivals, Burst, Categorical, Channel, ChannelKind, Spend};
 use crate::model::decision::DecisionModel;
 use crate::model::handoff::HandoffPolicy;
 use crate::model::marketing::{MAX_SCORE, Marketing};
@@ -274,9 +274,9 @@ impl Validator {
         let channels = self.channels(&spec.channels, &names, window.end);
         let marketing = self.marketing(&spec.marketing);
         let handoff = self.handoff(&spec, &stage_index);
-        let outreach = self.outreach(&spec.outreach);
+        let outreach = self.outreach(&spec.outreach, &spec.segments, &segment_index);
         let response = self.response(&spec.response);
-        let decision = self.decision(&spec.decision);
+        let decision = self.decision(&spec, &stage_index);
         self.gate_reachable(&spec, &stages, &handoff, &stage_index);
         if !self.problems.is_empty() {
             return Err(ScenarioError {
@@ -533,6 +533,10 @@ impl Validator {
                 fit,
                 stage_mix,
                 segment_mix,
+                hand_raisers: c.hand_raisers.unwrap_or(matches!(
+                    c.kind,
+                    ChannelKind::InboundContent | ChannelKind::Referral
+                )),
             });
         }
         channels
@@ -564,6 +568,7 @@ impl Validator {
                     "the lead score runs from 0 to 100; more noise than that drowns any signal",
                 )
             },
+            recycle_hold_days: self.days("marketing.recycle_hold_days", m.recycle_hold_days),
         }
     }
 
@@ -608,7 +613,12 @@ impl Validator {
 
     /// `[outreach]`: the approach (built in, or its scores and pushiness
     /// overridden), capacity, cadence and costs.
-    fn outreach(&mut self, o: &OutreachSpec) -> Outreach {
+    fn outreach(
+        &mut self,
+        o: &OutreachSpec,
+        segments: &[SegmentSpec],
+        segment_index: &BTreeMap<String, usize>,
+    ) -> Outreach {
         let mut approach = Approach::builtin(o.approach);
         if let Some(scores) = o.scores {
             approach.scores = self.unit_scores("outreach.scores", scores);
@@ -616,6 +626,30 @@ impl Validator {
         if let Some(p) = o.pushiness {
             approach.pushiness = self.probability("outreach.pushiness", p);
         }
+        let mut by_segment = vec![approach.clone(); segments.len()];
+        for (name, &kind) in &o.approach_by_segment {
+            match segment_index.get(name) {
+                Some(&i) => by_segment[i] = Approach::builtin(kind),
+                None => {
+                    let known: Vec<&str> = segments.iter().map(|s| s.name.as_str()).collect();
+                    let hint = did_you_mean(name, &known);
+                    self.problem(
+                        format!("outreach.approach_by_segment.{name}"),
+                        format!(
+                            "unknown segment '{name}'; {hint}defined segments are: {}",
+                            known.join(", ")
+                        ),
+                    );
+                }
+            }
+        }
+        let cooling_hours = self.positive("outreach.hand_raiser_cooling_hours", o.hand_raiser_cooling_hours);
+        let cooling_hours = self.at_most(
+            "outreach.hand_raiser_cooling_hours",
+            cooling_hours,
+            MAX_DAYS * 24.0,
+            "longer than the longest run",
+        );
         let per_day = self.positive("outreach.touches_per_rep_per_day", o.touches_per_rep_per_day);
         let per_day = self.at_most(
             "outreach.touches_per_rep_per_day",
@@ -645,13 +679,20 @@ impl Validator {
         }
         Outreach {
             approach,
+            by_segment,
             reps: o.reps,
             touch_duration_days: 1.0 / per_day,
+            unlimited_capacity: o.unlimited_capacity,
             first_response_days: self.days("outreach.first_response_days", o.first_response_days),
             touch_spacing_days: self.cadence("outreach.touch_spacing_days", o.touch_spacing_days),
             follow_up_every_days: self.cadence("outreach.follow_up_every_days", o.follow_up_every_days),
+            reach_probability: self.probability("outreach.reach_probability", o.reach_probability),
             max_unanswered_touches: o.max_unanswered_touches,
-            cold_after_days: self.positive("outreach.cold_after_days", o.cold_after_days),
+            cooling_days: cooling_hours / 24.0,
+            stale_interest: self.probability(
+                "outreach.hand_raiser_stale_interest",
+                o.hand_raiser_stale_interest,
+            ),
             cost_per_touch: self.money("outreach.cost_per_touch", o.cost_per_touch),
             cost_per_rep_day: self.money("outreach.cost_per_rep_day", o.cost_per_rep_day),
         }
@@ -670,9 +711,38 @@ impl Validator {
         }
     }
 
-    /// `[decision]`: the utilities of the buyer's final choice.
-    fn decision(&mut self, d: &DecisionSpec) -> DecisionModel {
+    /// `[decision]`: who is on the buyer's list and the utilities of its
+    /// final choice.
+    fn decision(&mut self, spec: &ScenarioSpec, stage_index: &BTreeMap<String, usize>) -> DecisionModel {
+        let d = &spec.decision;
+        let framing_stage = match &d.framing_stage {
+            None => spec.stages.len() / 2,
+            Some(name) => stage_index.get(name).copied().unwrap_or_else(|| {
+                let known: Vec<&str> = spec.stages.iter().map(|s| s.name.as_str()).collect();
+                let hint = did_you_mean(name, &known);
+                self.problem(
+                    "decision.framing_stage",
+                    format!(
+                        "unknown stage '{name}'; {hint}defined stages are: {}",
+                        known.join(", ")
+                    ),
+                );
+                0
+            }),
+        };
         DecisionModel {
+            reach_out_base: self.probability("decision.reach_out_base", d.reach_out_base),
+            reach_out_per_trust: {
+                let v = self.non_negative("decision.reach_out_per_trust", d.reach_out_per_trust);
+                self.at_most(
+                    "decision.reach_out_per_trust",
+                    v,
+                    MAX_UTILITY,
+                    "the probability it adds to is capped at 1 long before",
+                )
+            },
+            framing_stage,
+            framing_edge: self.utility("decision.framing_edge", d.framing_edge),
             base_us: self.utility("decision.base_us", d.base_us),
             trust_weight: self.utility("decision.trust_weight", d.trust_weight),
             alignment_weight: self.utility("decision.alignment_weight", d.alignment_weight),

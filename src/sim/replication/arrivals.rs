@@ -11,7 +11,6 @@
 use rand_distr::{Distribution, Exp1, Poisson};
 
 use crate::model::channel::Arrivals;
-use crate::model::handoff::HandoffPolicy;
 use crate::model::scenario::Scenario;
 use crate::sim::buyer::{Buyer, Owner};
 use crate::sim::event::EventKind;
@@ -157,7 +156,7 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             deal_value,
             trust: 0.0,
             resistance: 0.0,
-            warmth: 1.0,
+            raised_at: t,
             alignment: 0.0,
             risk_support: 0.0,
             journey_rng,
@@ -174,24 +173,18 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             fit,
             in_cohort,
             engaged: false,
+            framed: false,
+            raise_pending: ch.hand_raisers,
+            declined: false,
+            held: false,
             first_touch_done: false,
         });
         let b = id as usize;
         self.recorder.stage_entered(id as u32, stage, t);
         self.schedule_advance(t, b);
-        match s.handoff {
-            HandoffPolicy::Immediate => self.handoff(t, b),
-            HandoffPolicy::Delay { days } => {
-                let (buyer, epoch) = (id as u32, self.buyers[b].marketing_epoch);
-                self.queue.push(t + days, EventKind::Handoff { buyer, epoch });
-                self.schedule_marketing_touch(t, b);
-            }
-            _ => {
-                self.marketing_check(t, b, true);
-                if self.buyers[b].owner == Owner::Marketing {
-                    self.schedule_marketing_touch(t, b);
-                }
-            }
+        self.apply_handoff_policy(t, b);
+        if self.buyers[b].owner == Owner::Marketing {
+            self.schedule_marketing_touch(t, b);
         }
     }
 

@@ -49,6 +49,7 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         let from = buyer.stage as usize;
         let to = from + 1;
         buyer.stage = to as u8;
+        buyer.declined = false;
         buyer.journey_epoch = buyer.journey_epoch.wrapping_add(1);
         let value = buyer.deal_value;
         self.open_count[from] -= 1;
@@ -73,6 +74,7 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             alignment: buyer.alignment,
             risk_support: buyer.risk_support,
             engaged: buyer.engaged,
+            framed: buyer.framed,
         };
         let outcome = choose(&self.streams.decision, b as u64, s.decision.probabilities(inputs));
         let won = buyer.in_cohort && outcome == Outcome::Won;

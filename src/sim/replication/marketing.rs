@@ -28,12 +28,57 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         );
     }
 
+    /// The handoff policy takes on a lead marketing holds: on capture, and
+    /// when a lead that sales recycled is released after its hold. The same
+    /// rule for a fresh and a recycled lead, under every policy: hand off at
+    /// once (`immediate`), a fixed time later (`delay`), or when the check
+    /// passes (now, or at a later stage entry or touchpoint).
+    pub(super) fn apply_handoff_policy(&mut self, t: f64, b: usize) {
+        match self.s.handoff {
+            HandoffPolicy::Immediate => self.handoff(t, b),
+            HandoffPolicy::Delay { days } => {
+                let (buyer, epoch) = (b as u32, self.buyers[b].marketing_epoch);
+                self.queue.push(t + days, EventKind::Handoff { buyer, epoch });
+            }
+            _ => self.marketing_check(t, b, true),
+        }
+    }
+
+    /// Sales gives up on buyer `b`: the lead goes back to marketing, which
+    /// holds it (nurturing, if it nurtures) for the recycle hold before the
+    /// handoff policy applies to it again.
+    pub(super) fn recycle(&mut self, t: f64, b: usize) {
+        let buyer = &mut self.buyers[b];
+        buyer.owner = Owner::Marketing;
+        buyer.held = true;
+        buyer.sales_epoch = buyer.sales_epoch.wrapping_add(1);
+        if buyer.in_cohort {
+            self.tally.recycled += 1;
+        }
+        let (id, epoch) = (b as u32, buyer.marketing_epoch);
+        self.queue.push(
+            t + self.s.marketing.recycle_hold_days,
+            EventKind::Release { buyer: id, epoch },
+        );
+        self.schedule_marketing_touch(t, b);
+    }
+
+    /// The recycle hold of buyer `b` ends.
+    pub(super) fn release(&mut self, t: f64, b: usize) {
+        self.buyers[b].held = false;
+        self.apply_handoff_policy(t, b);
+    }
+
     /// Handoff checks made while marketing holds the lead: on capture, on
     /// stage entry and at touchpoints (`fresh_score` reads a new score).
+    /// A held lead is not checked.
     pub(super) fn marketing_check(&mut self, t: f64, b: usize, fresh_score: bool) {
         let s = self.s;
         let n_stages = s.stages.len();
         let buyer = &mut self.buyers[b];
+        if buyer.held {
+            return;
+        }
         let stage = buyer.stage as usize;
         let hand_off = match s.handoff {
             HandoffPolicy::ScoreThreshold { threshold } if fresh_score => {
@@ -47,7 +92,12 @@ impl<R: JourneyRecorder> Sim<'_, R> {
                     s.stages[stage].receptivity,
                     buyer.trust,
                 );
-                chance(&mut buyer.marketing_rng, p)
+                let raised = chance(&mut buyer.marketing_rng, p);
+                if raised {
+                    buyer.raised_at = t;
+                    buyer.raise_pending = true;
+                }
+                raised
             }
             _ => false,
         };

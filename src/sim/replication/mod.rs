@@ -123,10 +123,15 @@ struct Sim<'a, R> {
     window_end: f64,
     end: f64,
     last_stage: usize,
-    /// Per stage, the readiness factor of a touch's welcome probability,
-    /// `receptivity^(0.5 + pushiness)`: constant for the run, so computed
-    /// once instead of a `powf` per touch.
+    /// Per segment and stage (`segment × stages + stage`), the readiness
+    /// factor of a conversation's welcome probability,
+    /// `receptivity^(0.5 + pushiness)` for the segment's approach: constant
+    /// for the run, so computed once instead of a `powf` per touch.
     readiness: Vec<f64>,
+    /// Per segment, P(advance at once | welcome) for its approach.
+    advance_on_welcome: Vec<Chance>,
+    /// Whether a contact attempt reaches the buyer.
+    reach: Chance,
     /// Per channel, whether a lead is a real prospect (drawn on every
     /// capture).
     fit: Vec<Chance>,
@@ -192,10 +197,18 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
             streams,
             snapshot_days: s.snapshot_days(),
             readiness: s
-                .stages
+                .outreach
+                .by_segment
                 .iter()
-                .map(|st| st.receptivity.powf(0.5 + s.outreach.approach.pushiness))
+                .flat_map(|a| s.stages.iter().map(|st| st.receptivity.powf(0.5 + a.pushiness)))
                 .collect(),
+            advance_on_welcome: s
+                .outreach
+                .by_segment
+                .iter()
+                .map(|a| Chance::new((s.response.advance_on_welcome * (0.5 + a.pushiness)).min(1.0)))
+                .collect(),
+            reach: Chance::new(s.outreach.reach_probability),
             fit: s.channels.iter().map(|c| Chance::new(c.fit)).collect(),
             stall: s.stages.iter().map(Stage::stall).collect(),
             touchpoints_matter: s.marketing.nurture
@@ -258,6 +271,13 @@ impl<'a, R: JourneyRecorder> Sim<'a, R> {
                     let buyer = &self.buyers[b];
                     if buyer.marketing_epoch == epoch && buyer.owner == Owner::Marketing {
                         self.handoff(t, b);
+                    }
+                }
+                EventKind::Release { buyer, epoch } => {
+                    let b = buyer as usize;
+                    let buyer = &self.buyers[b];
+                    if buyer.marketing_epoch == epoch && buyer.owner == Owner::Marketing {
+                        self.release(t, b);
                     }
                 }
                 EventKind::TouchDue { buyer, epoch } => {

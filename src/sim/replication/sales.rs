@@ -1,13 +1,12 @@
 //! Sales: a fixed team of reps works handed-off leads first come, first
-//! served, so the wait grows when handoffs exceed capacity. Each touch is
-//! welcome (trust grows, the buyer may advance a stage at once) or
-//! unwelcome (resistance grows; the buyer may go dark, or after enough
-//! unanswered touches the lead is recycled to marketing).
+//! served, so the wait grows when handoffs exceed capacity. A touch is a
+//! contact attempt: it reaches the buyer or nobody. A conversation is
+//! welcome (trust grows, the buyer may advance a stage at once) or not
+//! (resistance grows; the buyer may go dark). After enough touches without
+//! a welcome conversation the lead is recycled to marketing.
 
 use crate::model::outcome::Cause;
 use crate::model::outreach::TouchFactors;
-use crate::model::values::MINIMISES_RISK;
-use crate::sim::buyer::Owner;
 use crate::sim::event::EventKind;
 use crate::sim::rng::chance;
 use crate::sim::rules::Ending;
@@ -19,6 +18,10 @@ impl<R: JourneyRecorder> Sim<'_, R> {
     /// ties), so touches are served first come, first served and the wait
     /// grows when handed-off leads exceed capacity.
     pub(super) fn assign_rep(&mut self, t: f64, b: usize) {
+        if self.s.outreach.unlimited_capacity {
+            self.touch(t, b);
+            return;
+        }
         let (mut best, mut free_at) = (0, f64::INFINITY);
         for (i, &f) in self.rep_free_at.iter().enumerate() {
             if f < free_at {
@@ -38,7 +41,13 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         self.queue.push(start, EventKind::Touch { buyer, epoch });
     }
 
-    /// A rep touches buyer `b`, and the buyer responds.
+    /// A rep tries to reach buyer `b`. Most attempts reach nobody: that
+    /// costs rep time, not trust. A conversation is welcome (trust grows,
+    /// the buyer may move on at once, and if it is still framing its
+    /// requirements we help frame them) or the buyer says "not now"
+    /// (resistance grows and it may go dark), and keeps saying it until it
+    /// enters another stage. After too many touches in a row without a
+    /// welcome conversation the lead is recycled.
     pub(super) fn touch(&mut self, t: f64, b: usize) {
         let s = self.s;
         let o = &s.outreach;
@@ -50,36 +59,69 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         let buyer = &mut self.buyers[b];
         if !buyer.first_touch_done {
             buyer.first_touch_done = true;
-            let wait = t - buyer.handoff_at;
-            buyer.warmth = (-wait / o.cold_after_days).exp();
             if cohort {
                 self.tally.first_touches += 1;
-                self.tally.response_days_sum += wait;
+                self.tally.response_days_sum += t - buyer.handoff_at;
             }
         }
         if !buyer.fit {
             self.close(t, b, Ending::PoorFit);
             return;
         }
-        let segment = &s.segments[buyer.segment as usize];
-        let alignment = segment.values.alignment(&o.approach.scores);
+        // A buyer who raised a hand asked to talk: while its interest is
+        // warm it picks up, and its first conversation is as welcome as its
+        // interest has stayed warm, whatever its stage.
+        let interest = if buyer.raise_pending {
+            o.interest(t - buyer.raised_at)
+        } else {
+            0.0
+        };
+        let reached = if buyer.raise_pending {
+            chance(
+                &mut buyer.sales_rng,
+                o.reach_probability + (1.0 - o.reach_probability) * interest,
+            )
+        } else {
+            self.reach.draw(&mut buyer.sales_rng)
+        };
+        if !reached {
+            self.unanswered(t, b);
+            return;
+        }
+        let segment = buyer.segment as usize;
+        let stage = buyer.stage as usize;
+        let approach = &o.by_segment[segment];
+        let alignment = s.segments[segment].values.alignment(&approach.scores);
+        let (readiness, warmth) = if buyer.raise_pending {
+            buyer.raise_pending = false;
+            (1.0, interest)
+        } else {
+            (self.readiness[segment * self.s.stages.len() + stage], 1.0)
+        };
         let factors = TouchFactors {
-            readiness: self.readiness[buyer.stage as usize],
+            readiness,
             fit: 1.0 - r.alignment_weight * (1.0 - alignment),
-            warmth: buyer.warmth,
+            warmth,
             openness: 1.0 - buyer.resistance,
         };
-        if chance(&mut buyer.sales_rng, factors.welcome_probability()) {
+        // A buyer who said "not now" in this stage says it again.
+        let p_welcome = if buyer.declined {
+            0.0
+        } else {
+            factors.welcome_probability()
+        };
+        if chance(&mut buyer.sales_rng, p_welcome) {
             if cohort {
                 self.tally.welcome += 1;
             }
             buyer.trust += r.trust_gain * alignment * (1.0 - buyer.trust);
             buyer.alignment = alignment;
-            buyer.risk_support = o.approach.scores.0[MINIMISES_RISK];
+            buyer.risk_support = s.segments[segment].values.risk_support(&approach.scores);
             buyer.unanswered = 0;
             buyer.engaged = true;
-            let advance = (buyer.stage as usize) < self.last_stage
-                && chance(&mut buyer.sales_rng, r.advance_on_welcome);
+            buyer.framed |= stage <= s.decision.framing_stage;
+            let advance =
+                stage < self.last_stage && self.advance_on_welcome[segment].draw(&mut buyer.sales_rng);
             let due = EventKind::TouchDue {
                 buyer: b as u32,
                 epoch: buyer.sales_epoch,
@@ -89,29 +131,37 @@ impl<R: JourneyRecorder> Sim<'_, R> {
                 self.enter_next_stage(t, b);
             }
         } else {
-            buyer.resistance += r.resistance_gain * o.approach.pushiness * (1.0 - buyer.resistance);
+            // Pushing on after a "not now" is as pushy as selling gets,
+            // whatever the approach.
+            let pushiness = if buyer.declined { 1.0 } else { approach.pushiness };
+            // A prospect's "not now" stands; an engaged buyer's does not
+            // (it already talks with us, one bad call is not an answer).
+            buyer.declined = !buyer.engaged;
+            buyer.resistance += r.resistance_gain * pushiness * (1.0 - buyer.resistance);
             let p_dark = r.go_dark_base + r.go_dark_per_resistance * buyer.resistance;
             if chance(&mut buyer.sales_rng, p_dark) {
                 let cause = unwelcome_cause(&factors);
                 self.close(t, b, Ending::WentDark(cause));
                 return;
             }
-            buyer.unanswered = buyer.unanswered.saturating_add(1);
-            if u32::from(buyer.unanswered) >= o.max_unanswered_touches {
-                // Sales gives up and recycles the lead to marketing nurture.
-                buyer.owner = Owner::Marketing;
-                buyer.sales_epoch = buyer.sales_epoch.wrapping_add(1);
-                if cohort {
-                    self.tally.recycled += 1;
-                }
-                self.schedule_marketing_touch(t, b);
-            } else {
-                let due = EventKind::TouchDue {
-                    buyer: b as u32,
-                    epoch: buyer.sales_epoch,
-                };
-                self.queue.push(t + o.touch_spacing_days, due);
-            }
+            self.unanswered(t, b);
+        }
+    }
+
+    /// A touch without a welcome conversation: recycle the lead after too
+    /// many in a row, otherwise try again after the touch spacing.
+    fn unanswered(&mut self, t: f64, b: usize) {
+        let o = &self.s.outreach;
+        let buyer = &mut self.buyers[b];
+        buyer.unanswered = buyer.unanswered.saturating_add(1);
+        if u32::from(buyer.unanswered) >= o.max_unanswered_touches {
+            self.recycle(t, b);
+        } else {
+            let due = EventKind::TouchDue {
+                buyer: b as u32,
+                epoch: buyer.sales_epoch,
+            };
+            self.queue.push(t + o.touch_spacing_days, due);
         }
     }
 }
