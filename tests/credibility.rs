@@ -316,3 +316,26 @@ fn counterfactual_blame_gives_marketing_nothing_when_marketing_is_already_perfec
         "sales gets all of it"
     );
 }
+
+#[test]
+fn the_workshop_story_holds_step_by_step() {
+    let step = |name: &str| run(with_reps(&format!("workshop/{name}"), 60)).1;
+    let s1 = step("01_blame_game");
+    let s2 = step("02_nurture_before_handoff");
+    let s3 = step("03_buyer_initiated");
+    let s4 = step("04_insight_led");
+    assert_more_wins(&s2, &s1, "nurture before handoff (step 2 vs 1)");
+    assert_more_wins(&s3, &s2, "buyer-initiated handoff (step 3 vs 2)");
+    assert_more_wins(&s4, &s3, "insight-led outreach (step 4 vs 3)");
+    // Exercise A: twice the team calls buyers sooner, before they are ready:
+    // more premature handoffs go dark, and fewer deals are won.
+    let mut doubled = with_reps("workshop/01_blame_game", 60);
+    doubled.outreach.reps *= 2;
+    let (_, doubled) = run(doubled);
+    assert_more_wins(&s1, &doubled, "step 1 vs twice the team");
+    let (dark, se) = paired(&doubled, &s1, "blame.premature_handoff");
+    assert!(
+        dark > Z * se,
+        "premature handoffs gone dark: {dark:+.1} (SE {se:.1})"
+    );
+}

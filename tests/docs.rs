@@ -11,12 +11,25 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The documents whose transcripts are checked.
-const DOCUMENTS: [&str; 5] = [
+const DOCUMENTS: [&str; 6] = [
     "README.md",
     "docs/model.md",
     "docs/output.md",
     "docs/calibration.md",
     "docs/reliability.md",
+    "docs/workshop.md",
+];
+
+/// Documents whose prose quotes results: every such number must be one a
+/// transcript of the same document shows (and so one the command prints).
+const QUOTING: [&str; 2] = ["README.md", "docs/workshop.md"];
+
+/// Numbers in that prose that are not results, each with its reason.
+const NOT_RESULTS: [(&str, &str, &str); 4] = [
+    ("README.md", "1.89", "the minimum Rust version"),
+    ("README.md", "130", "the exit status of an interrupted command"),
+    ("README.md", "10,000", "the largest sweep grid"),
+    ("docs/workshop.md", "2011", "the year of a cited article"),
 ];
 
 struct Transcript {
@@ -148,6 +161,110 @@ fn documented_transcripts_match_what_the_commands_print() {
             .collect()
     });
     assert!(failures.is_empty(), "{}", failures.join("\n\n"));
+}
+
+/// The numbers quoted in a document's prose (outside code blocks, headings
+/// and `code` spans) that read as results: with a decimal point, a
+/// thousands separator or a percent sign, or of two digits or more — but
+/// not durations of the session ("15 min", "75-minute").
+fn quoted_numbers(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut in_block = false;
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            in_block = !in_block;
+            continue;
+        }
+        if in_block || line.starts_with('#') || line.starts_with('|') {
+            continue;
+        }
+        // Drop `code` spans and link targets: file names, flags and paths.
+        let mut prose = String::new();
+        let mut in_code = false;
+        for c in line.chars() {
+            if c == '`' {
+                in_code = !in_code;
+            } else if !in_code {
+                prose.push(c);
+            }
+        }
+        let prose = prose
+            .split("](")
+            .enumerate()
+            .map(|(i, part)| {
+                if i == 0 {
+                    part
+                } else {
+                    part.split_once(')').map_or("", |(_, r)| r)
+                }
+            })
+            .collect::<String>();
+        let chars: Vec<char> = prose.chars().collect();
+        let mut i = 0;
+        while i < chars.len() {
+            let starts = chars[i].is_ascii_digit() && (i == 0 || !chars[i - 1].is_alphanumeric());
+            if !starts {
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while j < chars.len()
+                && (chars[j].is_ascii_digit()
+                    || ((chars[j] == '.' || chars[j] == ',')
+                        && chars.get(j + 1).is_some_and(char::is_ascii_digit)))
+            {
+                j += 1;
+            }
+            let mut token: String = chars[i..j].iter().collect();
+            if chars.get(j) == Some(&'%') {
+                token.push('%');
+            }
+            let rest: String = chars[j..].iter().take(8).collect();
+            let duration = rest.starts_with(" min") || rest.starts_with("-min") || rest.starts_with("–");
+            let digits = token.chars().filter(char::is_ascii_digit).count();
+            let ordinal = i == 0 || chars[..i].iter().all(|c| c.is_whitespace());
+            let result = token.contains(['.', ',', '%']) || digits >= 2;
+            if result && !duration && !(ordinal && rest.starts_with(". ")) {
+                out.push((n + 1, token));
+            }
+            i = j;
+        }
+    }
+    out
+}
+
+#[test]
+fn every_number_the_guide_and_the_readme_quote_is_printed_by_a_command() {
+    // The transcripts themselves are checked against the commands above;
+    // this checks that the prose quotes only numbers a transcript shows.
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let mut missing = Vec::new();
+    for d in QUOTING {
+        let text = std::fs::read_to_string(root.join(d)).unwrap();
+        let shown: Vec<String> = transcripts(d, &text)
+            .into_iter()
+            .flat_map(|t| t.expected.into_iter().chain([t.args.join(" ")]))
+            .collect();
+        for (line, number) in quoted_numbers(&text) {
+            let exempt = NOT_RESULTS.iter().any(|&(doc, n, _)| doc == d && n == number);
+            if !exempt && !shown.iter().any(|l| l.contains(&number)) {
+                missing.push(format!("{d}:{line}: {number}"));
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "numbers quoted in prose that no transcript shows (run the command and quote what it prints):\n{}",
+        missing.join("\n")
+    );
+}
+
+#[test]
+fn quoted_numbers_are_results_not_durations_or_list_markers() {
+    let text = "### 1. Step (15 min)\n1. **116 deals won: a close rate of 3.1%** in a 75-minute session\n\
+                see `01_blame_game.toml` and [the README](../README.md#a-2)\n```\n12,345\n```\n2,976 leads, step 3";
+    let got: Vec<String> = quoted_numbers(text).into_iter().map(|(_, n)| n).collect();
+    assert_eq!(got, ["116", "3.1%", "2,976"]);
 }
 
 #[test]

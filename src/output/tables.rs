@@ -9,6 +9,7 @@ use polars::prelude::{Column, CsvWriter, DataFrame, NamedFrom, ParquetWriter, Se
 use super::Run;
 use crate::model::outcome::{Cause, Outcome};
 use crate::sim::stats::Estimate;
+use crate::study::blame::Counterfactual;
 
 /// Table file format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -213,7 +214,7 @@ pub fn all_tables(run: &Run<'_>) -> Result<Vec<(&'static str, DataFrame)>> {
         fcol("value_p95", g(&|b| b.value[3])),
     ])?;
 
-    Ok(vec![
+    let mut tables = vec![
         ("summary", summary),
         ("replications", replications),
         ("funnel", funnel),
@@ -221,7 +222,37 @@ pub fn all_tables(run: &Run<'_>) -> Result<Vec<(&'static str, DataFrame)>> {
         ("blame", blame),
         ("leads_by_source", leads),
         ("pipeline", pipeline),
-    ])
+    ];
+    if let Some(cf) = run.counterfactual {
+        tables.push(("counterfactual", counterfactual(cf)?));
+    }
+    Ok(tables)
+}
+
+/// The counterfactual ledger, one row per quantity: `won.<world>`,
+/// `recovered.<world>` (paired, over "as is"), `shapley.marketing`,
+/// `shapley.sales` and `lost.as_is`.
+fn counterfactual(cf: &Counterfactual) -> Result<DataFrame> {
+    let mut rows: Vec<(String, &Estimate)> = Vec::new();
+    rows.extend(cf.won.iter().map(|(w, e)| (format!("won.{}", w.name()), e)));
+    rows.extend(
+        cf.recovered
+            .iter()
+            .map(|(w, e)| (format!("recovered.{}", w.name()), e)),
+    );
+    rows.push(("shapley.marketing".to_owned(), &cf.marketing_share));
+    rows.push(("shapley.sales".to_owned(), &cf.sales_share));
+    rows.push(("lost.as_is".to_owned(), &cf.lost));
+    let mut cols = vec![scol("quantity", rows.iter().map(|(q, _)| q.clone()).collect())];
+    cols.extend(estimate_columns(
+        "",
+        &rows.iter().map(|(_, e)| *e).collect::<Vec<_>>(),
+    ));
+    cols.push(Column::new(
+        "n".into(),
+        rows.iter().map(|(_, e)| e.n).collect::<Vec<_>>(),
+    ));
+    frame(cols)
 }
 
 /// Neutralises spreadsheet formula injection in one text cell: text from

@@ -218,6 +218,9 @@ fn is_optional(path: &str) -> bool {
     [
         "outreach.scores",
         "outreach.pushiness",
+        "outreach.approach_by_segment",
+        "decision.framing_stage",
+        "hand_raisers",
         "repeat_every_days",
         "segment_mix",
         "description",
