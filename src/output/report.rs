@@ -14,10 +14,13 @@ use base64::Engine as _;
 use super::Run;
 use super::charts::Chart;
 use super::compare::Versus;
-use super::format::{human, percent};
+use super::format::{self, human, percent};
 use super::terminal::window_sentence;
 use crate::model::outcome::{Cause, Outcome, Side};
+use crate::model::scenario::Scenario;
+use crate::sim::metrics::Unit;
 use crate::sim::stats::Estimate;
+use crate::study::blame::{Counterfactual, World};
 
 /// Escapes text for HTML element content and attribute values.
 pub fn escape(text: &str) -> String {
@@ -41,6 +44,152 @@ fn pct(x: f64) -> String {
 
 fn pct1(x: f64) -> String {
     percent(x, 1)
+}
+
+/// What an estimate's 95% interval (or, without one, its mean) says about
+/// the sign of the quantity.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Sign {
+    Positive,
+    Negative,
+    /// The interval includes zero, or the mean is zero or undefined.
+    Unclear,
+}
+
+fn sign(e: &Estimate) -> Sign {
+    let (lo, hi) = match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => (lo, hi),
+        _ => match e.mean {
+            Some(m) => (m, m),
+            None => return Sign::Unclear,
+        },
+    };
+    if lo > 0.0 {
+        Sign::Positive
+    } else if hi < 0.0 {
+        Sign::Negative
+    } else {
+        Sign::Unclear
+    }
+}
+
+/// "95% CI a – b" of an estimate, each end through `f`; `None` without an
+/// interval.
+fn ci_text(e: &Estimate, f: impl Fn(f64) -> String) -> Option<String> {
+    match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => Some(format!("95% CI {} – {}", f(lo), f(hi))),
+        _ => None,
+    }
+}
+
+/// A signed count: "+12.3", "-4", "0".
+fn signed(x: f64) -> String {
+    format::difference(Unit::Count, Some(x), 1)
+}
+
+/// `x` with its interval in parentheses: "196 (95% CI 193 – 199)"; `x`
+/// alone without an interval.
+fn with_ci(x: &str, e: &Estimate, f: impl Fn(f64) -> String) -> String {
+    match ci_text(e, f) {
+        Some(ci) => format!("{x} ({ci})"),
+        None => x.to_owned(),
+    }
+}
+
+/// Whether an estimate is exactly zero in every replication (its mean and
+/// interval, when it has one, are all 0).
+fn nil(e: &Estimate) -> bool {
+    e.mean == Some(0.0) && e.ci_low.unwrap_or(0.0) == 0.0 && e.ci_high.unwrap_or(0.0) == 0.0
+}
+
+/// What a perfect world does to the deals won, as the end of "perfect
+/// marketing …": "would have won 196 more deals (95% CI 193 – 199)", "… fewer
+/// …", "would have made no difference", or "would have made no clear
+/// difference (…)" when the interval includes zero. With `elide`, a clear
+/// change drops "would have won" and "deals", to follow an earlier clear
+/// clause ("and perfect sales 28.2 more").
+fn won_clause(e: &Estimate, elide: bool) -> String {
+    let m = e.mean.unwrap_or(f64::NAN);
+    let (lead, deals) = if elide {
+        ("", "")
+    } else {
+        ("would have won ", " deals")
+    };
+    match sign(e) {
+        Sign::Positive => format!(
+            "{lead}{}",
+            with_ci(&format!("{} more{deals}", human(m)), e, human)
+        ),
+        // Fewer: the interval's ends as positive numbers, low to high.
+        Sign::Negative => {
+            let fewer = format!("{} fewer{deals}", human(-m));
+            match (e.ci_low, e.ci_high) {
+                (Some(lo), Some(hi)) => {
+                    format!("{lead}{fewer} (95% CI {} – {})", human(-hi), human(-lo))
+                }
+                _ => format!("{lead}{fewer}"),
+            }
+        }
+        Sign::Unclear if nil(e) => "would have made no difference".to_owned(),
+        Sign::Unclear => format!(
+            "would have made no clear difference ({} deals{})",
+            signed(m),
+            ci_text(e, signed).map_or(String::new(), |ci| format!(", {ci}"))
+        ),
+    }
+}
+
+/// The counterfactual findings as plain sentences (unescaped); `None` when
+/// the study ran no replication. Claims only what the paired intervals
+/// show: a change whose interval includes zero is "no clear difference",
+/// and a negative Shapley share means the scenario already does better than
+/// that side's perfect reference.
+fn counterfactual_sentences(cf: &Counterfactual) -> Option<String> {
+    let rec = |w: World| cf.recovered_in(w).filter(|e| e.mean.is_some_and(f64::is_finite));
+    let (marketing, sales, both) = (
+        rec(World::MarketingPerfect)?,
+        rec(World::SalesPerfect)?,
+        rec(World::BothPerfect)?,
+    );
+    let mut text = format!(
+        "Re-running the same buyers ({} replication{}), perfect marketing {} and perfect sales {}.",
+        cf.replications,
+        if cf.replications == 1 { "" } else { "s" },
+        won_clause(marketing, false),
+        won_clause(sales, sign(marketing) != Sign::Unclear),
+    );
+    let k = both.mean.unwrap_or(f64::NAN);
+    if nil(both) {
+        text.push_str(" Even both together would win no more deals than the scenario as is.");
+        return Some(text);
+    }
+    if sign(both) != Sign::Positive {
+        let _ = write!(
+            text,
+            " Even both together would not clearly win more deals than the scenario as is ({} deals{}), so there are no recoverable wins to split.",
+            signed(k),
+            ci_text(both, signed).map_or(String::new(), |ci| format!(", {ci}"))
+        );
+        return Some(text);
+    }
+    let share = |e: &Estimate| with_ci(&e.mean.map_or("n/a".to_owned(), human), e, human);
+    let _ = write!(
+        text,
+        " Of the {} wins both together could recover{}, a Shapley split credits marketing with {} and sales with {}.",
+        human(k),
+        ci_text(both, human).map_or(String::new(), |ci| format!(" ({ci})")),
+        share(&cf.marketing_share),
+        share(&cf.sales_share),
+    );
+    for (side, e) in [("marketing", &cf.marketing_share), ("sales", &cf.sales_share)] {
+        if sign(e) == Sign::Negative {
+            let _ = write!(
+                text,
+                " On the {side} side the scenario already does better than the \u{201c}{side} perfect\u{201d} reference."
+            );
+        }
+    }
+    Some(text)
 }
 
 /// Plain-language findings for one run, computed from its means. Returned
@@ -72,11 +221,14 @@ pub fn narrative(run: &Run<'_>) -> Vec<String> {
                 names[names.len() - 1]
             ),
         };
+        // Handoffs, not leads: a lead recycled to marketing and handed off
+        // again counts once per handoff, so this can exceed the leads.
         out.push(format!(
-            "{} of {} leads reached sales while still {} (stages where fewer than half of buyers welcome a sales call); {} of them went dark after an unwelcome {} call.",
+            "{} handoffs reached sales while buyers were still {} (stages where fewer than half of buyers welcome a sales call; {} leads in all, and a lead handed off again after recycling counts again); {} leads ({} of those handoffs) went dark after an unwelcome {} call that came too early.",
             human(early_handoffs),
-            human(leads),
             stage_list,
+            human(leads),
+            human(premature),
             pct((premature / early_handoffs).min(1.0)),
             s.approach_name().replace('_', "-"),
         ));
@@ -129,11 +281,14 @@ pub fn narrative(run: &Run<'_>) -> Vec<String> {
             human(get(&format!("blame.{}", top.name())))
         ));
     }
+    if let Some(text) = run.counterfactual.and_then(counterfactual_sentences) {
+        out.push(text);
+    }
 
     // Speed to lead.
     if get("touches") > 0.0 {
         out.push(format!(
-            "Sales made its first touch {} days after handoff on average; {} leads went dark mainly because they had gone cold waiting, and {} because the approach did not match what they value.",
+            "Sales made its first touch {} days after handoff on average; {} leads went dark mainly because they had raised a hand and cooled before sales answered, and {} because the approach did not match what they value.",
             human(get("response_days")),
             human(get("blame.slow_response")),
             human(get("blame.approach_mismatch")),
@@ -187,6 +342,113 @@ fn figure(c: &Chart) -> String {
     )
 }
 
+/// The proximate-cause ledger: what happened to each lost lead, by cause
+/// and side (means over replications). `id` is the element id, unique in
+/// the page.
+fn proximate_ledger(out: &mut String, id: &str, run: &Run<'_>) {
+    let r = run.result;
+    let n = |name: String| r.mean_count(&name);
+    let losses: f64 = Cause::ALL.iter().map(|c| n(format!("blame.{}", c.name()))).sum();
+    let share = |x: f64| {
+        if losses > 0.0 {
+            pct1(x / losses)
+        } else {
+            "n/a".to_owned()
+        }
+    };
+    let _ = write!(
+        out,
+        "<div class=\"ledger\" id=\"{}\"><h3>Who is to blame (proximate causes)</h3><p class=\"kicker\">The proximate-cause ledger: what happened</p><p class=\"meta\">The proximate cause of each of the {} lost leads, rolled up to the side that owns it.</p><table><tr><th>cause</th><th>side</th><th>lost leads</th><th>share of losses</th></tr>",
+        escape(id),
+        escape(&human(losses))
+    );
+    for c in Cause::ALL {
+        let x = n(format!("blame.{}", c.name()));
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&c.name().replace('_', " ")),
+            escape(c.side().name()),
+            escape(&human(x)),
+            escape(&share(x))
+        );
+    }
+    for side in Side::ALL {
+        let x = n(format!("blame_side.{}", side.name()));
+        let _ = write!(
+            out,
+            "<tr class=\"{}\"><td>{} side</td><td></td><td>{}</td><td>{}</td></tr>",
+            if side == Side::ALL[0] {
+                "total first"
+            } else {
+                "total"
+            },
+            escape(side.name()),
+            escape(&human(x)),
+            escape(&share(x))
+        );
+    }
+    let _ = write!(out, "</table></div>");
+}
+
+/// A paired difference and its interval as table cells: "+196" and
+/// "+193 – +199".
+fn signed_cells(e: &Estimate) -> (String, String) {
+    let d = |x: Option<f64>| format::difference(Unit::Count, x, 1);
+    let ci = match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => format!("{} – {}", d(Some(lo)), d(Some(hi))),
+        _ => "n/a".to_owned(),
+    };
+    (d(e.mean), ci)
+}
+
+/// The counterfactual ledger: deals won in the four worlds, the wins each
+/// perfect world recovers over "as is" (paired), and the Shapley split.
+/// `id` is the element id, unique in the page.
+fn counterfactual_ledger(out: &mut String, id: &str, s: &Scenario, cf: &Counterfactual) {
+    let _ = write!(
+        out,
+        "<div class=\"ledger\" id=\"{}\"><h3>Who could have won the lost deals (counterfactual)</h3><p class=\"kicker\">The counterfactual ledger: what was avoidable</p><p class=\"meta\">The same buyers re-run in four worlds ({} replications, common random numbers); recovered wins are paired differences from \u{201c}as is\u{201d}.</p><table><tr><th>world</th><th>deals won</th><th>recovered vs as is</th><th>95% CI (paired)</th></tr>",
+        escape(id),
+        cf.replications
+    );
+    for (w, won) in &cf.won {
+        let (mean, ci) = cf
+            .recovered_in(*w)
+            .map_or(("\u{2014}".to_owned(), String::new()), signed_cells);
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(w.label()),
+            escape(&won.mean.map_or("n/a".to_owned(), human)),
+            escape(&mean),
+            escape(&ci)
+        );
+    }
+    let _ = write!(
+        out,
+        "<tr class=\"group\"><th colspan=\"4\">Shapley split of the wins \u{201c}both perfect\u{201d} recovers</th></tr>"
+    );
+    for (side, e) in [("marketing", &cf.marketing_share), ("sales", &cf.sales_share)] {
+        let (mean, ci) = signed_cells(e);
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td></td><td>{}</td><td>{}</td></tr>",
+            escape(side),
+            escape(&mean),
+            escape(&ci)
+        );
+    }
+    let _ = write!(
+        out,
+        "</table><p class=\"meta\">{}</p></div>",
+        escape(&format!(
+            "Marketing perfect: every lead a real prospect, handed off on reaching {}. Sales perfect: no wait, no capacity queue, and the approach each persona values most. A negative share means the scenario already does better than that side\u{2019}s perfect reference.",
+            s.framing_stage_name().replace('_', " ")
+        ))
+    );
+}
+
 const CSS: &str = r#"
 :root { --ink: #1d2433; --muted: #5b6478; --line: #d9dee8; --accent: #0072b2; }
 * { box-sizing: border-box; }
@@ -214,8 +476,15 @@ table { border-collapse: collapse; width: 100%; font-size: 0.95rem; }
 th, td { border-bottom: 1px solid var(--line); padding: 6px 8px; text-align: right; }
 th:first-child, td:first-child { text-align: left; }
 .clear { font-weight: bold; }
+.ledgers { display: grid; grid-template-columns: repeat(auto-fit, minmax(480px, 1fr)); gap: 28px; margin: 18px 0; }
+.ledger h3 { margin-bottom: 0; }
+.ledger .kicker { margin: 2px 0 4px; color: var(--accent); font-weight: bold; }
+.ledger .meta { margin: 4px 0 10px; }
+tr.total td { color: var(--muted); }
+tr.first td, tr.group th { border-top: 2px solid var(--line); }
+tr.group th { text-align: left; padding-top: 14px; color: var(--muted); }
 footer { color: var(--muted); font-size: 0.85rem; padding: 0 5vw 24px; }
-@media (max-width: 700px) { .charts { grid-template-columns: 1fr; } body { font-size: 16px; } }
+@media (max-width: 700px) { .charts, .ledgers { grid-template-columns: 1fr; } body { font-size: 16px; } }
 "#;
 
 /// One scenario's section: its run and its charts.
@@ -311,13 +580,13 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
         ] {
             out.push_str(&card(label, r.estimate(name), percent));
         }
-        let _ = write!(out, "</div><h3>What happened</h3><ul class=\"story\">");
+        let _ = write!(out, "</div><h3>What the numbers say</h3><ul class=\"story\">");
         for line in narrative(&sec.run) {
             let _ = write!(out, "<li>{}</li>", escape(&line));
         }
         let _ = write!(
             out,
-            "</ul><h3>Outcomes and blame</h3><table><tr><th>outcome</th><th>share of leads</th><th>leads</th></tr>"
+            "</ul><h3>Outcomes</h3><table><tr><th>outcome</th><th>share of leads</th><th>leads</th></tr>"
         );
         for o in Outcome::ALL {
             let share = r.estimate(&format!("share.{}", o.name())).and_then(|e| e.mean);
@@ -330,7 +599,18 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
                 count.map_or("n/a".into(), human)
             );
         }
-        let _ = write!(out, "</table><div class=\"charts\">");
+        let _ = write!(out, "</table><div class=\"ledgers\">");
+        // Ids unique in the page, suffixed like the charts' names.
+        let suffix = if sections.len() > 1 {
+            format!("-{}", sec.label)
+        } else {
+            String::new()
+        };
+        proximate_ledger(&mut out, &format!("ledger-proximate{suffix}"), &sec.run);
+        if let Some(cf) = sec.run.counterfactual {
+            counterfactual_ledger(&mut out, &format!("ledger-counterfactual{suffix}"), s, cf);
+        }
+        let _ = write!(out, "</div><div class=\"charts\">");
         for c in &sec.charts {
             out.push_str(&figure(c));
         }
@@ -347,6 +627,108 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
 #[cfg(test)]
 mod tests {
     use super::escape;
+    use super::*;
+
+    /// A ledger whose per-replication wins in the four worlds are `won`.
+    fn ledger(won: &[[f64; 4]]) -> Counterfactual {
+        let col =
+            |f: &dyn Fn(&[f64; 4]) -> f64| Estimate::from_values(&won.iter().map(f).collect::<Vec<_>>());
+        let gain = |w: &[f64; 4], i: usize| w[i] - w[0];
+        Counterfactual {
+            replications: won.len() as u32,
+            lost: col(&|_| 100.0),
+            won: World::ALL
+                .iter()
+                .enumerate()
+                .map(|(i, &w)| (w, col(&|r| r[i])))
+                .collect(),
+            recovered: World::ALL
+                .iter()
+                .enumerate()
+                .skip(1)
+                .map(|(i, &w)| (w, col(&|r| gain(r, i))))
+                .collect(),
+            marketing_share: col(&|r| 0.5 * gain(r, 1) + 0.5 * (gain(r, 3) - gain(r, 2))),
+            sales_share: col(&|r| 0.5 * gain(r, 2) + 0.5 * (gain(r, 3) - gain(r, 1))),
+        }
+    }
+
+    fn sentences(cf: &Counterfactual) -> String {
+        counterfactual_sentences(cf).expect("replications")
+    }
+
+    #[test]
+    fn counterfactual_sentence_states_clear_gains_with_intervals() {
+        let text = sentences(&ledger(&[
+            [10.0, 30.0, 15.0, 40.0],
+            [12.0, 31.0, 18.0, 43.0],
+            [11.0, 32.0, 16.0, 41.0],
+        ]));
+        assert!(text.starts_with("Re-running the same buyers (3 replications), perfect marketing would have won 20 more deals (95% CI "), "{text}");
+        assert!(text.contains("and perfect sales 5.33 more (95% CI "), "{text}");
+        assert!(
+            text.contains("Of the 30.3 wins both together could recover (95% CI "),
+            "{text}"
+        );
+        assert!(
+            text.contains("a Shapley split credits marketing with 22.5 (95% CI "),
+            "{text}"
+        );
+        assert!(!text.contains("already does better"), "{text}");
+    }
+
+    #[test]
+    fn counterfactual_sentence_claims_no_more_than_the_numbers_show() {
+        // Sales perfect loses deals; the marketing gain is not clear.
+        let text = sentences(&ledger(&[
+            [10.0, 13.0, 5.0, 12.0],
+            [11.0, 9.0, 5.0, 13.0],
+            [12.0, 12.0, 6.0, 14.0],
+            [13.0, 15.0, 8.0, 15.0],
+            [14.0, 11.0, 9.0, 16.0],
+            [15.0, 16.0, 9.0, 17.0],
+        ]));
+        assert!(
+            text.contains("perfect marketing would have made no clear difference (+0.167 deals, 95% CI "),
+            "{text}"
+        );
+        assert!(
+            text.contains("perfect sales would have won 5.50 fewer deals (95% CI "),
+            "{text}"
+        );
+        assert!(text.contains("On the sales side the scenario already does better than the \u{201c}sales perfect\u{201d} reference."), "{text}");
+        assert!(!text.contains("On the marketing side"), "{text}");
+        // Nothing to recover at all.
+        let text = sentences(&ledger(&[[10.0; 4], [12.0; 4]]));
+        assert!(text.contains("perfect marketing would have made no difference and perfect sales would have made no difference."), "{text}");
+        assert!(
+            text.contains("Even both together would win no more deals than the scenario as is."),
+            "{text}"
+        );
+        // No clear total: nothing to split.
+        let text = sentences(&ledger(&[
+            [10.0, 11.0, 10.0, 12.0],
+            [12.0, 11.0, 12.0, 11.0],
+            [11.0; 4],
+        ]));
+        assert!(
+            text.contains("Even both together would not clearly win more deals than the scenario as is (+0.333 deals, 95% CI "),
+            "{text}"
+        );
+        assert!(!text.contains("Shapley"), "{text}");
+        assert!(!text.contains("Shapley"), "{text}");
+        // One replication: no intervals, means only.
+        let text = sentences(&ledger(&[[10.0, 15.0, 12.0, 20.0]]));
+        assert!(
+            text.starts_with("Re-running the same buyers (1 replication),"),
+            "{text}"
+        );
+        assert!(!text.contains("CI"), "{text}");
+        assert!(
+            text.contains("would have won 5 more deals and perfect sales 2 more."),
+            "{text}"
+        );
+    }
 
     #[test]
     fn escapes_markup() {

@@ -221,8 +221,8 @@ fn report_is_well_formed_self_contained_and_escaped() {
     // Headline numbers, narrative, every chart, and the comparison.
     for needle in [
         "Close rate (won / leads)",
-        "What happened",
-        "reached sales while still",
+        "What the numbers say",
+        "reached sales while buyers were still",
         "Comparison",
         "B vs A",
         "95% CI",
@@ -231,4 +231,89 @@ fn report_is_well_formed_self_contained_and_escaped() {
     }
     let figures = html.matches("<figure class=\"chart\"").count();
     assert_eq!(figures, 2 * 6 + 1, "six charts per scenario plus the comparison");
+    for heading in [
+        "<h3>Who is to blame (proximate causes)</h3>",
+        "<h3>Who could have won the lost deals (counterfactual)</h3>",
+    ] {
+        assert_eq!(html.matches(heading).count(), 2, "one {heading} per scenario");
+    }
+    for id in [
+        "ledger-proximate-A",
+        "ledger-proximate-B",
+        "ledger-counterfactual-A",
+        "ledger-counterfactual-B",
+    ] {
+        assert_eq!(html.matches(&format!("id=\"{id}\"")).count(), 1, "{id}");
+    }
+}
+
+#[test]
+fn report_shows_both_blame_ledgers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let out = funnelsim()
+        .arg("report")
+        .arg(scenario("baseline"))
+        .args(["-n", "10", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_balanced(&html);
+    let section = |id: &str| -> &str {
+        let start = html
+            .find(&format!("<div class=\"ledger\" id=\"{id}\">"))
+            .unwrap_or_else(|| panic!("report lacks the {id} ledger"));
+        let end = start + html[start..].find("</table>").expect("the ledger's table");
+        &html[start..end]
+    };
+
+    // What happened: the proximate cause of every loss, by side.
+    let proximate = section("ledger-proximate");
+    for needle in [
+        "<h3>Who is to blame (proximate causes)</h3>",
+        "The proximate-cause ledger: what happened",
+        "<td>premature handoff</td><td>marketing</td>",
+        "<td>competitor won</td><td>buyer</td>",
+        "<td>sales side</td>",
+    ] {
+        assert!(proximate.contains(needle), "proximate ledger lacks {needle}");
+    }
+
+    // What was avoidable: the four worlds, paired, and the Shapley split.
+    let counterfactual = section("ledger-counterfactual");
+    for needle in [
+        "<h3>Who could have won the lost deals (counterfactual)</h3>",
+        "The counterfactual ledger: what was avoidable",
+        "10 replications",
+        "<th>world</th><th>deals won</th><th>recovered vs as is</th><th>95% CI (paired)</th>",
+        "<td>as is</td>",
+        "<td>marketing perfect</td>",
+        "<td>sales perfect</td>",
+        "<td>both perfect</td>",
+        "Shapley split",
+        "<td>marketing</td>",
+        "<td>sales</td>",
+    ] {
+        assert!(
+            counterfactual.contains(needle),
+            "counterfactual ledger lacks {needle}"
+        );
+    }
+    // Each perfect world's row has a paired interval: "+a – +b".
+    let worlds: Vec<&str> = counterfactual
+        .split("<tr>")
+        .filter(|r| r.contains(" perfect</td>"))
+        .collect();
+    assert_eq!(worlds.len(), 3, "{counterfactual}");
+    for row in worlds {
+        assert!(row.contains(" – "), "no interval in {row}");
+    }
+    assert!(
+        html.contains("handed off on reaching building requirements"),
+        "what the perfect worlds mean"
+    );
+    // The narrative reads the counterfactual too.
+    assert!(html.contains("Re-running the same buyers (10 replications), perfect marketing would have"));
 }
