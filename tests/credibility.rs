@@ -181,6 +181,19 @@ fn persistence_pays_up_to_a_point_then_hurts() {
 }
 
 #[test]
+fn an_attempt_that_reaches_nobody_costs_no_trust() {
+    // With no attempt ever reaching a buyer, sales works every lead and
+    // nobody hears a word: nobody goes dark, nothing is welcome.
+    let mut s = with_reps("baseline", 10);
+    s.outreach.reach_probability = 0.0;
+    let (_, r) = run(s);
+    assert!(column(&r, "touches").iter().all(|&t| t > 0.0));
+    for metric in ["welcome_rate", "outcome.went_dark", "blame_side.sales"] {
+        assert!(column(&r, metric).iter().all(|&x| x == 0.0), "{metric}");
+    }
+}
+
+#[test]
 fn another_rep_helps_a_queue_and_changes_little_for_an_idle_team() {
     let reps = |name: &str, n: u32| {
         let mut s = with_reps(name, 60);
@@ -273,18 +286,19 @@ fn ledger(spec: ScenarioSpec, reps: u32) -> (Scenario, blame::Counterfactual) {
 
 #[test]
 fn counterfactual_blame_both_perfect_wins_most_and_the_split_adds_up() {
-    for name in ["baseline", "workshop/03_buyer_initiated"] {
+    for name in SHIPPED {
         let (_, cf) = ledger(spec(name), 40);
         let both = cf.recovered_in(World::BothPerfect).unwrap();
-        for side in [World::MarketingPerfect, World::SalesPerfect] {
-            // Paired: "both − side" is the difference of two paired gains.
-            let one = cf.recovered_in(side).unwrap();
-            let d = both.mean.unwrap() - one.mean.unwrap();
-            let se = (both.std_error().unwrap().powi(2) + one.std_error().unwrap().powi(2)).sqrt();
-            eprintln!("{name}: both − {} = {d:.1} (SE ≤ {se:.1})", side.name());
+        for (i, side) in [(1, World::MarketingPerfect), (2, World::SalesPerfect)] {
+            // Paired, replication by replication: both perfect − one side.
+            let d: Vec<f64> = cf.won_per_replication.iter().map(|w| w[3] - w[i]).collect();
+            let (d, se) = mean_and_se(&d);
+            eprintln!("{name}: both − {} = {d:.1} (SE {se:.1})", side.name());
+            // "At least as much": both perfect may equal a side alone (say,
+            // where marketing is already as good as its reference).
             assert!(
-                d > Z * se,
-                "{name}: both perfect does not beat {} alone",
+                d >= -Z * se,
+                "{name}: both perfect wins fewer than {} alone ({d:.1}, SE {se:.1})",
                 side.name()
             );
         }

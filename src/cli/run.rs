@@ -136,7 +136,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         let worlds = counterfactual.as_ref().map_or(0, |cf| cf.replications) * blame::WORLDS as u32;
         let buyers = result.buyers as f64 + per_replication * f64::from(worlds);
         let extra = if worlds > 0 {
-            format!(" and {worlds} of the counterfactual worlds")
+            format!(" and {worlds} runs of the counterfactual worlds")
         } else {
             String::new()
         };

@@ -22,6 +22,10 @@ pub struct Marketing {
     /// Days a recycled lead stays with marketing before the handoff policy
     /// applies to it again.
     pub recycle_hold_days: f64,
+    /// Whether marketing disqualifies poor-fit leads at capture, before they
+    /// cost anything more (only the counterfactual "marketing perfect" world
+    /// does; no scenario key sets it).
+    pub screen_poor_fit: bool,
 }
 
 /// Highest lead score.

@@ -66,8 +66,8 @@ pub enum Cause {
     /// Went dark after an unwelcome touch whose main problem was that the
     /// approach did not match what the buyer values.
     ApproachMismatch = 1,
-    /// Went dark after an unwelcome touch whose main problem was that the lead
-    /// had gone cold waiting for sales.
+    /// Went dark after an unwelcome first conversation whose main problem was
+    /// that a hand-raiser had cooled before sales answered.
     SlowResponse = 2,
     /// Disqualified: the source delivered an account that was never a prospect.
     PoorFitLead = 3,
@@ -75,6 +75,8 @@ pub enum Cause {
     BuyerStalled = 4,
     /// The buyer chose a competitor.
     CompetitorWon = 5,
+    /// Went dark after sales pushed on past a "not now" in the same stage.
+    PushedPastNo = 6,
 }
 
 /// Which side of the business a cause rolls up to.
@@ -105,10 +107,11 @@ impl Side {
 
 impl Cause {
     /// All causes in reporting order.
-    pub const ALL: [Cause; 6] = [
+    pub const ALL: [Cause; 7] = [
         Cause::PrematureHandoff,
         Cause::ApproachMismatch,
         Cause::SlowResponse,
+        Cause::PushedPastNo,
         Cause::PoorFitLead,
         Cause::BuyerStalled,
         Cause::CompetitorWon,
@@ -120,6 +123,7 @@ impl Cause {
             Cause::PrematureHandoff => "premature_handoff",
             Cause::ApproachMismatch => "approach_mismatch",
             Cause::SlowResponse => "slow_response",
+            Cause::PushedPastNo => "pushed_past_no",
             Cause::PoorFitLead => "poor_fit_lead",
             Cause::BuyerStalled => "buyer_stalled",
             Cause::CompetitorWon => "competitor_won",
@@ -127,12 +131,12 @@ impl Cause {
     }
 
     /// The side the cause rolls up to. Handoff timing and lead quality are
-    /// marketing's decisions; approach and response time are sales'; stalls
-    /// and a competitor's win are the buyer's own choices.
+    /// marketing's decisions; approach, response time and persistence are
+    /// sales'; stalls and a competitor's win are the buyer's own choices.
     pub fn side(self) -> Side {
         match self {
             Cause::PrematureHandoff | Cause::PoorFitLead => Side::Marketing,
-            Cause::ApproachMismatch | Cause::SlowResponse => Side::Sales,
+            Cause::ApproachMismatch | Cause::SlowResponse | Cause::PushedPastNo => Side::Sales,
             Cause::BuyerStalled | Cause::CompetitorWon => Side::Buyer,
         }
     }

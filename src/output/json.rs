@@ -110,5 +110,6 @@ pub fn counterfactual(cf: &Counterfactual) -> Value {
         "lost_as_is": estimate(&cf.lost),
         "worlds": Value::Object(worlds),
         "shapley": { "marketing": estimate(&cf.marketing_share), "sales": estimate(&cf.sales_share) },
+        "marketing_perfect_handoff": { "with_sales_as_is": cf.marketing_timing, "with_sales_perfect": cf.both_timing },
     })
 }

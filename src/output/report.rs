@@ -443,8 +443,8 @@ fn counterfactual_ledger(out: &mut String, id: &str, s: &Scenario, cf: &Counterf
         out,
         "</table><p class=\"meta\">{}</p></div>",
         escape(&format!(
-            "Marketing perfect: every lead a real prospect, handed off on reaching {}. Sales perfect: no wait, no capacity queue, and the approach each persona values most. A negative share means the scenario already does better than that side\u{2019}s perfect reference.",
-            s.framing_stage_name().replace('_', " ")
+            "Marketing perfect: {}. Sales perfect: no wait, no capacity queue, and the approach each persona values most. A negative share means the scenario already does better than that side\u{2019}s perfect reference.",
+            cf.marketing_perfect_means(s).replace('_', " ")
         ))
     );
 }
@@ -628,6 +628,7 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
 mod tests {
     use super::escape;
     use super::*;
+    use crate::study::blame::Timing;
 
     /// A ledger whose per-replication wins in the four worlds are `won`.
     fn ledger(won: &[[f64; 4]]) -> Counterfactual {
@@ -650,6 +651,9 @@ mod tests {
                 .collect(),
             marketing_share: col(&|r| 0.5 * gain(r, 1) + 0.5 * (gain(r, 3) - gain(r, 2))),
             sales_share: col(&|r| 0.5 * gain(r, 2) + 0.5 * (gain(r, 3) - gain(r, 1))),
+            marketing_timing: Timing::FramingStage,
+            both_timing: Timing::FramingStage,
+            won_per_replication: won.to_vec(),
         }
     }
 

@@ -204,8 +204,8 @@ fn counterfactual(out: &mut String, s: &Scenario, cf: &Counterfactual) {
     );
     let _ = writeln!(
         out,
-        "  marketing perfect: every lead a real prospect, handed off on reaching {}; sales perfect: no wait, no queue, the approach each persona values most",
-        s.framing_stage_name()
+        "  marketing perfect: {}; sales perfect: no wait, no queue, the approach each persona values most",
+        cf.marketing_perfect_means(s)
     );
 }
 

@@ -168,7 +168,7 @@ pub struct Tally {
     /// Final outcome counts, indexed by [`Outcome`].
     pub outcomes: [u64; 6],
     /// Proximate causes of losses, indexed by [`Cause`].
-    pub causes: [u64; 6],
+    pub causes: [u64; 7],
     /// Buyers that reached the decision and chose (us, competitor or status quo).
     pub decided: u64,
     /// Revenue from won deals.

@@ -7,10 +7,16 @@
 //! arrivals and the same journeys) in four worlds:
 //!
 //! * **as is**: the scenario;
-//! * **marketing perfect**: every lead is a real prospect (fit 1 on every
-//!   channel) and is handed to sales when it is ready, i.e. on entering the
-//!   stage in which buyers frame their requirements (a stage gate there:
-//!   earlier meets the brick wall, later finds the requirements written);
+//! * **marketing perfect**: sales gets only real prospects — marketing
+//!   disqualifies every poor-fit lead at capture, so it costs no rep time
+//!   (the buyers are the same; none is turned into a prospect) — and each
+//!   is handed to sales when it is ready: on entering the stage in which
+//!   buyers frame their requirements (a stage gate there: earlier meets the
+//!   brick wall, later finds the requirements written), or by the
+//!   scenario's own handoff policy where that wins more deals (a buyer who
+//!   raises its hand says itself when it is ready). The choice is made
+//!   separately with sales as is and with sales perfect, on the ledger's
+//!   replications, and reported ([`Timing`]);
 //! * **sales perfect**: every touch is made the moment it is due (no first
 //!   response delay, no capacity queue) and each persona gets the built-in
 //!   approach best aligned with what it values;
@@ -34,13 +40,14 @@ use crate::model::scenario::Scenario;
 use crate::sim::engine::{RunObserver, simulate_replication};
 use crate::sim::stats::Estimate;
 
-/// Runs of the scenario the study makes per replication: one per world.
-pub const WORLDS: u64 = 4;
+/// Runs of the scenario the study makes per replication: as is, and each
+/// perfect world, marketing's with both of its timings.
+pub const WORLDS: u64 = 6;
 
 /// Replications `funnelsim run` gives the study unless told otherwise:
 /// enough for paired intervals of a few deals on the shipped scenarios, and
 /// few enough that the four worlds cost about as much as the run itself.
-pub const DEFAULT_REPLICATIONS: u32 = 50;
+pub const DEFAULT_REPLICATIONS: u32 = 40;
 
 /// One of the four worlds of the study.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -48,7 +55,7 @@ pub const DEFAULT_REPLICATIONS: u32 = 50;
 pub enum World {
     /// The scenario as given.
     AsIs,
-    /// Every lead a real prospect, handed off at the framing stage.
+    /// Only real prospects handed off, at the framing stage.
     MarketingPerfect,
     /// Instant response, no capacity queue, the best-aligned approach per
     /// persona.
@@ -95,18 +102,29 @@ impl World {
     }
 }
 
+/// When perfect marketing hands a lead to sales.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Timing {
+    /// On entering the framing stage.
+    FramingStage,
+    /// By the scenario's own handoff policy.
+    OwnPolicy,
+}
+
 /// `s` with marketing, sales, or both made perfect (see the module
-/// documentation). The scenario's spec is left as it was: the world is a
-/// reference, not a scenario a user wrote.
-pub fn world(s: &Scenario, w: World) -> Scenario {
+/// documentation), perfect marketing handing off by `timing`. The
+/// scenario's spec is left as it was: the world is a reference, not a
+/// scenario a user wrote.
+pub fn world(s: &Scenario, w: World, timing: Timing) -> Scenario {
     let mut s = s.clone();
     if w.marketing_perfect() {
-        for c in &mut s.channels {
-            c.fit = 1.0;
+        s.marketing.screen_poor_fit = true;
+        if timing == Timing::FramingStage {
+            s.handoff = HandoffPolicy::StageGate {
+                stage: s.decision.framing_stage,
+            };
         }
-        s.handoff = HandoffPolicy::StageGate {
-            stage: s.decision.framing_stage,
-        };
     }
     if w.sales_perfect() {
         let o = &mut s.outreach;
@@ -165,35 +183,51 @@ pub struct Counterfactual {
     pub marketing_share: Estimate,
     /// Sales' Shapley share of the wins "both perfect" recovers.
     pub sales_share: Estimate,
+    /// When perfect marketing hands off, with sales as is.
+    pub marketing_timing: Timing,
+    /// When perfect marketing hands off, with sales perfect.
+    pub both_timing: Timing,
+    /// Deals won in each world ([`World::ALL`] order), per replication: for
+    /// paired differences between any two worlds.
+    #[serde(skip)]
+    pub won_per_replication: Vec<[f64; 4]>,
 }
 
 /// Runs the four worlds of `s` on its first `replications` replications
 /// (common random numbers: the same buyers as the run's), in parallel on
 /// the current rayon pool, and builds the ledger. `observer` hears of every
 /// world's replication (four per replication) and may stop the study
-/// between replications.
+/// between replications; the ledger then covers the replications before
+/// the first one skipped, whatever the scheduling.
 pub fn counterfactual(s: &Scenario, replications: u32, observer: &dyn RunObserver) -> Counterfactual {
-    let worlds = World::ALL.map(|w| world(s, w));
-    let per_replication: Vec<Replication> = (0..u64::from(replications))
-        .into_par_iter()
-        .filter_map(|rep| {
-            if observer.cancelled() {
-                return None;
-            }
-            let mut won = [0.0; 4];
-            let mut lost = 0.0;
-            for (i, w) in worlds.iter().enumerate() {
-                let r = simulate_replication(w, rep);
-                let outcomes = &r.tally.outcomes;
-                won[i] = outcomes[Outcome::Won as usize] as f64;
-                if i == 0 {
-                    let leads: u64 = outcomes.iter().sum();
-                    lost =
-                        (leads - outcomes[Outcome::Won as usize] - outcomes[Outcome::Open as usize]) as f64;
-                }
-                observer.replication_finished();
-            }
-            Some(Replication { won, lost })
+    use Timing::{FramingStage, OwnPolicy};
+    use World::{AsIs, BothPerfect, MarketingPerfect, SalesPerfect};
+    let runs = [
+        (AsIs, OwnPolicy),
+        (MarketingPerfect, FramingStage),
+        (MarketingPerfect, OwnPolicy),
+        (SalesPerfect, OwnPolicy),
+        (BothPerfect, FramingStage),
+        (BothPerfect, OwnPolicy),
+    ]
+    .map(|(w, t)| world(s, w, t));
+    let runs = per_replication_wins(&runs, replications, observer);
+    // Perfect marketing takes the better timing, by the deals it wins over
+    // the ledger's replications (the framing stage on a tie).
+    let better = |gate: usize, own: usize| {
+        let total = |i: usize| runs.iter().map(|(w, _)| w[i]).sum::<f64>();
+        if total(own) > total(gate) {
+            (own, OwnPolicy)
+        } else {
+            (gate, FramingStage)
+        }
+    };
+    let ((m, marketing_timing), (ms, both_timing)) = (better(1, 2), better(4, 5));
+    let per_replication: Vec<Replication> = runs
+        .iter()
+        .map(|(w, lost)| Replication {
+            won: [w[0], w[m], w[3], w[ms]],
+            lost: *lost,
         })
         .collect();
     let column = |f: &dyn Fn(&Replication) -> f64| -> Estimate {
@@ -220,10 +254,69 @@ pub fn counterfactual(s: &Scenario, replications: u32, observer: &dyn RunObserve
             .collect(),
         marketing_share: column(&|r| marketing(&r.won)),
         sales_share: column(&|r| sales(&r.won)),
+        marketing_timing,
+        both_timing,
+        won_per_replication: per_replication.iter().map(|r| r.won).collect(),
+    }
+}
+
+/// Deals won in each of `worlds` and deals lost in the first, per
+/// replication, for the first `replications` replications — or those
+/// before the first one the observer cancelled.
+fn per_replication_wins(
+    worlds: &[Scenario],
+    replications: u32,
+    observer: &dyn RunObserver,
+) -> Vec<(Vec<f64>, f64)> {
+    (0..u64::from(replications))
+        .into_par_iter()
+        .map(|rep| {
+            if observer.cancelled() {
+                return None;
+            }
+            let mut won = vec![0.0; worlds.len()];
+            let mut lost = 0.0;
+            for (i, w) in worlds.iter().enumerate() {
+                let r = simulate_replication(w, rep);
+                let outcomes = &r.tally.outcomes;
+                won[i] = outcomes[Outcome::Won as usize] as f64;
+                if i == 0 {
+                    let leads: u64 = outcomes.iter().sum();
+                    lost =
+                        (leads - outcomes[Outcome::Won as usize] - outcomes[Outcome::Open as usize]) as f64;
+                }
+                observer.replication_finished();
+            }
+            Some((won, lost))
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map_while(|r| r)
+        .collect()
+}
+
+impl Timing {
+    /// How perfect marketing hands off under this timing, in words.
+    pub fn describe(self, s: &Scenario) -> String {
+        match self {
+            Timing::FramingStage => format!("on reaching {}", s.framing_stage_name()),
+            Timing::OwnPolicy => format!("by the scenario's own {} policy", s.handoff().name()),
+        }
     }
 }
 
 impl Counterfactual {
+    /// What perfect marketing means in this ledger, in words.
+    pub fn marketing_perfect_means(&self, s: &Scenario) -> String {
+        let timing = self.marketing_timing.describe(s);
+        let both = if self.both_timing == self.marketing_timing {
+            String::new()
+        } else {
+            format!(" ({} when sales is perfect too)", self.both_timing.describe(s))
+        };
+        format!("poor-fit leads screened out at capture, the rest handed off {timing}{both}")
+    }
+
     /// Deals won in world `w`.
     pub fn won_in(&self, w: World) -> &Estimate {
         &self.won.iter().find(|(x, _)| *x == w).expect("every world").1

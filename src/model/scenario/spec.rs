@@ -262,7 +262,8 @@ pub struct ChannelSpec {
     /// Whether the channel's leads are hand-raisers: buyers who asked to be
     /// contacted when they were captured (a demo request, a referral's
     /// introduction), whose interest cools within hours. Default: true for
-    /// `inbound_content` and `referral`, false for every other kind.
+    /// `referral`, false for every other kind (a content download is not a
+    /// request to be called; set it for a demo-request form).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hand_raisers: Option<bool>,
 }

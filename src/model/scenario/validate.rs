@@ -533,10 +533,7 @@ impl Validator {
                 fit,
                 stage_mix,
                 segment_mix,
-                hand_raisers: c.hand_raisers.unwrap_or(matches!(
-                    c.kind,
-                    ChannelKind::InboundContent | ChannelKind::Referral
-                )),
+                hand_raisers: c.hand_raisers.unwrap_or(c.kind == ChannelKind::Referral),
             });
         }
         channels
@@ -568,7 +565,8 @@ impl Validator {
                     "the lead score runs from 0 to 100; more noise than that drowns any signal",
                 )
             },
-            recycle_hold_days: self.days("marketing.recycle_hold_days", m.recycle_hold_days),
+            recycle_hold_days: self.cadence("marketing.recycle_hold_days", m.recycle_hold_days),
+            screen_poor_fit: false,
         }
     }
 

@@ -11,11 +11,13 @@
 use rand_distr::{Distribution, Exp1, Poisson};
 
 use crate::model::channel::Arrivals;
+use crate::model::handoff::HandoffPolicy;
 use crate::model::scenario::Scenario;
 use crate::sim::buyer::{Buyer, Owner};
 use crate::sim::event::EventKind;
 use crate::sim::fast_path::Capture;
 use crate::sim::rng::{BuyerRng, uniform};
+use crate::sim::rules::Ending;
 
 use super::{JourneyRecorder, Sim};
 
@@ -181,9 +183,23 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         });
         let b = id as usize;
         self.recorder.stage_entered(id as u32, stage, t);
+        if s.marketing.screen_poor_fit && !fit {
+            // Marketing qualifies the lead before anything else happens.
+            self.close(t, b, Ending::PoorFit);
+            return;
+        }
         self.schedule_advance(t, b);
-        self.apply_handoff_policy(t, b);
+        if ch.hand_raisers && matches!(s.handoff, HandoffPolicy::BuyerInitiated { .. }) {
+            // The lead was captured raising its hand.
+            self.handoff(t, b);
+        } else {
+            self.apply_handoff_policy(t, b);
+        }
         if self.buyers[b].owner == Owner::Marketing {
+            // Marketing holds the lead instead of passing the raised hand
+            // on: that hand is not answered, and the lead is handed off
+            // later as any other.
+            self.buyers[b].raise_pending = false;
             self.schedule_marketing_touch(t, b);
         }
     }

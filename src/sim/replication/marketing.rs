@@ -51,6 +51,8 @@ impl<R: JourneyRecorder> Sim<'_, R> {
         let buyer = &mut self.buyers[b];
         buyer.owner = Owner::Marketing;
         buyer.held = true;
+        // Whatever hand it raised has had its answer.
+        buyer.raise_pending = false;
         buyer.sales_epoch = buyer.sales_epoch.wrapping_add(1);
         if buyer.in_cohort {
             self.tally.recycled += 1;
@@ -94,8 +96,11 @@ impl<R: JourneyRecorder> Sim<'_, R> {
                 );
                 let raised = chance(&mut buyer.marketing_rng, p);
                 if raised {
+                    // Asking to talk is news: an earlier "not now" no longer
+                    // stands.
                     buyer.raised_at = t;
                     buyer.raise_pending = true;
+                    buyer.declined = false;
                 }
                 raised
             }

@@ -92,6 +92,7 @@ pub fn simulate_replication_event_driven(s: &Scenario, replication: u64) -> Repl
 pub fn independent_buyers(s: &Scenario) -> bool {
     s.outreach.reps == 0
         && !s.marketing.nurture
+        && !s.marketing.screen_poor_fit
         && matches!(
             s.handoff,
             HandoffPolicy::Immediate | HandoffPolicy::StageGate { .. }

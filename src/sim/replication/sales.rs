@@ -64,10 +64,6 @@ impl<R: JourneyRecorder> Sim<'_, R> {
                 self.tally.response_days_sum += t - buyer.handoff_at;
             }
         }
-        if !buyer.fit {
-            self.close(t, b, Ending::PoorFit);
-            return;
-        }
         // A buyer who raised a hand asked to talk: while its interest is
         // warm it picks up, and its first conversation is as welcome as its
         // interest has stayed warm, whatever its stage.
@@ -88,6 +84,12 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             self.unanswered(t, b);
             return;
         }
+        // Only a conversation shows that the account was never a prospect:
+        // until then a poor-fit lead costs rep time like any other.
+        if !buyer.fit {
+            self.close(t, b, Ending::PoorFit);
+            return;
+        }
         let segment = buyer.segment as usize;
         let stage = buyer.stage as usize;
         let approach = &o.by_segment[segment];
@@ -105,7 +107,8 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             openness: 1.0 - buyer.resistance,
         };
         // A buyer who said "not now" in this stage says it again.
-        let p_welcome = if buyer.declined {
+        let pushed = buyer.declined;
+        let p_welcome = if pushed {
             0.0
         } else {
             factors.welcome_probability()
@@ -140,7 +143,11 @@ impl<R: JourneyRecorder> Sim<'_, R> {
             buyer.resistance += r.resistance_gain * pushiness * (1.0 - buyer.resistance);
             let p_dark = r.go_dark_base + r.go_dark_per_resistance * buyer.resistance;
             if chance(&mut buyer.sales_rng, p_dark) {
-                let cause = unwelcome_cause(&factors);
+                let cause = if pushed {
+                    Cause::PushedPastNo
+                } else {
+                    unwelcome_cause(&factors)
+                };
                 self.close(t, b, Ending::WentDark(cause));
                 return;
             }
