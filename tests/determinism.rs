@@ -4,6 +4,7 @@
 use crate::common::spec;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::sim::engine::{self, Silent};
+use funnelsim::study::blame;
 
 fn pool(n: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new().num_threads(n).build().unwrap()
@@ -27,6 +28,20 @@ fn one_and_several_threads_agree_bit_for_bit() {
         assert_eq!(one, fingerprint(name, 2, 70), "{name}: 1 vs 2 threads");
         assert_eq!(one, fingerprint(name, 5, 70), "{name}: 1 vs 5 threads");
     }
+}
+
+#[test]
+fn the_counterfactual_ledger_does_not_depend_on_threads() {
+    let mut sp = spec("workshop/03_buyer_initiated");
+    sp.simulation.replications = 12;
+    let s = Scenario::from_spec(sp).unwrap();
+    let ledger = |threads| {
+        let cf = pool(threads).install(|| blame::counterfactual(&s, 12, &Silent));
+        format!("{cf:?}")
+    };
+    let one = ledger(1);
+    assert_eq!(one, ledger(2), "1 vs 2 threads");
+    assert_eq!(one, ledger(5), "1 vs 5 threads");
 }
 
 #[test]
