@@ -6,7 +6,8 @@
 use serde::Serialize;
 use toml::Value;
 
-use crate::model::scenario::overrides::{Override, apply, closest};
+use crate::model::scenario::error::closest;
+use crate::model::scenario::overrides::{Override, apply};
 use crate::model::scenario::{Origin, Scenario, ScenarioError, spec::ScenarioSpec};
 use crate::sim::engine::{self, RunObserver, RunResult};
 use crate::sim::stats::{Estimate, paired_difference};

@@ -13,8 +13,10 @@
 
 use toml::Value;
 
-use super::error::{Origin, Problem, ScenarioError, plain_words};
-use super::spec::{ScenarioSpec, TAGGED_SECTIONS, TaggedSection};
+use super::error::{Origin, Problem, ScenarioError, closest, plain_words};
+use super::params::{ParamPath, Place, Step};
+use super::spec::ScenarioSpec;
+use super::tree::strip_inapplicable;
 
 /// One parsed override.
 #[derive(Clone, Debug, PartialEq)]
@@ -38,7 +40,7 @@ impl Override {
             .split_once('=')
             .ok_or_else(|| fail("expected KEY.PATH=VALUE, e.g. outreach.reps=6".into()))?;
         let path = path.trim();
-        parse_path(path).map_err(fail)?;
+        ParamPath::parse(path).map_err(fail)?;
         Ok(Self {
             path: path.to_owned(),
             value: parse_value(raw.trim()).map_err(fail)?,
@@ -68,89 +70,23 @@ pub fn parse_value(raw: &str) -> Result<Value, String> {
     }
 }
 
-/// One step of a key path.
-#[derive(Clone, Debug, PartialEq)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-/// Checks a key path's syntax: keys separated by dots, each optionally
-/// followed by `[INDEX]`s (`stages[2].receptivity`). Keys may be entry names
-/// (`channels.trade_shows.fit`), so any character but `.`, `[`, `]` and `=`
-/// is allowed in them.
+/// Checks a key path's syntax (see [`ParamPath`]).
 ///
 /// # Errors
 /// A message saying what is malformed and where.
 pub fn check_path(path: &str) -> Result<(), String> {
-    parse_path(path).map(|_| ())
-}
-
-fn parse_path(path: &str) -> Result<Vec<Step>, String> {
-    let shape = "a key path is KEY.KEY… with optional [INDEX], e.g. stages[2].receptivity";
-    if path.is_empty() {
-        return Err("the key path is empty".to_owned());
-    }
-    let mut out = Vec::new();
-    for (n, part) in path.split('.').enumerate() {
-        let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
-        let key = key.trim();
-        if key.is_empty() {
-            let what = if part.is_empty() && n > 0 && path.ends_with('.') && n == path.split('.').count() - 1
-            {
-                "ends with '.'".to_owned()
-            } else if part.is_empty() {
-                "has an empty key (two dots in a row, or a leading dot)".to_owned()
-            } else {
-                format!("has an index '{part}' with no key before it")
-            };
-            return Err(format!("malformed key path '{path}': it {what}; {shape}"));
-        }
-        if key.contains(']') {
-            return Err(format!("malformed key path '{path}': ']' without '['; {shape}"));
-        }
-        out.push(Step::Key(key.to_owned()));
-        if !part.contains('[') {
-            continue;
-        }
-        loop {
-            let Some((idx, after)) = rest.split_once(']') else {
-                return Err(format!(
-                    "malformed key path '{path}': '[' is never closed; {shape}"
-                ));
-            };
-            let i = idx.trim().parse::<usize>().map_err(|_| {
-                format!(
-                    "malformed key path '{path}': '[{idx}]' is not an index (a whole number ≥ 0); {shape}"
-                )
-            })?;
-            out.push(Step::Index(i));
-            if after.is_empty() {
-                break;
-            }
-            rest = after.strip_prefix('[').ok_or_else(|| {
-                format!("malformed key path '{path}': unexpected '{after}' after an index; {shape}")
-            })?;
-        }
-    }
-    Ok(out)
+    ParamPath::parse(path).map(|_| ())
 }
 
 /// Keys that select a variant of a tagged section; a table holding one of
 /// them may gain the keys of its variant (e.g. `handoff.threshold`).
 const TAGS: [&str; 3] = ["policy", "distribution", "process"];
 
-/// Up to three candidates closest to `wanted` (Jaro–Winkler similarity).
-pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut scored: Vec<(f64, &str)> = candidates.map(|c| (strsim::jaro_winkler(wanted, c), c)).collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.into_iter().take(3).map(|(_, c)| c).collect()
-}
-
 /// Sets the value and returns the canonical path (`stages[5].receptivity`
 /// for `stages.validating.receptivity`), as validation errors spell it.
 fn set(root: &mut Value, ov: &Override) -> Result<String, String> {
-    let steps = parse_path(&ov.path)?;
+    let path = ParamPath::parse(&ov.path)?;
+    let steps = path.steps();
     let mut canonical = String::new();
     let mut cur = root;
     for (i, step) in steps.iter().enumerate() {
@@ -238,144 +174,6 @@ pub fn to_tree(spec: &ScenarioSpec) -> Result<Value, String> {
     Value::try_from(&copy).map_err(|e| e.to_string())
 }
 
-/// A key in a tagged section (`[handoff]`, `dwell`, `deal_value`,
-/// `arrivals`) that the chosen variant does not take.
-#[derive(Clone, Debug)]
-pub(crate) struct Inapplicable {
-    /// Canonical path of the key (`handoff.threshold`).
-    pub path: String,
-    /// Canonical path of the section's tag (`handoff.policy`).
-    pub tag_path: String,
-    /// Why it is refused, naming the variant and the keys that apply.
-    pub message: String,
-}
-
-/// Every key of `root` that does not apply to its section's variant.
-/// Sections with an unknown variant are left to serde, which names the
-/// valid variants.
-pub(crate) fn inapplicable_keys(root: &Value) -> Vec<Inapplicable> {
-    let mut out = Vec::new();
-    walk_tagged(root, "", &mut out);
-    out
-}
-
-fn walk_tagged(v: &Value, path: &str, out: &mut Vec<Inapplicable>) {
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_owned()
-        } else {
-            format!("{path}.{k}")
-        }
-    };
-    match v {
-        Value::Table(t) => {
-            for (k, x) in t {
-                let here = join(k);
-                if let (Some(section), Value::Table(inner)) =
-                    (TAGGED_SECTIONS.iter().find(|s| s.section == k), x)
-                {
-                    check_section(section, inner, &here, out);
-                }
-                walk_tagged(x, &here, out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                walk_tagged(x, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn check_section(s: &TaggedSection, t: &toml::Table, path: &str, out: &mut Vec<Inapplicable>) {
-    let Some(variant) = t.get(s.tag).and_then(Value::as_str) else {
-        return;
-    };
-    let Some(keys) = s.keys_of(variant) else {
-        return;
-    };
-    for k in t.keys().filter(|k| *k != s.tag && !keys.contains(&k.as_str())) {
-        let takes = if keys.is_empty() {
-            "takes no other keys".to_owned()
-        } else {
-            format!("takes only {}", keys.join(", "))
-        };
-        let owners = s.variants_with(k);
-        let hint = if owners.is_empty() {
-            let all: Vec<&str> = s.variants.iter().flat_map(|(_, k)| k.iter().copied()).collect();
-            match closest(k, keys.iter().copied().chain(all)).first() {
-                Some(c) => format!("; did you mean {c}?"),
-                None => String::new(),
-            }
-        } else {
-            format!("; {k} belongs to {} = {}", s.tag, owners.join(" or "))
-        };
-        out.push(Inapplicable {
-            path: format!("{path}.{k}"),
-            tag_path: format!("{path}.{}", s.tag),
-            message: format!("does not apply to {} = \"{variant}\", which {takes}{hint}", s.tag),
-        });
-    }
-}
-
-/// The value at a canonical path, if it is there.
-pub(crate) fn get_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
-    let steps = parse_path(path).ok()?;
-    let mut cur = root;
-    for step in &steps {
-        cur = match (step, cur) {
-            (Step::Key(k), Value::Table(t)) => t.get(k.as_str())?,
-            (Step::Index(i), Value::Array(a)) => a.get(*i)?,
-            _ => return None,
-        };
-    }
-    Some(cur)
-}
-
-/// Replaces the value at a canonical path, if it is there.
-pub(crate) fn replace_at(root: &mut Value, path: &str, value: Value) {
-    let Ok(steps) = parse_path(path) else { return };
-    let mut cur = root;
-    for step in &steps {
-        let next = match (step, cur) {
-            (Step::Key(k), Value::Table(t)) => t.get_mut(k.as_str()),
-            (Step::Index(i), Value::Array(a)) => a.get_mut(*i),
-            _ => None,
-        };
-        let Some(n) = next else { return };
-        cur = n;
-    }
-    *cur = value;
-}
-
-/// Removes the value at a canonical path, if it is there.
-pub(crate) fn remove_at(root: &mut Value, path: &str) {
-    let Ok(steps) = parse_path(path) else { return };
-    let Some((last, parents)) = steps.split_last() else {
-        return;
-    };
-    let mut cur = root;
-    for step in parents {
-        let next = match (step, cur) {
-            (Step::Key(k), Value::Table(t)) => t.get_mut(k.as_str()),
-            (Step::Index(i), Value::Array(a)) => a.get_mut(*i),
-            _ => None,
-        };
-        let Some(n) = next else { return };
-        cur = n;
-    }
-    match (last, cur) {
-        (Step::Key(k), Value::Table(t)) => {
-            t.remove(k.as_str());
-        }
-        (Step::Index(i), Value::Array(a)) if *i < a.len() => {
-            a.remove(*i);
-        }
-        _ => {}
-    }
-}
-
 /// Applies `overrides` to `spec` and returns the new spec with the canonical
 /// paths that were set. Errors name the override (`--set PATH`) and what is
 /// wrong.
@@ -411,7 +209,7 @@ pub fn apply(
         }
     }
     if problems.is_empty() {
-        for bad in inapplicable_keys(&tree) {
+        for bad in strip_inapplicable(&mut tree, None, &Place::default()) {
             let written = |canonical: &str| {
                 set_paths
                     .iter()
@@ -420,7 +218,8 @@ pub fn apply(
                     .find(|(p, _)| *p == canonical)
                     .map(|(_, o)| o.path.clone())
             };
-            match (written(&bad.path), written(&bad.tag_path)) {
+            let (path, tag) = (bad.place.to_string(), bad.tag.to_string());
+            match (written(&path), written(&tag)) {
                 (Some(w), _) => problems.push(Problem {
                     origin: Origin::Override,
                     path: w,
@@ -428,10 +227,10 @@ pub fn apply(
                     span: None,
                 }),
                 // The user switched the variant: the old variant's keys go.
-                (None, Some(_)) => remove_at(&mut tree, &bad.path),
+                (None, Some(_)) => {}
                 (None, None) => problems.push(Problem {
                     origin: Origin::File,
-                    path: bad.path,
+                    path,
                     message: bad.message,
                     span: None,
                 }),
@@ -532,8 +331,8 @@ stage_mix = { unaware = 1.0 }
         let ok = Override::parse("stages[2][0].x=My scenario").unwrap();
         assert_eq!(ok.value, Value::String("My scenario".into()));
         assert_eq!(
-            parse_path("stages[2][0].x").unwrap(),
-            vec![
+            ParamPath::parse("stages[2][0].x").unwrap().steps(),
+            [
                 Step::Key("stages".into()),
                 Step::Index(2),
                 Step::Index(0),
