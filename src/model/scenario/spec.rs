@@ -542,7 +542,8 @@ fn one() -> f64 {
     1.0
 }
 
-fn half() -> f64 {
+/// The default propensity of a buyer-initiated handoff.
+pub(crate) fn half() -> f64 {
     0.5
 }
 

@@ -127,6 +127,11 @@ impl Place {
         p.0.push(Part::Index(index));
         p
     }
+
+    /// Whether `self` is `other` or lies inside it.
+    pub(crate) fn within(&self, other: &Place) -> bool {
+        self.0.starts_with(&other.0)
+    }
 }
 
 impl fmt::Display for Place {
@@ -169,5 +174,6 @@ mod tests {
     fn places_print_as_validation_spells_them() {
         let p = Place::default().key("stages").index(5).key("receptivity");
         assert_eq!(p.to_string(), "stages[5].receptivity");
+        assert!(p.within(&Place::default().key("stages")));
     }
 }
