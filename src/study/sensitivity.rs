@@ -4,49 +4,23 @@
 //! parameter that does not matter is exactly zero.
 
 use serde::Serialize;
-use toml::Value;
 
-use crate::model::scenario::overrides::{Override, apply, closest};
+use crate::model::scenario::error::closest;
+use crate::model::scenario::overrides::{Override, apply};
+use crate::model::scenario::params::{Number, ParamPath, numbers};
 use crate::model::scenario::{Origin, Scenario, ScenarioError, spec::ScenarioSpec};
 use crate::sim::engine::{self, RunObserver, RunResult};
 use crate::sim::stats::{Estimate, paired_difference};
 
 /// Numeric parameters of a spec, as `(path, value)`: every number in the
 /// complete spec (defaults included) outside `[simulation]` and the
-/// channels' stage and segment mixes. Entries of lists
-/// of named tables are addressed by name (`stages.validating.receptivity`).
-pub fn numeric_parameters(spec: &ScenarioSpec) -> Vec<(String, Value)> {
-    let mut out = Vec::new();
-    if let Ok(tree) = crate::model::scenario::overrides::to_tree(spec) {
-        walk(&tree, String::new(), &mut out);
-    }
+/// channels' stage and segment mixes. Entries of lists of named tables are
+/// addressed by name (`stages.validating.receptivity`).
+pub fn numeric_parameters(spec: &ScenarioSpec) -> Vec<(String, Number)> {
+    let mut out = numbers(spec);
     // Mixes must keep summing to 1, so their weights cannot move one at a time.
     out.retain(|(p, _)| !p.starts_with("simulation.") && !p.contains("_mix."));
     out
-}
-
-fn walk(v: &Value, path: String, out: &mut Vec<(String, Value)>) {
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_owned()
-        } else {
-            format!("{path}.{k}")
-        }
-    };
-    match v {
-        Value::Integer(_) | Value::Float(_) => out.push((path, v.clone())),
-        Value::Table(t) => t.iter().for_each(|(k, x)| walk(x, join(k), out)),
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                let key = match x.get("name").and_then(Value::as_str) {
-                    Some(name) => join(name),
-                    None => format!("{path}[{i}]"),
-                };
-                walk(x, key, out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The effect of one parameter.
@@ -84,23 +58,6 @@ pub struct Sensitivity {
     pub skipped_zero: Vec<String>,
 }
 
-fn perturbed(v: &Value, factor: f64) -> Option<Value> {
-    match v {
-        Value::Integer(i) => {
-            let x = (*i as f64 * factor).round() as i64;
-            (x != *i).then_some(Value::Integer(x))
-        }
-        Value::Float(f) => Some(Value::Float(f * factor)),
-        _ => None,
-    }
-}
-
-fn as_f64(v: &Value) -> f64 {
-    v.as_float()
-        .or_else(|| v.as_integer().map(|i| i as f64))
-        .unwrap_or(f64::NAN)
-}
-
 /// The message for a metric name that does not exist: the closest names and
 /// every name, per-item families (`reached.<stage>`, …) shown once.
 fn unknown_metric(metric: &str, names: &[String]) -> String {
@@ -133,13 +90,13 @@ pub fn run_sensitivity(
     observer: &dyn RunObserver,
 ) -> Result<Sensitivity, ScenarioError> {
     let all = numeric_parameters(base);
-    let chosen: Vec<(String, Value)> = if params.is_empty() {
+    let chosen: Vec<(String, Number)> = if params.is_empty() {
         all
     } else {
         params
             .iter()
             .map(|p| match all.iter().find(|(q, _)| q == p) {
-                Some((_, v)) => Ok((p.clone(), v.clone())),
+                Some((_, v)) => Ok((p.clone(), *v)),
                 None => Err(ScenarioError::from(
                     Origin::Sensitivity,
                     p,
@@ -174,24 +131,24 @@ pub fn run_sensitivity(
     let mut effects = Vec::new();
     let mut skipped_zero = Vec::new();
     for (path, value) in chosen {
-        let b = as_f64(&value);
+        let b = value.as_f64();
         if b == 0.0 {
             skipped_zero.push(path);
             continue;
         }
         let side = |factor: f64| -> Result<Option<(f64, Vec<f64>)>, ScenarioError> {
-            let Some(v) = perturbed(&value, factor) else {
+            let Some(v) = value.scaled(factor) else {
                 return Ok(None);
             };
             let ov = Override {
-                path: path.clone(),
-                value: v.clone(),
+                path: ParamPath::parse(&path).map_err(|e| ScenarioError::from(Origin::Override, &path, e))?,
+                value: v.to_value(),
             };
             let (spec, _) = apply(base, &[ov])?;
             match Scenario::from_spec(spec) {
                 // Out of the valid range (say a probability above 1): that side is skipped.
                 Err(_) => Ok(None),
-                Ok(s) => Ok(Some((as_f64(&v), col(&engine::run(&s, observer))?))),
+                Ok(s) => Ok(Some((v.as_f64(), col(&engine::run(&s, observer))?))),
             }
         };
         let low = side(1.0 - delta)?;

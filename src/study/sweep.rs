@@ -7,7 +7,8 @@ use toml::Value;
 
 use crate::sim::metrics::{Direction, Metric};
 
-use crate::model::scenario::overrides::{Override, check_path, parse_value};
+use crate::model::scenario::overrides::{Override, parse_value};
+use crate::model::scenario::params::ParamPath;
 use crate::model::scenario::{Origin, Scenario, ScenarioError, spec::ScenarioSpec};
 use crate::sim::engine::{self, RunObserver, RunResult};
 use crate::sim::stats::{Estimate, paired_difference};
@@ -19,7 +20,7 @@ pub const MAX_POINTS: usize = 10_000;
 #[derive(Clone, Debug, PartialEq)]
 pub struct Vary {
     /// Key path, as for `--set`.
-    pub path: String,
+    pub path: ParamPath,
     /// Values in sweep order.
     pub values: Vec<Value>,
 }
@@ -35,8 +36,7 @@ impl Vary {
         let (path, spec) = text
             .split_once('=')
             .ok_or_else(|| fail("expected PATH=START:STOP:STEP or PATH=v1,v2,…".into()))?;
-        let path = path.trim().to_owned();
-        check_path(&path).map_err(fail)?;
+        let path = ParamPath::parse(path.trim()).map_err(fail)?;
         let spec = spec.trim();
         let values = if spec.contains(':') {
             let parts: Vec<&str> = spec.split(':').map(str::trim).collect();
@@ -77,7 +77,7 @@ impl Vary {
                 .map(|v| parse_value(v.trim()).map_err(fail))
                 .collect::<Result<Vec<_>, _>>()?
         };
-        if values.is_empty() || path.is_empty() {
+        if values.is_empty() {
             return Err(fail("nothing to vary".into()));
         }
         Ok(Self { path, values })
@@ -155,7 +155,7 @@ pub fn grid(varies: &[Vary]) -> Result<Vec<Vec<Override>>, ScenarioError> {
         if varies[..i].iter().any(|w| w.path == v.path) {
             return Err(ScenarioError::from(
                 Origin::Sweep,
-                &v.path,
+                v.path.as_str(),
                 "the same path is varied twice; give all its values at once",
             ));
         }
@@ -254,7 +254,7 @@ pub fn run_sweep(
                             };
                             return Err(ScenarioError::from(
                                 Origin::Sweep,
-                                &all[i].path,
+                                all[i].path.as_str(),
                                 format!("{path} is also {also} {}; set each parameter once", all[j].path),
                             ));
                         }
@@ -264,7 +264,8 @@ pub fn run_sweep(
                 .map_err(|mut e| {
                     // Problems with a varied path are the sweep's, not an override's.
                     for pr in &mut e.problems {
-                        if pr.origin == Origin::Override && varies.iter().any(|v| pr.path == v.path) {
+                        if pr.origin == Origin::Override && varies.iter().any(|v| pr.path == v.path.as_str())
+                        {
                             pr.origin = Origin::Sweep;
                         }
                     }
@@ -284,7 +285,10 @@ pub fn run_sweep(
         columns.push(r.rows.iter().map(|row| row[col]).collect::<Vec<f64>>());
         out.push(SweepPoint {
             point: i as u32,
-            settings: p.iter().map(|o| (o.path.clone(), o.value.to_string())).collect(),
+            settings: p
+                .iter()
+                .map(|o| (o.path.to_string(), o.value.to_string()))
+                .collect(),
             metrics: key_metrics
                 .iter()
                 .filter_map(|m| r.estimate(m).map(|e| ((*m).to_owned(), e.clone())))

@@ -143,6 +143,14 @@ pub fn line_col(source: &str, offset: usize) -> (usize, usize) {
     (line, col)
 }
 
+/// Up to three candidates closest to `wanted` (Jaro–Winkler similarity),
+/// closest first.
+pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut scored: Vec<(f64, &str)> = candidates.map(|c| (strsim::jaro_winkler(wanted, c), c)).collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    scored.into_iter().take(3).map(|(_, c)| c).collect()
+}
+
 /// Rewrites serde's messages in the user's words, in one place for files,
 /// `--set` and `--vary`: `invalid type: string "six", expected u32` becomes
 /// `expected a whole number ≥ 0, got six`. Other messages pass unchanged.

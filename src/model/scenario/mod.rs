@@ -3,7 +3,9 @@
 
 pub mod error;
 pub mod overrides;
+pub mod params;
 pub mod spec;
+mod tree;
 mod validate;
 
 pub use error::{Origin, Problem, ScenarioError};
@@ -383,12 +385,12 @@ fn parse_lenient(text: &str) -> Lenient {
             return out;
         }
     };
-    for bad in overrides::inapplicable_keys(&tree) {
-        overrides::remove_at(&mut tree, &bad.path);
-        out.removed.push(bad.path.clone());
+    for bad in tree::strip_inapplicable(&mut tree, None, &params::Place::default()) {
+        let path = bad.place.to_string();
+        out.removed.push(path.clone());
         out.problems.push(Problem {
             origin: Origin::File,
-            path: bad.path,
+            path,
             message: bad.message,
             span: None,
         });
@@ -443,7 +445,7 @@ fn parse_lenient(text: &str) -> Lenient {
         // inner mistakes at the section) is dropped, not replaced by a scalar.
         let placeholder = placeholder_for(&message).filter(|_| {
             !matches!(
-                overrides::get_at(&tree, &path),
+                tree::get_at(&tree, &path),
                 Some(toml::Value::Table(_) | toml::Value::Array(_))
             )
         });
@@ -458,8 +460,8 @@ fn parse_lenient(text: &str) -> Lenient {
         match placeholder {
             // A value of the expected type keeps a required key present, so
             // the rest of its table is read too.
-            Some(v) => overrides::replace_at(&mut tree, &key, v),
-            None => overrides::remove_at(&mut tree, &key),
+            Some(v) => tree::replace_at(&mut tree, &key, v),
+            None => tree::remove_at(&mut tree, &key),
         }
         if tree == before {
             return out;

@@ -9,19 +9,21 @@
 //! `stages[2].receptivity`. Elements of a list of named tables can also be
 //! picked by name: `channels.trade_shows.fit`, `stages.validating.receptivity`.
 //! A value is read as TOML (`60`, `0.25`, `true`, `"text"`, `{ … }`); a bare
-//! word such as `insight_led` is taken as a string.
+//! word such as `insight_led` is taken as a string. It is then read as the
+//! type of the key it sets, as the file reader would read it.
 
 use toml::Value;
 
-use super::error::{Origin, Problem, ScenarioError, plain_words};
-use super::spec::{ScenarioSpec, TAGGED_SECTIONS, TaggedSection};
+use super::error::{Origin, ScenarioError};
+use super::params::{Edit, ParamPath};
+use super::spec::ScenarioSpec;
 
 /// One parsed override.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Override {
-    /// The key path as written.
-    pub path: String,
-    /// The new value.
+    /// The key path.
+    pub path: ParamPath,
+    /// The new value, as given.
     pub value: Value,
 }
 
@@ -37,10 +39,8 @@ impl Override {
         let (path, raw) = text
             .split_once('=')
             .ok_or_else(|| fail("expected KEY.PATH=VALUE, e.g. outreach.reps=6".into()))?;
-        let path = path.trim();
-        parse_path(path).map_err(fail)?;
         Ok(Self {
-            path: path.to_owned(),
+            path: ParamPath::parse(path.trim()).map_err(fail)?,
             value: parse_value(raw.trim()).map_err(fail)?,
         })
     }
@@ -68,317 +68,10 @@ pub fn parse_value(raw: &str) -> Result<Value, String> {
     }
 }
 
-/// One step of a key path.
-#[derive(Clone, Debug, PartialEq)]
-enum Step {
-    Key(String),
-    Index(usize),
-}
-
-/// Checks a key path's syntax: keys separated by dots, each optionally
-/// followed by `[INDEX]`s (`stages[2].receptivity`). Keys may be entry names
-/// (`channels.trade_shows.fit`), so any character but `.`, `[`, `]` and `=`
-/// is allowed in them.
-///
-/// # Errors
-/// A message saying what is malformed and where.
-pub fn check_path(path: &str) -> Result<(), String> {
-    parse_path(path).map(|_| ())
-}
-
-fn parse_path(path: &str) -> Result<Vec<Step>, String> {
-    let shape = "a key path is KEY.KEY… with optional [INDEX], e.g. stages[2].receptivity";
-    if path.is_empty() {
-        return Err("the key path is empty".to_owned());
-    }
-    let mut out = Vec::new();
-    for (n, part) in path.split('.').enumerate() {
-        let (key, mut rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
-        let key = key.trim();
-        if key.is_empty() {
-            let what = if part.is_empty() && n > 0 && path.ends_with('.') && n == path.split('.').count() - 1
-            {
-                "ends with '.'".to_owned()
-            } else if part.is_empty() {
-                "has an empty key (two dots in a row, or a leading dot)".to_owned()
-            } else {
-                format!("has an index '{part}' with no key before it")
-            };
-            return Err(format!("malformed key path '{path}': it {what}; {shape}"));
-        }
-        if key.contains(']') {
-            return Err(format!("malformed key path '{path}': ']' without '['; {shape}"));
-        }
-        out.push(Step::Key(key.to_owned()));
-        if !part.contains('[') {
-            continue;
-        }
-        loop {
-            let Some((idx, after)) = rest.split_once(']') else {
-                return Err(format!(
-                    "malformed key path '{path}': '[' is never closed; {shape}"
-                ));
-            };
-            let i = idx.trim().parse::<usize>().map_err(|_| {
-                format!(
-                    "malformed key path '{path}': '[{idx}]' is not an index (a whole number ≥ 0); {shape}"
-                )
-            })?;
-            out.push(Step::Index(i));
-            if after.is_empty() {
-                break;
-            }
-            rest = after.strip_prefix('[').ok_or_else(|| {
-                format!("malformed key path '{path}': unexpected '{after}' after an index; {shape}")
-            })?;
-        }
-    }
-    Ok(out)
-}
-
-/// Keys that select a variant of a tagged section; a table holding one of
-/// them may gain the keys of its variant (e.g. `handoff.threshold`).
-const TAGS: [&str; 3] = ["policy", "distribution", "process"];
-
-/// Up to three candidates closest to `wanted` (Jaro–Winkler similarity).
-pub fn closest<'a>(wanted: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
-    let mut scored: Vec<(f64, &str)> = candidates.map(|c| (strsim::jaro_winkler(wanted, c), c)).collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
-    scored.into_iter().take(3).map(|(_, c)| c).collect()
-}
-
-/// Sets the value and returns the canonical path (`stages[5].receptivity`
-/// for `stages.validating.receptivity`), as validation errors spell it.
-fn set(root: &mut Value, ov: &Override) -> Result<String, String> {
-    let steps = parse_path(&ov.path)?;
-    let mut canonical = String::new();
-    let mut cur = root;
-    for (i, step) in steps.iter().enumerate() {
-        let last = i + 1 == steps.len();
-        cur = match (step, cur) {
-            (Step::Index(k), Value::Array(a)) => {
-                canonical.push_str(&format!("[{k}]"));
-                let n = a.len();
-                a.get_mut(*k)
-                    .ok_or_else(|| format!("index {k} is out of range (the list has {n} entries)"))?
-            }
-            (Step::Key(key), Value::Array(a)) => {
-                // Pick an element of a list of named tables by its name.
-                let names: Vec<String> = a
-                    .iter()
-                    .filter_map(|v| v.get("name").and_then(Value::as_str).map(str::to_owned))
-                    .collect();
-                match a
-                    .iter_mut()
-                    .enumerate()
-                    .find(|(_, v)| v.get("name").and_then(Value::as_str) == Some(key.as_str()))
-                {
-                    Some((k, v)) => {
-                        canonical.push_str(&format!("[{k}]"));
-                        v
-                    }
-                    None => {
-                        return Err(format!(
-                            "no entry named '{key}'; did you mean {}?",
-                            closest(key, names.iter().map(String::as_str)).join(", ")
-                        ));
-                    }
-                }
-            }
-            (Step::Key(key), Value::Table(t)) => {
-                if !canonical.is_empty() {
-                    canonical.push('.');
-                }
-                canonical.push_str(key);
-                if !t.contains_key(key.as_str()) {
-                    let tagged = TAGS.iter().any(|tag| t.contains_key(*tag));
-                    if !(last && (tagged || is_optional(&ov.path))) {
-                        return Err(format!(
-                            "unknown key '{key}'; closest valid keys: {}",
-                            closest(key, t.keys().map(String::as_str)).join(", ")
-                        ));
-                    }
-                    t.insert(key.clone(), Value::Boolean(false));
-                }
-                t.get_mut(key.as_str()).expect("present or just inserted")
-            }
-            (step, _) => {
-                return Err(format!(
-                    "cannot step into {step:?}: the value there is not a table or list"
-                ));
-            }
-        };
-    }
-    *cur = ov.value.clone();
-    Ok(canonical)
-}
-
-/// Keys the complete spec leaves out because they have no value by default.
-fn is_optional(path: &str) -> bool {
-    [
-        "outreach.scores",
-        "outreach.pushiness",
-        "outreach.approach_by_segment",
-        "decision.framing_stage",
-        "hand_raisers",
-        "repeat_every_days",
-        "segment_mix",
-        "description",
-    ]
-    .iter()
-    .any(|k| path.ends_with(k))
-}
-
-/// The complete spec as a TOML tree. TOML integers are `i64`, so a seed
-/// above `i64::MAX` cannot be in the tree: it is left at 0 there and put
-/// back by [`apply`] unless an override sets it.
-pub fn to_tree(spec: &ScenarioSpec) -> Result<Value, String> {
-    let mut copy = spec.clone();
-    copy.simulation.seed = 0;
-    Value::try_from(&copy).map_err(|e| e.to_string())
-}
-
-/// A key in a tagged section (`[handoff]`, `dwell`, `deal_value`,
-/// `arrivals`) that the chosen variant does not take.
-#[derive(Clone, Debug)]
-pub(crate) struct Inapplicable {
-    /// Canonical path of the key (`handoff.threshold`).
-    pub path: String,
-    /// Canonical path of the section's tag (`handoff.policy`).
-    pub tag_path: String,
-    /// Why it is refused, naming the variant and the keys that apply.
-    pub message: String,
-}
-
-/// Every key of `root` that does not apply to its section's variant.
-/// Sections with an unknown variant are left to serde, which names the
-/// valid variants.
-pub(crate) fn inapplicable_keys(root: &Value) -> Vec<Inapplicable> {
-    let mut out = Vec::new();
-    walk_tagged(root, "", &mut out);
-    out
-}
-
-fn walk_tagged(v: &Value, path: &str, out: &mut Vec<Inapplicable>) {
-    let join = |k: &str| {
-        if path.is_empty() {
-            k.to_owned()
-        } else {
-            format!("{path}.{k}")
-        }
-    };
-    match v {
-        Value::Table(t) => {
-            for (k, x) in t {
-                let here = join(k);
-                if let (Some(section), Value::Table(inner)) =
-                    (TAGGED_SECTIONS.iter().find(|s| s.section == k), x)
-                {
-                    check_section(section, inner, &here, out);
-                }
-                walk_tagged(x, &here, out);
-            }
-        }
-        Value::Array(a) => {
-            for (i, x) in a.iter().enumerate() {
-                walk_tagged(x, &format!("{path}[{i}]"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn check_section(s: &TaggedSection, t: &toml::Table, path: &str, out: &mut Vec<Inapplicable>) {
-    let Some(variant) = t.get(s.tag).and_then(Value::as_str) else {
-        return;
-    };
-    let Some(keys) = s.keys_of(variant) else {
-        return;
-    };
-    for k in t.keys().filter(|k| *k != s.tag && !keys.contains(&k.as_str())) {
-        let takes = if keys.is_empty() {
-            "takes no other keys".to_owned()
-        } else {
-            format!("takes only {}", keys.join(", "))
-        };
-        let owners = s.variants_with(k);
-        let hint = if owners.is_empty() {
-            let all: Vec<&str> = s.variants.iter().flat_map(|(_, k)| k.iter().copied()).collect();
-            match closest(k, keys.iter().copied().chain(all)).first() {
-                Some(c) => format!("; did you mean {c}?"),
-                None => String::new(),
-            }
-        } else {
-            format!("; {k} belongs to {} = {}", s.tag, owners.join(" or "))
-        };
-        out.push(Inapplicable {
-            path: format!("{path}.{k}"),
-            tag_path: format!("{path}.{}", s.tag),
-            message: format!("does not apply to {} = \"{variant}\", which {takes}{hint}", s.tag),
-        });
-    }
-}
-
-/// The value at a canonical path, if it is there.
-pub(crate) fn get_at<'a>(root: &'a Value, path: &str) -> Option<&'a Value> {
-    let steps = parse_path(path).ok()?;
-    let mut cur = root;
-    for step in &steps {
-        cur = match (step, cur) {
-            (Step::Key(k), Value::Table(t)) => t.get(k.as_str())?,
-            (Step::Index(i), Value::Array(a)) => a.get(*i)?,
-            _ => return None,
-        };
-    }
-    Some(cur)
-}
-
-/// Replaces the value at a canonical path, if it is there.
-pub(crate) fn replace_at(root: &mut Value, path: &str, value: Value) {
-    let Ok(steps) = parse_path(path) else { return };
-    let mut cur = root;
-    for step in &steps {
-        let next = match (step, cur) {
-            (Step::Key(k), Value::Table(t)) => t.get_mut(k.as_str()),
-            (Step::Index(i), Value::Array(a)) => a.get_mut(*i),
-            _ => None,
-        };
-        let Some(n) = next else { return };
-        cur = n;
-    }
-    *cur = value;
-}
-
-/// Removes the value at a canonical path, if it is there.
-pub(crate) fn remove_at(root: &mut Value, path: &str) {
-    let Ok(steps) = parse_path(path) else { return };
-    let Some((last, parents)) = steps.split_last() else {
-        return;
-    };
-    let mut cur = root;
-    for step in parents {
-        let next = match (step, cur) {
-            (Step::Key(k), Value::Table(t)) => t.get_mut(k.as_str()),
-            (Step::Index(i), Value::Array(a)) => a.get_mut(*i),
-            _ => None,
-        };
-        let Some(n) = next else { return };
-        cur = n;
-    }
-    match (last, cur) {
-        (Step::Key(k), Value::Table(t)) => {
-            t.remove(k.as_str());
-        }
-        (Step::Index(i), Value::Array(a)) if *i < a.len() => {
-            a.remove(*i);
-        }
-        _ => {}
-    }
-}
-
-/// Applies `overrides` to `spec` and returns the new spec with the canonical
-/// paths that were set. Errors name the override (`--set PATH`) and what is
-/// wrong.
+/// Applies `overrides` to a copy of `spec`, in order, and returns it with
+/// the paths that were set as validation errors spell them
+/// (`stages[5].receptivity` for `stages.validating.receptivity`). Errors
+/// name the override (`--set PATH`) and what is wrong.
 ///
 /// A key set by an override that does not apply to its section's variant
 /// (`handoff.threshold` under `policy = "immediate"`) is refused. When an
@@ -393,59 +86,12 @@ pub fn apply(
     spec: &ScenarioSpec,
     overrides: &[Override],
 ) -> Result<(ScenarioSpec, Vec<String>), ScenarioError> {
-    if overrides.is_empty() {
-        return Ok((spec.clone(), Vec::new()));
-    }
-    let mut set_paths = Vec::new();
-    let mut tree = to_tree(spec).map_err(|e| ScenarioError::single("", e, None))?;
-    let mut problems = Vec::new();
+    let mut edit = Edit::new(spec.clone());
     for ov in overrides {
-        match set(&mut tree, ov) {
-            Ok(p) => set_paths.push(p),
-            Err(message) => problems.push(Problem {
-                origin: Origin::Override,
-                path: ov.path.clone(),
-                message,
-                span: None,
-            }),
-        }
+        edit.set(&ov.path, &ov.value);
     }
-    if problems.is_empty() {
-        for bad in inapplicable_keys(&tree) {
-            let written = |canonical: &str| {
-                set_paths
-                    .iter()
-                    .zip(overrides)
-                    .rev()
-                    .find(|(p, _)| *p == canonical)
-                    .map(|(_, o)| o.path.clone())
-            };
-            match (written(&bad.path), written(&bad.tag_path)) {
-                (Some(w), _) => problems.push(Problem {
-                    origin: Origin::Override,
-                    path: w,
-                    message: bad.message,
-                    span: None,
-                }),
-                // The user switched the variant: the old variant's keys go.
-                (None, Some(_)) => remove_at(&mut tree, &bad.path),
-                (None, None) => problems.push(Problem {
-                    origin: Origin::File,
-                    path: bad.path,
-                    message: bad.message,
-                    span: None,
-                }),
-            }
-        }
-    }
-    if !problems.is_empty() {
-        return Err(ScenarioError { problems });
-    }
-    let mut new: ScenarioSpec = serde_path_to_error::deserialize(tree).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        ScenarioError::from(Origin::Override, path, plain_words(inner.message()))
-    })?;
+    let (mut new, set_paths) = edit.finish()?;
+    // A `[simulation]` table given whole does not reset the seed.
     if !set_paths.iter().any(|p| p == "simulation.seed") {
         new.simulation.seed = spec.simulation.seed;
     }
@@ -531,15 +177,7 @@ stage_mix = { unaware = 1.0 }
         }
         let ok = Override::parse("stages[2][0].x=My scenario").unwrap();
         assert_eq!(ok.value, Value::String("My scenario".into()));
-        assert_eq!(
-            parse_path("stages[2][0].x").unwrap(),
-            vec![
-                Step::Key("stages".into()),
-                Step::Index(2),
-                Step::Index(0),
-                Step::Key("x".into())
-            ]
-        );
+        assert_eq!(ok.path.as_str(), "stages[2][0].x");
     }
 
     #[test]
@@ -560,6 +198,38 @@ stage_mix = { unaware = 1.0 }
             back.handoff,
             crate::model::scenario::spec::HandoffSpec::Immediate
         ));
+    }
+
+    #[test]
+    fn tables_given_whole_are_read_like_a_file_section() {
+        let e = set_all(&["handoff.policy=stage_gate"]).unwrap_err().to_string();
+        assert!(
+            e.contains("override handoff: missing required key `stage`"),
+            "{e}"
+        );
+        let s = set_all(&["outreach={ reps = 3 }"]).unwrap();
+        assert_eq!((s.outreach.reps, s.outreach.touches_per_rep_per_day), (3, 20.0));
+        let e = set_all(&["outreach={ reps = 3 }", "outreach.approach=insight_led"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("unknown key 'approach'; closest valid keys: reps"),
+            "{e}"
+        );
+        let shape = r#"stages[0].dwell={ distribution = "exponential", mean_days = 5, shape = 2 }"#;
+        let e = set_all(&[shape]).unwrap_err().to_string();
+        assert!(e.contains("stages[0].dwell.shape: does not apply"), "{e}");
+    }
+
+    #[test]
+    fn the_first_value_that_does_not_read_is_reported_in_file_order() {
+        let e = set_all(&["outreach.reps=six", "name=3"]).unwrap_err().to_string();
+        assert_eq!(e, "override name: expected text, got 3");
+        let e = set_all(&["handoff.policy=score_threshold", "handoff.threshold=x"])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(e, "override handoff: expected a number, got x");
+        assert!(set_all(&["outreach.reps=six", "outreach.reps=3"]).is_ok());
     }
 
     #[test]

@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::error::closest;
+
 /// A whole scenario file.
 #[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -541,7 +543,8 @@ fn one() -> f64 {
     1.0
 }
 
-fn half() -> f64 {
+/// The default propensity of a buyer-initiated handoff.
+pub(crate) fn half() -> f64 {
     0.5
 }
 
@@ -618,11 +621,37 @@ impl TaggedSection {
             .map(|(v, _)| *v)
             .collect()
     }
+
+    /// Why `key` is refused next to the tag naming `variant` (a known
+    /// variant that does not take it): the keys that apply, and the
+    /// variants that take `key` or, if none does, the closest key.
+    pub fn refusal(&self, variant: &str, key: &str) -> String {
+        let keys = self.keys_of(variant).unwrap_or_default();
+        let takes = if keys.is_empty() {
+            "takes no other keys".to_owned()
+        } else {
+            format!("takes only {}", keys.join(", "))
+        };
+        let owners = self.variants_with(key);
+        let hint = if owners.is_empty() {
+            let all = self.variants.iter().flat_map(|(_, k)| k.iter().copied());
+            match closest(key, keys.iter().copied().chain(all)).first() {
+                Some(c) => format!("; did you mean {c}?"),
+                None => String::new(),
+            }
+        } else {
+            format!("; {key} belongs to {} = {}", self.tag, owners.join(" or "))
+        };
+        format!(
+            "does not apply to {} = \"{variant}\", which {takes}{hint}",
+            self.tag
+        )
+    }
 }
 
 /// Every tagged section of a scenario. A unit test checks the lists against
 /// what serde writes for each variant, so they cannot drift from the types.
-pub const TAGGED_SECTIONS: [TaggedSection; 4] = [
+pub static TAGGED_SECTIONS: [TaggedSection; 4] = [
     TaggedSection {
         section: "handoff",
         tag: "policy",
