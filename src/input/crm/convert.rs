@@ -117,7 +117,10 @@ impl Problems {
             accepted.push(format!("outcomes: {OUTCOME_WORDS}"));
         }
         if self.unknown.keys().any(|k| k.1 == Kind::Stage) {
-            accepted.push("stages: --stages, --map-stage; or outcomes".to_owned());
+            accepted.push(
+                "stage values: one of --stages, a --map-stage or --map-outcome value, or an outcome word"
+                    .to_owned(),
+            );
         }
         let each = format!("\nerror: {origin}: ");
         anyhow::bail!(
