@@ -175,7 +175,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         .map(|t| {
             read.date_rule.parse(t).ok_or_else(|| {
                 BadInput(format!(
-                    "--as-of '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339, MM/DD/YYYY, DD/MM/YYYY or days)"
+                    "--as-of '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339, MM/DD/YYYY, DD/MM/YYYY or days; a slashed date that could be either needs --date-format)"
                 ))
             })
         })

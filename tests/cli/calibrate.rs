@@ -630,6 +630,22 @@ fn hubspot_headers_with_doubled_quotes_are_unquoted() {
         err.contains("column 'Date entered \"Demo (Sales Pipeline)\"' is the date of entering 'Demo (Sales Pipeline)', which is neither one of --stages nor a closing"),
         "{err}"
     );
+    // One that reads like a closing is offered --map-outcome alone.
+    let odd = head.replace("Closed Lost", "Closed Duplicate");
+    let history = file(dir.path(), "dup.csv", &format!("{odd}{rows}"));
+    let (code, _, err) = calibrate_with(&history, "Engaging,Negotiating", &[]);
+    assert_eq!(code, 2);
+    // The "date entered" columns make it wide: the refusal says what is
+    // wrong with it as such.
+    assert!(
+        err.starts_with("error: ") && err.contains("its header makes it --layout wide"),
+        "{err}"
+    );
+    assert!(
+        err.contains("say which with --map-outcome 'Closed Duplicate (Sales Pipeline)=won|lost|no_decision'")
+            && !err.contains("add it to --stages"),
+        "{err}"
+    );
 }
 
 /// A long history of two deals whose stay in stage a lasts from `from` to

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use crate::calibration::vocabulary::{Meaning, Vocabulary};
+use crate::calibration::vocabulary::{Meaning, Vocabulary, looks_like_outcome};
 use crate::model::outcome::Outcome;
 
 use super::table::Table;
@@ -391,7 +391,10 @@ pub fn resolve(
         }
         for (header, name) in unknown {
             let hint = match vocabulary.likely_stage(&name) {
-                Some(s) => format!("did you mean '{s}'?"),
+                Some(s) => format!("did you mean '{s}'? If so, --map-stage '{name}={s}'"),
+                None if looks_like_outcome(&name) => {
+                    format!("if it is a closing, say which with --map-outcome '{name}=won|lost|no_decision'")
+                }
                 None => format!(
                     "add it to --stages, map it with --map-stage '{name}=STAGE' or, if it is a closing, --map-outcome '{name}=won|lost|no_decision'"
                 ),
@@ -437,7 +440,8 @@ pub fn ruled_out(layout: Layout, columns: &Columns, stage_dates: &[(String, usiz
 /// Tells the layout of `table` from its header, with the reason: "date
 /// entered" columns make it wide; OpportunityId, StageName and CreatedDate
 /// Salesforce history; the long columns long; a stage column with dates
-/// named after stages a snapshot. `Err` lists, per layout, what is missing.
+/// named after stages a snapshot. `Err` lists, per layout, what is missing
+/// — only wide's when the header has "date entered" columns.
 pub fn detect(
     table: &Table,
     columns: &Columns,
@@ -459,6 +463,9 @@ pub fn detect(
                 let why = reason(table, &r);
                 return Ok((r, why));
             }
+            // "Date entered" columns say what the file is: what is wrong
+            // with it as such is the answer, not that nothing else fits.
+            Err(missing) if layout == Layout::Wide => return Err(vec![(layout, missing)]),
             Err(missing) => why_not.push((layout, missing)),
         }
     }

@@ -171,6 +171,14 @@ pub fn read(path: &Path, opts: &ReadOptions<'_>) -> Result<History> {
         None => {
             let (r, why) = layout::detect(&table, &opts.columns, opts.vocabulary, &stage_dates).map_err(
                 |why_not| {
+                    if let [(layout, missing)] = &why_not[..] {
+                        return anyhow::anyhow!(
+                            "{origin}: its header makes it --layout {} ({}), but: {} (columns: {all})",
+                            layout.name(),
+                            layout.shape(),
+                            missing.join("; ")
+                        );
+                    }
                     let each = format!("\nerror: {origin}:   ");
                     let lines: Vec<String> = why_not
                         .iter()
