@@ -1,22 +1,37 @@
 //! Calibration against a known truth: simulate a history from
-//! `tests/data/calibration_truth.toml`, write it as a CRM export, read it
-//! back, calibrate, and check that every parameter is recovered within the
-//! confidence interval calibration reports for it — over several seeds, so
-//! the intervals' coverage is checked too, not just one lucky draw.
+//! `tests/data/calibration_truth.toml`, write it as a CRM export in each
+//! layout, read it back, calibrate, and check that every parameter is
+//! recovered within the confidence interval calibration reports for it —
+//! over several seeds, so the intervals' coverage is checked too, not just
+//! one lucky draw.
 
 use std::path::{Path, PathBuf};
 
 use funnelsim::calibration::estimate::{self, Calibration};
 use funnelsim::calibration::fit::{Family, Positive, Proportion};
-use funnelsim::calibration::history;
-use funnelsim::input::crm::{Columns, read, simulation_day};
+use funnelsim::calibration::history::{self, Opportunity};
+use funnelsim::calibration::vocabulary::Vocabulary;
+use funnelsim::input::crm::{Layout, ReadOptions, read, simulation_day};
+use funnelsim::model::outcome::Outcome;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::model::scenario::overrides::Override;
-use funnelsim::output::history::journeys_table;
+use funnelsim::output::history::history_table;
 use funnelsim::output::tables::{self, Format};
 use funnelsim::sim::engine;
 
 const Z: f64 = 4.5;
+
+/// The truth's mean dwell days, stage by stage.
+pub const TRUE_MEAN_DAYS: [f64; 5] = [20.0, 15.0, 12.0, 10.0, 8.0];
+/// The truth's stall probabilities (the last stage ends in the decision).
+pub const TRUE_STALL: [f64; 4] = [0.3, 0.15, 0.1, 0.05];
+
+/// The truth's shares of won, lost and no decision among decided deals.
+pub fn true_decision() -> [f64; 3] {
+    let e = [0.5f64.exp(), 0.2f64.exp(), (-0.3f64).exp()];
+    let total: f64 = e.iter().sum();
+    e.map(|x| x / total)
+}
 
 fn truth_text() -> String {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data/calibration_truth.toml");
@@ -27,23 +42,45 @@ fn stage_names(s: &Scenario) -> Vec<String> {
     s.stage_names().map(str::to_owned).collect()
 }
 
-/// Simulates one history of `s`, round-trips it through a CSV file and
-/// calibrates it as of the end of the window.
-fn calibrate_history(s: &Scenario, dir: &Path) -> Calibration {
+/// Simulates one history of `s`, writes it in `layout` (CSV, or Parquet
+/// when `parquet`), reads it back as a user would — the layout told from
+/// the header — and cleans it as of the end of the window.
+fn read_back(s: &Scenario, dir: &Path, layout: Layout, parquet: bool) -> Vec<Opportunity> {
     let journeys = engine::simulate_history(s, 0);
-    let mut df = journeys_table(s, &journeys).unwrap();
-    let path = dir.join(format!("history-{}.csv", s.seed().0));
-    tables::write(&mut df, &path, Format::Csv).unwrap();
-    let rows = read(&path, &Columns::default()).unwrap();
+    let mut df = history_table(s, &journeys, layout).unwrap();
+    let (ext, format) = if parquet {
+        ("parquet", Format::Parquet)
+    } else {
+        ("csv", Format::Csv)
+    };
+    let path = dir.join(format!("history-{}-{}.{ext}", layout.name(), s.seed().0));
+    tables::write(&mut df, &path, format).unwrap();
     let stages = stage_names(s);
+    let vocabulary = Vocabulary::new(&stages, &[], &[]).unwrap();
+    let options = ReadOptions {
+        layout: None,
+        columns: Default::default(),
+        vocabulary: &vocabulary,
+        stage_dates: Vec::new(),
+        dates: Default::default(),
+    };
+    let history = read(&path, &options).unwrap();
+    assert_eq!(history.layout, layout, "the layout is told from the header");
     let as_of = simulation_day(s.window().end_day);
-    let (opps, cleaning, _) = history::clean(&rows, &stages, Some(as_of));
+    let (opps, cleaning, _) = history::clean(&history.rows, &stages, Some(as_of));
     assert_eq!(
         cleaning.rows_kept,
-        rows.len(),
+        history.rows.len(),
         "a simulated history needs no cleaning"
     );
-    estimate::estimate(&opps, &stages, as_of).unwrap()
+    opps
+}
+
+/// Simulates one history of `s`, round-trips it through a CSV file in
+/// `layout` and calibrates it as of the end of the window.
+fn calibrate_history(s: &Scenario, dir: &Path, layout: Layout) -> Calibration {
+    let opps = read_back(s, dir, layout, false);
+    estimate::estimate(&opps, &stage_names(s), simulation_day(s.window().end_day)).unwrap()
 }
 
 /// One parameter check: does the reported 95% interval cover the truth, and
@@ -80,6 +117,27 @@ fn proportion(what: String, p: &Proportion, truth: f64) -> Checked {
 
 #[test]
 fn round_trip_recovers_every_parameter_within_its_interval() {
+    round_trip(Layout::Long);
+}
+
+#[test]
+fn salesforce_history_round_trips() {
+    round_trip(Layout::SalesforceHistory);
+}
+
+#[test]
+fn wide_export_round_trips() {
+    round_trip(Layout::Wide);
+}
+
+#[test]
+fn snapshot_round_trips() {
+    round_trip(Layout::Snapshot);
+}
+
+/// Every parameter of the truth is within its interval, over 20 histories
+/// written in `layout`, and the intervals cover it 95% of the time.
+fn round_trip(layout: Layout) {
     let dir = tempfile::tempdir().unwrap();
     let base = Scenario::from_toml_str(&truth_text()).unwrap();
     let spec = base.spec().clone();
@@ -90,18 +148,17 @@ fn round_trip_recovers_every_parameter_within_its_interval() {
         Family::Gamma,
         Family::Lognormal,
     ];
-    let true_mean = [20.0, 15.0, 12.0, 10.0, 8.0];
+    let true_mean = TRUE_MEAN_DAYS;
     let true_shape = [None, Some(3.0), Some(0.5), Some(1.8), Some(0.9)];
-    let true_stall = [0.3, 0.15, 0.1, 0.05];
-    let e = [0.5f64.exp(), 0.2f64.exp(), (-0.3f64).exp()];
-    let total: f64 = e.iter().sum();
+    let true_stall = TRUE_STALL;
+    let shares = true_decision();
 
     let mut checks = Vec::new();
     let mut right_family = [0usize; 5];
     let seeds: Vec<u64> = (1..=20).collect();
     for &seed in &seeds {
         let s = base.clone().with_seed(seed);
-        let cal = calibrate_history(&s, dir.path());
+        let cal = calibrate_history(&s, dir.path(), layout);
         for (i, st) in cal.stages.iter().enumerate() {
             let best = st.dwell.best();
             checks.push(positive(
@@ -124,12 +181,12 @@ fn round_trip_recovers_every_parameter_within_its_interval() {
             }
         }
         let d = &cal.decision;
-        checks.push(proportion(format!("seed {seed} won"), &d.won, e[0] / total));
-        checks.push(proportion(format!("seed {seed} lost"), &d.lost, e[1] / total));
+        checks.push(proportion(format!("seed {seed} won"), &d.won, shares[0]));
+        checks.push(proportion(format!("seed {seed} lost"), &d.lost, shares[1]));
         checks.push(proportion(
             format!("seed {seed} no decision"),
             &d.no_decision,
-            e[2] / total,
+            shares[2],
         ));
         for ch in &cal.channels {
             let truth = spec.channels.iter().find(|c| c.name == ch.name).unwrap();
@@ -235,8 +292,8 @@ fn open_opportunities_do_not_bias_advance_probabilities() {
     .collect();
     let s = Scenario::from_toml_str_with(&truth_text(), &overrides).unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let cal = calibrate_history(&s, dir.path());
-    let true_stall = [0.3, 0.15, 0.1, 0.05];
+    let cal = calibrate_history(&s, dir.path(), Layout::Long);
+    let true_stall = TRUE_STALL;
     let st0 = &cal.stages[0];
     assert!(
         st0.dwell.censored * 5 > st0.dwell.events,
@@ -263,6 +320,45 @@ fn open_opportunities_do_not_bias_advance_probabilities() {
                 "the naive advance rate {naive:.3} should be clearly below {:.3}",
                 1.0 - truth
             );
+        }
+    }
+}
+
+#[test]
+fn every_layout_holds_the_same_history() {
+    // One history written in every layout (and once as Parquet) reads back
+    // as the same opportunities; only a snapshot's amounts differ, since it
+    // records the value of won deals alone.
+    let dir = tempfile::tempdir().unwrap();
+    let s = Scenario::from_toml_str(&truth_text()).unwrap().with_seed(7);
+    let long = read_back(&s, dir.path(), Layout::Long, false);
+    assert!(long.len() > 1000 && long.iter().any(|o| o.outcome == Outcome::Open));
+    let same = |o: &Opportunity| {
+        (
+            o.id.clone(),
+            o.source.clone(),
+            o.segment.clone(),
+            o.entries.clone(),
+            o.outcome,
+            o.closed_at,
+        )
+    };
+    for (layout, parquet) in [
+        (Layout::SalesforceHistory, false),
+        (Layout::Wide, false),
+        (Layout::Snapshot, false),
+        (Layout::Wide, true),
+    ] {
+        let other = read_back(&s, dir.path(), layout, parquet);
+        assert_eq!(other.len(), long.len(), "{layout:?}");
+        for (a, b) in long.iter().zip(&other) {
+            assert_eq!(same(a), same(b), "{layout:?}");
+            let amount = if layout == Layout::Snapshot && a.outcome != Outcome::Won {
+                None
+            } else {
+                a.amount
+            };
+            assert_eq!(amount, b.amount, "{layout:?} {}", a.id);
         }
     }
 }

@@ -7,7 +7,8 @@ pub fn fuzz_crm_reader(data: &[u8]) {
     use std::io::Write as _;
 
     use funnelsim::calibration::history::clean;
-    use funnelsim::input::crm::{Columns, read};
+    use funnelsim::calibration::vocabulary::Vocabulary;
+    use funnelsim::input::crm::{ReadOptions, read};
     let Ok(mut file) = tempfile::Builder::new().suffix(".csv").tempfile() else {
         return;
     };
@@ -15,7 +16,22 @@ pub fn fuzz_crm_reader(data: &[u8]) {
         return;
     }
     let stages = ["lead", "qualified", "proposal", "closed"].map(str::to_owned);
-    if let Ok(rows) = read(file.path(), &Columns::default()) {
-        let _ = clean(&rows, &stages, None);
+    let vocabulary = Vocabulary::new(&stages, &[], &["Dormant=no_decision".to_owned()])
+        .expect("a valid vocabulary");
+    // Every layout, and telling it from the header.
+    for layout in [None]
+        .into_iter()
+        .chain(funnelsim::input::crm::Layout::ALL.map(Some))
+    {
+        let options = ReadOptions {
+            layout,
+            columns: Default::default(),
+            vocabulary: &vocabulary,
+            stage_dates: Vec::new(),
+            dates: Default::default(),
+        };
+        if let Ok(history) = read(file.path(), &options) {
+            let _ = clean(&history.rows, &stages, None);
+        }
     }
 }

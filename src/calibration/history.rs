@@ -1,8 +1,9 @@
-//! Opportunity stage history, as a CRM exports it: one row per stage entry.
-//! This module turns raw rows into clean per-opportunity journeys by the
-//! documented rules below, counting everything it fixes or drops so the
-//! calibration report can say so. It does no I/O: the file reader lives in
-//! `input::crm` and hands over [`RawRow`]s with parsed timestamps.
+//! Opportunity stage history as one row per stage entry, the form every
+//! layout a CRM exports is read into. This module turns raw rows into clean
+//! per-opportunity journeys by the documented rules below, counting
+//! everything it fixes or drops so the calibration report can say so. It
+//! does no I/O: the file reader lives in `input::crm` and hands over
+//! [`RawRow`]s with parsed timestamps.
 //!
 //! # Cleaning rules
 //! 1. A row missing the opportunity id, the stage or the entry time is
@@ -27,6 +28,12 @@
 //!    are treated as still open (the history is read as of that time).
 //! 10. A stay of zero length (two entries at the same time) gives no dwell
 //!     time (counted), but still counts as an advance.
+//! 11. A closing row (a stage column that says how the deal ended, such as
+//!     Salesforce's `Closed Won`) closes the opportunity at its time with its
+//!     outcome; it takes precedence over the stage rows before it. A closing
+//!     followed by a later stage entry is void (the deal was reopened), and
+//!     an opportunity with closing rows only (it never entered a calibrated
+//!     stage) is dropped; both are counted.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -55,33 +62,37 @@ pub struct RawRow {
     pub outcome: Option<Outcome>,
     /// When the opportunity closed.
     pub closed_at: Option<f64>,
+    /// A closing row: the file's stage column said how the deal ended, at
+    /// `closed_at` with `outcome`. It enters no stage (`stage` and
+    /// `entered_at` are `None`) and carries the opportunity-level fields.
+    pub closing: bool,
 }
 
-/// Parses an outcome as CRMs write it (case, spaces and hyphens ignored).
-/// `Some(Outcome::Open)` for an explicitly open opportunity; `None` if the
-/// word is not recognised.
+/// Parses an outcome as CRMs write it: case, spaces and punctuation are
+/// ignored, and so is a leading "closed" (`Closed Won`, `closed-lost`,
+/// `Closed - No Decision`). `Some(Outcome::Open)` for an explicitly open
+/// opportunity; `None` if the word is not recognised.
 pub fn parse_outcome(text: &str) -> Option<Outcome> {
     let t: String = text
-        .trim()
-        .to_ascii_lowercase()
         .chars()
-        .map(|c| if c == ' ' || c == '-' { '_' } else { c })
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
         .collect();
-    Some(match t.as_str() {
-        "won" | "win" | "closed_won" => Outcome::Won,
-        "lost" | "closed_lost" | "lost_competitor" | "lost_to_competitor" | "competitor" => {
-            Outcome::LostCompetitor
-        }
-        "no_decision" | "nodecision" | "stalled" | "status_quo" => Outcome::NoDecision,
-        "went_dark" | "dark" | "unresponsive" | "ghosted" => Outcome::WentDark,
+    let word = t.strip_prefix("closed").filter(|w| !w.is_empty()).unwrap_or(&t);
+    Some(match word {
+        "won" | "win" => Outcome::Won,
+        "lost" | "lostcompetitor" | "losttocompetitor" | "competitor" => Outcome::LostCompetitor,
+        "nodecision" | "stalled" | "statusquo" => Outcome::NoDecision,
+        "wentdark" | "dark" | "unresponsive" | "ghosted" => Outcome::WentDark,
         "disqualified" | "unqualified" | "dq" => Outcome::Disqualified,
-        "open" | "in_progress" | "active" => Outcome::Open,
+        "open" | "inprogress" | "active" => Outcome::Open,
         _ => return None,
     })
 }
 
 /// Outcome words accepted by [`parse_outcome`], for error messages.
-pub const OUTCOME_WORDS: &str = "won, lost, no_decision, went_dark, disqualified, open (or empty)";
+pub const OUTCOME_WORDS: &str =
+    "won, lost, no_decision, went_dark, disqualified, open (or empty), with or without a leading 'closed'";
 
 /// One opportunity's cleaned journey.
 #[derive(Clone, Debug, PartialEq)]
@@ -149,6 +160,11 @@ pub struct Cleaning {
     pub closed_after_as_of: usize,
     /// Per stage: opportunities that jumped over it.
     pub skipped: Vec<usize>,
+    /// Closing rows followed by a later stage entry of the same opportunity
+    /// (reopened deals): ignored.
+    pub reopened: usize,
+    /// Opportunities with closing rows but no stage entry: dropped.
+    pub closed_without_entry: usize,
     /// Rows kept.
     pub rows_kept: usize,
 }
@@ -177,7 +193,14 @@ pub fn clean(rows: &[RawRow], stages: &[String], as_of: Option<f64>) -> (Vec<Opp
     // Group usable rows by opportunity, in order of first appearance.
     let mut order: Vec<&str> = Vec::new();
     let mut groups: HashMap<&str, Vec<(StageId, f64, &RawRow)>> = HashMap::new();
+    let mut closings: HashMap<&str, Vec<&RawRow>> = HashMap::new();
     for r in rows {
+        if r.closing
+            && let (Some(id), Some(_)) = (r.id.as_deref(), r.closed_at)
+        {
+            closings.entry(id).or_default().push(r);
+            continue;
+        }
         let (Some(id), Some(stage), Some(at)) = (r.id.as_deref(), r.stage.as_deref(), r.entered_at) else {
             report.missing_required_count += 1;
             if report.missing_required.len() < KEEP_ROWS {
@@ -233,9 +256,20 @@ pub fn clean(rows: &[RawRow], stages: &[String], as_of: Option<f64>) -> (Vec<Opp
         }
         report.rows_kept += entries.len();
 
-        // Opportunity-level fields: the latest row that has each wins.
+        // Closing rows, latest last; one before a later stage row was undone
+        // by reopening the deal.
+        let latest_row = g.iter().map(|e| e.1).fold(f64::NEG_INFINITY, f64::max);
+        let mut closed: Vec<&RawRow> = closings.remove(id).unwrap_or_default();
+        let before = closed.len();
+        closed.retain(|c| c.closed_at.is_some_and(|t| t >= latest_row));
+        report.reopened += before - closed.len();
+        closed.sort_by(|a, b| a.closed_at.unwrap_or(0.0).total_cmp(&b.closed_at.unwrap_or(0.0)));
+        report.rows_kept += closed.len();
+
+        // Opportunity-level fields: the latest row that has each wins (a
+        // closing comes after every stage row it closes).
         let mut fields = Fields::default();
-        for &(_, _, r) in g.iter().rev() {
+        for r in closed.iter().rev().copied().chain(g.iter().rev().map(|e| e.2)) {
             report.conflicting_fields += usize::from(fields.absorb(r));
         }
         let last_entry = entries.last().expect("at least one row").1;
@@ -268,6 +302,15 @@ pub fn clean(rows: &[RawRow], stages: &[String], as_of: Option<f64>) -> (Vec<Opp
             outcome,
             closed_at,
         });
+    }
+    // What is left closed deals that never entered a calibrated stage (a
+    // closing after the as-of time is a row from the future, like any other).
+    for rows in closings.values() {
+        if rows.iter().any(|c| c.closed_at.is_some_and(|t| t <= as_of)) {
+            report.closed_without_entry += 1;
+        } else {
+            report.after_as_of += rows.len();
+        }
     }
     (opportunities, report, as_of)
 }
@@ -327,6 +370,10 @@ mod tests {
         assert_eq!(parse_outcome(" Closed Won"), Some(Outcome::Won));
         assert_eq!(parse_outcome("closed-lost"), Some(Outcome::LostCompetitor));
         assert_eq!(parse_outcome("No Decision"), Some(Outcome::NoDecision));
+        assert_eq!(parse_outcome("Closed - No Decision"), Some(Outcome::NoDecision));
+        assert_eq!(parse_outcome("lost_competitor"), Some(Outcome::LostCompetitor));
+        assert_eq!(parse_outcome("Closed Went Dark"), Some(Outcome::WentDark));
+        assert_eq!(parse_outcome("closed"), None);
         assert_eq!(parse_outcome("maybe"), None);
     }
 
@@ -365,6 +412,38 @@ mod tests {
         );
         assert_eq!(c.closed_without_outcome, 1);
         assert_eq!(c.rows_kept, 4);
+    }
+
+    fn closing(n: usize, id: &str, outcome: Outcome, at: f64) -> RawRow {
+        RawRow {
+            row: n,
+            id: Some(id.into()),
+            outcome: Some(outcome),
+            closed_at: Some(at),
+            closing: true,
+            ..RawRow::default()
+        }
+    }
+
+    #[test]
+    fn closing_rows_close_the_deal_unless_it_reopened() {
+        let rows = vec![
+            row(1, "x", "a", 1.0),
+            row(2, "x", "b", 3.0),
+            closing(3, "x", Outcome::Won, 6.0),
+            row(4, "y", "a", 1.0),
+            closing(5, "y", Outcome::LostCompetitor, 2.0),
+            row(6, "y", "b", 4.0),               // reopened after the loss
+            closing(7, "z", Outcome::Won, 2.0),  // never entered a stage
+            closing(8, "w", Outcome::Won, 20.0), // after the as-of time
+        ];
+        let (opps, c, _) = clean(&rows, &stages(), Some(10.0));
+        assert_eq!(opps.len(), 2);
+        assert_eq!((opps[0].outcome, opps[0].closed_at), (Outcome::Won, Some(6.0)));
+        assert_eq!((opps[1].outcome, opps[1].closed_at), (Outcome::Open, None));
+        assert_eq!(opps[1].entries, vec![(0, 1.0), (1, 4.0)]);
+        assert_eq!((c.reopened, c.closed_without_entry, c.after_as_of), (1, 1, 1));
+        assert_eq!(c.rows_kept, 5);
     }
 
     #[test]

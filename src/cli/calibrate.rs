@@ -1,31 +1,60 @@
-//! `funnelsim calibrate`: a scenario fitted to CRM stage history, and a fit
-//! report that checks it against the history.
+//! `funnelsim calibrate`: a scenario fitted to CRM history in any layout a
+//! CRM exports (told from the header unless `--layout` names it), and a fit
+//! report, as text or `--json`, that checks it against the history.
 
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use funnelsim::calibration::vocabulary::Vocabulary;
 use funnelsim::calibration::{estimate as calibrate, history};
-use funnelsim::input::crm;
+use funnelsim::input::crm::{self, DateRule, Layout};
 use funnelsim::model::scenario::Scenario;
 use funnelsim::output::calibration::{self as cal_out, Provenance};
 use funnelsim::output::fs::{self, Guard};
 use funnelsim::output::{self};
 
 use super::interrupt;
-use super::job::{Job, check_size};
+use super::job::{Job, check_size, emit};
 use super::load::BadInput;
 
 /// `funnelsim calibrate`.
 #[derive(Debug, Args)]
 pub struct CalibrateArgs {
-    /// Stage history: one row per stage entry (CSV, or Parquet if the name
-    /// ends in .parquet); format in docs/calibration.md
+    /// CRM history (CSV, or Parquet if the name ends in .parquet) in any
+    /// --layout; formats in docs/calibration.md
     pub history: PathBuf,
     /// The funnel's stage names in journey order, comma-separated, as they
-    /// appear in the stage column
+    /// appear in the file (or as --map-stage maps its values)
     #[arg(long, value_delimiter = ',', required = true, value_name = "S1,S2,…")]
     pub stages: Vec<String>,
+    /// The file's layout: one row per stage entry (long), Salesforce
+    /// OpportunityHistory (salesforce-history), one row per deal with a
+    /// "date entered" column per stage (wide), or one row per deal with its
+    /// current stage and dates (snapshot) [default: told from the header]
+    #[arg(long, value_enum, value_name = "LAYOUT")]
+    pub layout: Option<Layout>,
+    /// Values of the stage column that are calibrated stages under another
+    /// name, e.g. "Needs Analysis=qualification" (comma-separated or
+    /// repeated)
+    #[arg(long, value_delimiter = ',', value_name = "RAW=STAGE,…")]
+    pub map_stage: Vec<String>,
+    /// What values of the stage or outcome column mean as outcomes, e.g.
+    /// Engaging=open,Won=won,Lost=lost (won, lost, no_decision, went_dark,
+    /// disqualified or open)
+    #[arg(long, value_delimiter = ',', value_name = "RAW=OUTCOME,…")]
+    pub map_outcome: Vec<String>,
+    /// The column that holds the date a stage was entered, for one-row-per-deal
+    /// layouts whose headers do not say it, e.g. Engaging=engage_date
+    #[arg(long, value_delimiter = ',', value_name = "STAGE=COLUMN,…")]
+    pub stage_date: Vec<String>,
+    /// How the file writes timestamps (chrono strftime, e.g. %d/%m/%Y); also
+    /// says whether slashed dates are day or month first
+    #[arg(long, value_name = "FMT")]
+    pub date_format: Option<String>,
+    /// Print the fit report as one JSON object on stdout instead of text
+    #[arg(long)]
+    pub json: bool,
     /// Where to write the fitted scenario (written atomically; an existing
     /// file is replaced only if `calibrate` wrote it, or with --force)
     #[arg(short, long, value_name = "FILE", default_value = "calibrated.toml")]
@@ -46,30 +75,37 @@ pub struct CalibrateArgs {
     /// Worker threads [default: all cores]
     #[arg(short = 'j', long, value_name = "T")]
     pub threads: Option<usize>,
-    /// Opportunity id column
-    #[arg(long, default_value = "opportunity_id", value_name = "NAME")]
-    pub id_col: String,
-    /// Stage name column
-    #[arg(long, default_value = "stage", value_name = "NAME")]
-    pub stage_col: String,
-    /// Stage entry time column
-    #[arg(long, default_value = "entered_at", value_name = "NAME")]
-    pub entered_col: String,
-    /// Lead source column (optional in the file)
-    #[arg(long, default_value = "source", value_name = "NAME")]
-    pub source_col: String,
-    /// Segment column (optional in the file)
-    #[arg(long, default_value = "segment", value_name = "NAME")]
-    pub segment_col: String,
-    /// Amount column (optional in the file)
-    #[arg(long, default_value = "amount", value_name = "NAME")]
-    pub amount_col: String,
-    /// Outcome column (optional in the file)
-    #[arg(long, default_value = "outcome", value_name = "NAME")]
-    pub outcome_col: String,
-    /// Closed-at column (optional in the file)
-    #[arg(long, default_value = "closed_at", value_name = "NAME")]
-    pub closed_col: String,
+    /// Opportunity id column [default: the layout's, e.g. opportunity_id,
+    /// OpportunityId, Record ID]
+    #[arg(long, value_name = "NAME")]
+    pub id_col: Option<String>,
+    /// Stage column (long, salesforce-history), or the current stage or
+    /// outcome (wide, snapshot) [default: the layout's, e.g. stage,
+    /// StageName, Deal Stage, deal_stage]
+    #[arg(long, value_name = "NAME")]
+    pub stage_col: Option<String>,
+    /// Stage entry time column (long, salesforce-history) [default:
+    /// entered_at, CreatedDate]
+    #[arg(long, value_name = "NAME")]
+    pub entered_col: Option<String>,
+    /// Lead source column (optional in the file) [default: the layout's,
+    /// e.g. source, LeadSource]
+    #[arg(long, value_name = "NAME")]
+    pub source_col: Option<String>,
+    /// Segment column (optional in the file) [default: segment]
+    #[arg(long, value_name = "NAME")]
+    pub segment_col: Option<String>,
+    /// Amount column (optional in the file) [default: the layout's, e.g.
+    /// amount, Amount, close_value]
+    #[arg(long, value_name = "NAME")]
+    pub amount_col: Option<String>,
+    /// Outcome column (optional in the file) [default: outcome]
+    #[arg(long, value_name = "NAME")]
+    pub outcome_col: Option<String>,
+    /// Closed-at column (optional in the file) [default: the layout's, e.g.
+    /// closed_at, Close Date, close_date]
+    #[arg(long, value_name = "NAME")]
+    pub closed_col: Option<String>,
 }
 
 /// A fitted scenario is recognised as funnelsim's by its first line.
@@ -96,17 +132,12 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     if args.replications == 0 {
         return Err(BadInput("--replications must be at least 1".into()).into());
     }
-    let as_of = args
-        .as_of
-        .as_deref()
-        .map(|t| {
-            crm::parse_time(t).ok_or_else(|| {
-                BadInput(format!(
-                    "--as-of '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339 or days)"
-                ))
-            })
-        })
-        .transpose()?;
+    let vocabulary =
+        Vocabulary::new(&stages, &args.map_stage, &args.map_outcome).map_err(|e| BadInput(e.to_string()))?;
+    let dates = match &args.date_format {
+        Some(f) => DateRule::with_format(f).map_err(BadInput)?,
+        None => DateRule::default(),
+    };
     let cols = crm::Columns {
         id: args.id_col,
         stage: args.stage_col,
@@ -126,14 +157,37 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         force: args.force,
     };
     fs::check_file_target(&args.out, owner, CALIBRATED)?;
-    let rows = crm::read(&args.history, &cols).map_err(|e| BadInput(format!("{e:#}")))?;
-    let (opportunities, cleaning, as_of) = history::clean(&rows, &stages, as_of);
+    let read = crm::read(
+        &args.history,
+        &crm::ReadOptions {
+            layout: args.layout,
+            columns: cols,
+            vocabulary: &vocabulary,
+            stage_dates: args.stage_date,
+            dates,
+        },
+    )
+    .map_err(|e| BadInput(format!("{e:#}")))?;
+    // Read as the file's own dates are (a slashed --as-of follows the file).
+    let as_of = args
+        .as_of
+        .as_deref()
+        .map(|t| {
+            read.date_rule.parse(t).ok_or_else(|| {
+                BadInput(format!(
+                    "--as-of '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339, MM/DD/YYYY, DD/MM/YYYY or days; a slashed date that could be either needs --date-format)"
+                ))
+            })
+        })
+        .transpose()?;
+    let (opportunities, cleaning, as_of) = history::clean(&read.rows, &stages, as_of);
     let unit = if crm::is_parquet(&args.history) {
         "row"
     } else {
         "line"
     };
-    let cleaning_lines = cal_out::cleaning_lines(&cleaning, &stages, unit);
+    let mut cleaning_lines = cal_out::reading_lines(&read);
+    cleaning_lines.extend(cal_out::cleaning_lines(&cleaning, &stages, unit));
     let origin = args.history.display().to_string();
     let estimate = calibrate::estimate(&opportunities, &stages, as_of).map_err(|e| {
         let notes = if cleaning_lines.is_empty() {
@@ -181,17 +235,16 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     fs::write_atomic(&args.out, owner, CALIBRATED, |tmp| {
         std::fs::write(tmp, toml.as_bytes()).with_context(|| format!("cannot write {}", tmp.display()))
     })?;
-    print!(
-        "{}",
-        cal_out::report(
-            &estimate,
-            &cleaning_lines,
-            (cleaning.rows_read, cleaning.rows_kept),
-            &checks,
-            args.replications,
-            &from
-        )
-    );
+    let data = cal_out::Data {
+        history: &read,
+        cleaning: &cleaning,
+        notes: &cleaning_lines,
+    };
+    emit(
+        args.json,
+        &cal_out::json(&estimate, &data, &checks, args.replications, &from),
+        || cal_out::report(&estimate, &data, &checks, args.replications, &from),
+    )?;
     eprintln!(
         "\nwrote the fitted scenario to {0}; try: funnelsim run {0}",
         args.out.display()

@@ -57,10 +57,13 @@ pub enum Command {
     /// plain-language narrative and, with several scenarios, the paired
     /// comparison) into DIR/report.html.
     Report(ReportArgs),
-    /// Fit a scenario to CRM stage history (CSV or Parquet): dwell times,
-    /// stall and win rates, deal values, sources; write it as a commented
-    /// TOML file and print a fit report that checks it against the history.
-    Calibrate(CalibrateArgs),
+    /// Fit a scenario to CRM history (CSV or Parquet, in the layouts CRMs
+    /// export): dwell times, stall and win rates, deal values, sources;
+    /// write it as a commented TOML file and print a fit report that checks
+    /// it against the history.
+    // Boxed: its many column and map options would make every command's
+    // arguments as large as calibrate's.
+    Calibrate(Box<CalibrateArgs>),
 }
 
 impl Cli {
@@ -72,7 +75,7 @@ impl Cli {
             Command::Sweep(a) => sweep::sweep(a),
             Command::Sensitivity(a) => sensitivity::sensitivity(a),
             Command::Report(a) => report::report(a),
-            Command::Calibrate(a) => calibrate::calibrate(a),
+            Command::Calibrate(a) => calibrate::calibrate(*a),
         }
     }
 }

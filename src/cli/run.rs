@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use anyhow::Result;
 use clap::Args;
-use funnelsim::input::crm;
+use funnelsim::input::crm::{self, Layout};
 use funnelsim::model::scenario::Scenario;
 use funnelsim::output::fs::{self, Guard};
 use funnelsim::output::{self, Run, charts, tables::Format};
@@ -33,6 +33,12 @@ pub struct RunArgs {
     /// FILE ends in .parquet); `calibrate` reads it
     #[arg(long, value_name = "FILE")]
     pub export_history: Option<PathBuf>,
+    /// The layout of --export-history: one row per stage entry (long),
+    /// Salesforce OpportunityHistory (salesforce-history), one row per deal
+    /// with a "date entered" column per stage (wide), or one row per deal
+    /// with its current stage and dates (snapshot)
+    #[arg(long, value_enum, value_name = "LAYOUT", requires = "export_history", default_value_t = Layout::Long)]
+    pub layout: Layout,
     /// Replications of the counterfactual blame ledger (the same buyers
     /// re-run with marketing, sales or both perfect); at most the run's, 0
     /// skips it
@@ -124,7 +130,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         })
     })?;
     if let Some(path) = &args.export_history {
-        export_history(&scenario, path, guard)?;
+        export_history(&scenario, path, args.layout, guard)?;
     }
     emit(args.output.json, &summary, || output::terminal::summary(&run))?;
     if !args.output.json {
@@ -150,9 +156,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     Ok(())
 }
 
-fn export_history(scenario: &Scenario, path: &Path, guard: Guard<'_>) -> Result<()> {
+fn export_history(scenario: &Scenario, path: &Path, layout: Layout, guard: Guard<'_>) -> Result<()> {
     let journeys = engine::simulate_history(scenario, 0);
-    let mut df = output::history::journeys_table(scenario, &journeys)?;
+    let mut df = output::history::history_table(scenario, &journeys, layout)?;
     let format = if crm::is_parquet(path) {
         Format::Parquet
     } else {
@@ -162,8 +168,12 @@ fn export_history(scenario: &Scenario, path: &Path, guard: Guard<'_>) -> Result<
     fs::write_atomic(path, guard, fs::Ownership::Unmarked, |tmp| {
         output::tables::write(&mut df, tmp, format)
     })?;
+    let layout = match layout {
+        Layout::Long => String::new(),
+        other => format!("layout {}: ", other.name()),
+    };
     eprintln!(
-        "wrote the stage history of replication 1 ({} opportunities, {} rows, as of day {} = {}) to {}",
+        "wrote the stage history of replication 1 ({layout}{} opportunities, {} rows, as of day {} = {}) to {}",
         journeys.len(),
         df.height(),
         scenario.window().end_day,

@@ -3,10 +3,13 @@
 
 use std::fmt::Write;
 
+use serde_json::{Map, Value, json};
+
 use crate::calibration::estimate::{Calibration, Check, MIN_STAYS, POOR_FIT_Z};
-use crate::calibration::fit::{Positive, Proportion};
+use crate::calibration::fit::{DwellFit, Positive, Proportion};
 use crate::calibration::history::Cleaning;
-use crate::input::crm::format_time;
+use crate::calibration::vocabulary::looks_like_outcome;
+use crate::input::crm::{History, Layout, format_time};
 use crate::model::scenario::spec::{default_segments, default_stages};
 use crate::output::format::{human, percent};
 
@@ -340,6 +343,19 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
     t
 }
 
+/// What reading the file did besides rows, one line each (empty if
+/// nothing).
+pub fn reading_lines(h: &History) -> Vec<String> {
+    let mut out = Vec::new();
+    if h.open_rows > 0 {
+        out.push(format!(
+            "{} whose stage column says the deal is open skipped (they enter no stage)",
+            plural(h.open_rows, "row")
+        ));
+    }
+    out
+}
+
 /// What cleaning did, one line per kind of fix; empty if the file was clean.
 pub fn cleaning_lines(c: &Cleaning, stages: &[String], unit: &str) -> Vec<String> {
     let rows = |r: &[usize], total: usize| {
@@ -361,14 +377,17 @@ pub fn cleaning_lines(c: &Cleaning, stages: &[String], unit: &str) -> Vec<String
         ));
     }
     for (name, (n, at)) in &c.unknown_stages {
-        // Only suggest a stage that looks like a misspelling.
-        let hint = stages
-            .iter()
-            .map(|s| (strsim::jaro_winkler(&name.to_lowercase(), &s.to_lowercase()), s))
-            .filter(|(score, _)| *score >= 0.85)
-            .max_by(|a, b| a.0.total_cmp(&b.0))
-            .map(|(_, s)| format!("; did you mean '{s}'?"))
-            .unwrap_or_else(|| "; if it is a funnel stage, add it to --stages".to_owned());
+        // Only suggest a stage that looks like a misspelling, and never
+        // --stages for what reads like a closing.
+        let hint = match crate::calibration::vocabulary::closest(name, stages) {
+            Some(s) => format!("; did you mean '{s}'? (--map-stage '{name}={s}')"),
+            None if looks_like_outcome(name) => {
+                format!("; if it says how deals end, --map-outcome '{name}=won|lost|no_decision'")
+            }
+            None => format!(
+                "; if it is a funnel stage, add it to --stages or map it with --map-stage '{name}=STAGE'"
+            ),
+        };
         out.push(format!(
             "{} with unknown stage '{name}' dropped ({}){hint}",
             plural(*n, "row"),
@@ -404,6 +423,16 @@ pub fn cleaning_lines(c: &Cleaning, stages: &[String], unit: &str) -> Vec<String
             "opportunity",
             "closed after the as-of time (treated as open)",
         ),
+        (
+            c.reopened,
+            "closing row",
+            "followed by a later stage entry ignored (the deal was reopened)",
+        ),
+        (
+            c.closed_without_entry,
+            "opportunity",
+            "closed without entering any of --stages dropped",
+        ),
     ];
     for (n, noun, what) in counts {
         if n > 0 {
@@ -426,12 +455,47 @@ pub fn cleaning_lines(c: &Cleaning, stages: &[String], unit: &str) -> Vec<String
     out
 }
 
-/// The fit report: data cleaning, estimates per stage, decision, sources,
-/// segments, and the observed-vs-simulated check.
+/// What was read and what cleaning did, for the report.
+pub struct Data<'a> {
+    /// The file as read (its rows are not used here).
+    pub history: &'a History,
+    /// What cleaning found.
+    pub cleaning: &'a Cleaning,
+    /// Reading and cleaning notes, one line each.
+    pub notes: &'a [String],
+}
+
+impl Data<'_> {
+    /// "long, one row per stage entry (detected: …)".
+    fn layout(&self) -> String {
+        let h = self.history;
+        let how = match &h.detected {
+            Some(why) => format!("detected: {why}"),
+            None => "as --layout says".to_owned(),
+        };
+        format!("{}, {} ({how})", h.layout.name(), h.layout.shape())
+    }
+
+    /// The date columns a snapshot was read from: `Engaging ← engage_date`.
+    fn stage_dates(&self) -> Option<String> {
+        if self.history.layout != Layout::Snapshot {
+            return None;
+        }
+        let dates: Vec<String> = self
+            .history
+            .columns
+            .iter()
+            .filter_map(|(what, header)| Some(format!("{} ← {header}", what.strip_prefix("entered ")?)))
+            .collect();
+        Some(dates.join(", "))
+    }
+}
+
+/// The fit report: the layout, data cleaning, estimates per stage,
+/// decision, sources, segments, and the observed-vs-simulated check.
 pub fn report(
     cal: &Calibration,
-    cleaning: &[String],
-    rows: (usize, usize),
+    data: &Data<'_>,
     checks: &[Check],
     replications: u32,
     from: &Provenance<'_>,
@@ -439,23 +503,41 @@ pub fn report(
     let mut t = String::new();
     let _ = writeln!(
         t,
-        "Calibrated {} as of {}: {} opportunities over {} days, {} still open (right-censored).\n",
+        "Calibrated {} as of {}: {} opportunities over {} days, {} still open (right-censored).",
         from.history,
         format_time(from.as_of),
         human(cal.opportunities as f64),
         sig(cal.span_days),
         human(cal.open as f64)
     );
-    let _ = writeln!(
-        t,
-        "Data: {} rows read, {} kept",
-        human(rows.0 as f64),
-        human(rows.1 as f64)
-    );
-    if cleaning.is_empty() {
+    let _ = writeln!(t, "Layout: {}", data.layout());
+    if let Some(dates) = data.stage_dates() {
+        let _ = writeln!(t, "  stage dates: {dates}");
+    }
+    if let Some(dates) = &data.history.dates {
+        let _ = writeln!(t, "  {dates}");
+    }
+    let c = data.cleaning;
+    if data.history.layout.per_opportunity() {
+        let _ = writeln!(
+            t,
+            "\nData: {} rows read (one per opportunity) as {} stage entries, {} kept",
+            human(data.history.records as f64),
+            human(c.rows_read as f64),
+            human(c.rows_kept as f64)
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "\nData: {} rows read, {} kept",
+            human(data.history.records as f64),
+            human(c.rows_kept as f64)
+        );
+    }
+    if data.notes.is_empty() {
         t.push_str("  clean: nothing to fix\n");
     }
-    for line in cleaning {
+    for line in data.notes {
         let _ = writeln!(t, "  {line}");
     }
 
@@ -612,4 +694,197 @@ fn count_or_sig(x: f64) -> String {
 
 fn pct(p: &Proportion) -> String {
     format!("{} ± {:.1}", percent(p.value, 1), 100.0 * p.se)
+}
+
+/// A number for JSON: `null` when it is not finite (never NaN).
+fn num(x: f64) -> Value {
+    if x.is_finite() { json!(x) } else { Value::Null }
+}
+
+fn positive_json(p: &Positive) -> Value {
+    json!({"value": num(p.value), "se": num(p.se), "ci_low": num(p.ci_low), "ci_high": num(p.ci_high)})
+}
+
+fn proportion_json(p: &Proportion) -> Value {
+    json!({
+        "k": p.k, "n": p.n, "value": num(p.value), "se": num(p.se),
+        "ci_low": num(p.ci_low), "ci_high": num(p.ci_high),
+    })
+}
+
+fn dwell_json(f: &DwellFit) -> Value {
+    json!({
+        "family": f.family.name(),
+        "mean_days": positive_json(&f.mean_days),
+        "shape_key": f.family.shape_key(),
+        "shape": f.shape.as_ref().map_or(Value::Null, positive_json),
+        "log_likelihood": num(f.log_likelihood),
+        "aic": num(f.aic),
+    })
+}
+
+fn rows_json(count: usize, rows: &[usize]) -> Value {
+    json!({"count": count, "rows": rows})
+}
+
+/// The fit report as one JSON object: the layout and columns read, what
+/// cleaning did, every estimate with its standard error and 95% interval,
+/// and the fit check.
+pub fn json(
+    cal: &Calibration,
+    data: &Data<'_>,
+    checks: &[Check],
+    replications: u32,
+    from: &Provenance<'_>,
+) -> Value {
+    let h = data.history;
+    let c = data.cleaning;
+    let stage_names: Vec<&str> = cal.stages.iter().map(|s| s.name.as_str()).collect();
+    let segment_names: Vec<&str> = cal.segments.iter().map(|s| s.name.as_str()).collect();
+    let columns: Map<String, Value> = h
+        .columns
+        .iter()
+        .map(|(what, header)| (what.clone(), json!(header)))
+        .collect();
+    let unknown: Map<String, Value> = c
+        .unknown_stages
+        .iter()
+        .map(|(name, (n, rows))| (name.clone(), rows_json(*n, rows)))
+        .collect();
+    let skipped: Map<String, Value> = stage_names
+        .iter()
+        .zip(&c.skipped)
+        .map(|(s, n)| ((*s).to_owned(), json!(n)))
+        .collect();
+    let last = cal.stages.len().saturating_sub(1);
+    let stages: Vec<Value> = cal
+        .stages
+        .iter()
+        .enumerate()
+        .map(|(i, st)| {
+            let best = st.dwell.best();
+            json!({
+                "name": st.name,
+                "entered": st.entered,
+                "stays": st.dwell.events,
+                "censored": st.dwell.censored,
+                "zero_length": st.zero_length,
+                "advanced": st.advanced,
+                "stalled": st.stalled,
+                "disqualified": st.disqualified,
+                "sparse": st.sparse(),
+                "dwell": dwell_json(best),
+                "aic_margin": st.dwell.aic_margin().map_or(Value::Null, num),
+                "fits": st.dwell.fits.iter().map(dwell_json).collect::<Vec<_>>(),
+                "stall_probability": if i < last { proportion_json(&st.stall) } else { Value::Null },
+            })
+        })
+        .collect();
+    let mix = |shares: &[Proportion], names: &[&str]| -> Value {
+        Value::Object(
+            names
+                .iter()
+                .zip(shares)
+                .map(|(n, p)| ((*n).to_owned(), proportion_json(p)))
+                .collect(),
+        )
+    };
+    let sources: Vec<Value> = cal
+        .channels
+        .iter()
+        .map(|ch| {
+            json!({
+                "name": ch.name,
+                "leads": ch.leads,
+                "leads_per_day": positive_json(&ch.rate),
+                "fit": if ch.fit.n > 0 { proportion_json(&ch.fit) } else { Value::Null },
+                "stage_mix": mix(&ch.stage_mix, &stage_names),
+                "segment_mix": mix(&ch.segment_mix, &segment_names),
+            })
+        })
+        .collect();
+    let segments: Vec<Value> = cal
+        .segments
+        .iter()
+        .map(|s| {
+            json!({
+                "name": s.name,
+                "opportunities": s.opportunities,
+                "deal_value": s.deal_value.as_ref().map_or(Value::Null, |d| json!({
+                    "median": positive_json(&d.median),
+                    "sigma": d.sigma.as_ref().map_or(Value::Null, positive_json),
+                    "amounts": d.n,
+                    "from_won": s.from_won,
+                })),
+            })
+        })
+        .collect();
+    let checks_json: Vec<Value> = checks
+        .iter()
+        .enumerate()
+        .map(|(i, ch)| {
+            let name = if i < cal.stages.len() {
+                format!("reached {}", ch.name)
+            } else {
+                ch.name.clone()
+            };
+            json!({
+                "name": name,
+                "observed": ch.observed.map_or(Value::Null, num),
+                "simulated": crate::output::json::estimate(&ch.simulated),
+                "z": ch.z.map_or(Value::Null, num),
+                "poor": ch.z.is_some_and(|z| z.abs() > POOR_FIT_Z),
+            })
+        })
+        .collect();
+    let d = &cal.decision;
+    json!({
+        "history": from.history,
+        "as_of": format_time(from.as_of),
+        "layout": {
+            "name": h.layout.name(),
+            "rows_are": h.layout.shape(),
+            "detected": h.detected,
+            "columns": columns,
+            "dates": h.dates,
+        },
+        "opportunities": cal.opportunities,
+        "span_days": num(cal.span_days),
+        "open": cal.open,
+        "data": {
+            "rows_read": h.records,
+            "entries": c.rows_read,
+            "rows_kept": c.rows_kept,
+            "notes": data.notes,
+            "missing_required": rows_json(c.missing_required_count, &c.missing_required),
+            "unknown_stages": unknown,
+            "duplicates": c.duplicates,
+            "reordered": c.reordered,
+            "backward": c.backward,
+            "conflicting_fields": c.conflicting_fields,
+            "closed_without_outcome": c.closed_without_outcome,
+            "closed_without_time": c.closed_without_time,
+            "after_as_of": c.after_as_of,
+            "closed_after_as_of": c.closed_after_as_of,
+            "reopened": c.reopened,
+            "closed_without_entry": c.closed_without_entry,
+            "skipped": skipped,
+        },
+        "stages": stages,
+        "decision": {
+            "decided": d.won.n,
+            "won": proportion_json(&d.won),
+            "lost": proportion_json(&d.lost),
+            "no_decision": proportion_json(&d.no_decision),
+        },
+        "sources": sources,
+        "segments": segments,
+        "fit_check": {
+            "replications": replications,
+            "days": num(cal.span_days),
+            "poor_fit_z": POOR_FIT_Z,
+            "checks": checks_json,
+            "reproduces": !checks.iter().any(|c| c.z.is_some_and(|z| z.abs() > POOR_FIT_Z)),
+        },
+    })
 }

@@ -493,7 +493,7 @@ const CASES: &[(&[&str], &str)] = &[
     ),
     (
         &["calibrate", "{D}/binary.csv", "--stages", "lead,won"],
-        "no column 'opportunity_id'",
+        "invalid utf-8",
     ),
     (
         &["calibrate", "{D}/bad_amount.csv", "--stages", "lead,won"],
@@ -541,11 +541,132 @@ const CASES: &[(&[&str], &str)] = &[
         ],
         "no column 'nope'",
     ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--outcome-col",
+            "outcom",
+        ],
+        "the closest header is 'outcome'",
+    ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--layout",
+            "bogus",
+        ],
+        "invalid value 'bogus'",
+    ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--layout",
+            "wide",
+        ],
+        "cannot read it as --layout wide",
+    ),
+    (
+        &["calibrate", "{D}/no_columns.csv", "--stages", "lead,won"],
+        "cannot tell its layout",
+    ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--map-outcome",
+            "lead=maybe",
+        ],
+        "'maybe' is not an outcome",
+    ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--map-outcome",
+            "lead=won",
+        ],
+        "'lead' is a stage",
+    ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--map-stage",
+            "x=nowhere",
+        ],
+        "'nowhere' is not one of --stages",
+    ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--map-stage",
+            "lead",
+        ],
+        "is not RAW=VALUE",
+    ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--date-format",
+            "%Q",
+        ],
+        "is not a strftime format",
+    ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--layout",
+            "long",
+            "--stage-date",
+            "lead=closed_at",
+        ],
+        "--stage-date does not apply",
+    ),
+    (
+        &[
+            "calibrate",
+            "{D}/good.csv",
+            "--stages",
+            "lead,won",
+            "--stage-date",
+            "nowhere=closed_at",
+        ],
+        "'nowhere' is not one of --stages",
+    ),
+    (
+        &["calibrate", "{D}/ambiguous.csv", "--stages", "lead,won"],
+        "could be month first or day first",
+    ),
+    (&["run", "{S}", "--layout", "wide"], "--export-history"),
 ];
 
 /// Bad (and one good) CRM exports for the calibrate cases.
 fn crm_files(dir: &Path) {
-    let files: [(&str, &[u8]); 8] = [
+    let files: [(&str, &[u8]); 9] = [
         ("empty.csv", b""),
         ("no_columns.csv", b"a,b\n1,2\n"),
         ("bad_date.csv", b"opportunity_id,stage,entered_at\n1,lead,notadate\n"),
@@ -555,6 +676,10 @@ fn crm_files(dir: &Path) {
         (
             "bad_outcome.csv",
             b"opportunity_id,stage,entered_at,outcome\n1,lead,2024-01-01,maybe\n",
+        ),
+        (
+            "ambiguous.csv",
+            b"opportunity_id,stage,entered_at\n1,lead,03/04/2024\n1,won,03/05/2024\n",
         ),
         (
             "good.csv",

@@ -127,12 +127,18 @@ fn refused(csv: &str) -> (i32, String, bool) {
 fn unreadable_values_are_refused_with_line_numbers() {
     let head = "opportunity_id,stage,entered_at,outcome,closed_at\n";
     let (code, err, written) = refused(&format!(
-        "{head}x,a,2025-01-01,,\nx,b,01/02/2025,,\ny,a,2025-01-03,maybe,2025-02-01\n"
+        "{head}x,a,2025-01-01,,\nx,b,2025-02-30,,\ny,a,2025-01-03,maybe,2025-02-01\n"
     ));
     assert_eq!(code, 2, "{err}");
     assert!(!written, "nothing is written on refusal");
-    assert!(err.contains("line 3: unreadable timestamp '01/02/2025'"), "{err}");
-    assert!(err.contains("line 4: unknown outcome 'maybe'"), "{err}");
+    assert!(
+        err.contains("line 3: unreadable timestamp '2025-02-30' (column 'entered_at')"),
+        "{err}"
+    );
+    assert!(
+        err.contains("column 'outcome': unknown outcome 'maybe' on 1 line (line 4)"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -140,7 +146,11 @@ fn missing_columns_and_empty_stages_are_refused() {
     let (code, err, _) = refused("id,stage,when\nx,a,2025-01-01\n");
     assert_eq!(code, 2);
     assert!(
-        err.contains("no column 'opportunity_id' (columns: id, stage, when)"),
+        err.contains("cannot tell its layout from the columns (id, stage, when)"),
+        "{err}"
+    );
+    assert!(
+        err.contains("long (one row per stage entry): no column 'opportunity_id'; no column 'entered_at'"),
         "{err}"
     );
 
@@ -247,4 +257,519 @@ fn an_absurd_fit_check_is_refused_before_it_runs() {
         "{err}"
     );
     assert!(!out.exists() && o.stdout.is_empty());
+}
+
+/// Writes `text` to `name` in `dir`.
+fn file(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Runs `calibrate HISTORY --stages STAGES ARGS… -n 40`, writing the fitted
+/// scenario beside the history; returns (exit code, stdout, stderr).
+fn calibrate_with(history: &Path, stages: &str, args: &[&str]) -> (i32, String, String) {
+    let out = funnelsim()
+        .arg("calibrate")
+        .arg(history)
+        .args(["--stages", stages, "-n", "40", "--force", "--out"])
+        .arg(history.with_extension("toml"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// The fit report of `calibrate … --json`, which must succeed.
+fn fit_json(history: &Path, stages: &str, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    all.push("--json");
+    let (code, stdout, stderr) = calibrate_with(history, stages, &all);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        stdout.lines().count(),
+        1,
+        "one JSON object on one line:\n{stdout}"
+    );
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+/// `value` is within `Z` standard errors of `truth`.
+fn near(what: &str, estimate: &serde_json::Value, truth: f64) {
+    let (value, se) = (
+        estimate["value"].as_f64().unwrap(),
+        estimate["se"].as_f64().unwrap(),
+    );
+    let z = (value - truth) / se;
+    assert!(
+        z.abs() < crate::common::Z,
+        "{what}: {value} ± {se} is {z:.2} standard errors from {truth}"
+    );
+}
+
+const TRUTH_STAGES: &str = "problem_defined,exploring,requirements,shortlisting,deciding";
+
+#[test]
+fn every_layout_round_trips_through_export_and_calibrate() {
+    use crate::calibration::{TRUE_MEAN_DAYS, TRUE_STALL, true_decision};
+    use funnelsim::input::crm::{format_time, simulation_day};
+
+    let dir = tempfile::tempdir().unwrap();
+    let as_of = format_time(simulation_day(400.0));
+    for (layout, ext) in [
+        ("long", "csv"),
+        ("salesforce-history", "csv"),
+        ("wide", "csv"),
+        ("snapshot", "csv"),
+        ("snapshot", "parquet"),
+    ] {
+        let history = dir.path().join(format!("{layout}.{ext}"));
+        let out = funnelsim()
+            .arg("run")
+            .arg(data("calibration_truth.toml"))
+            .args(["-n", "2", "--layout", layout, "--export-history"])
+            .arg(&history)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let fit = fit_json(&history, TRUTH_STAGES, &["--as-of", &as_of]);
+        assert_eq!(fit["layout"]["name"], layout);
+        assert!(fit["layout"]["detected"].is_string(), "{}", fit["layout"]);
+        let stages = fit["stages"].as_array().unwrap();
+        for (i, st) in stages.iter().enumerate() {
+            let what = format!("{layout} {}", st["name"]);
+            near(
+                &format!("{what} mean days"),
+                &st["dwell"]["mean_days"],
+                TRUE_MEAN_DAYS[i],
+            );
+            if i < TRUE_STALL.len() {
+                near(&format!("{what} stall"), &st["stall_probability"], TRUE_STALL[i]);
+            }
+        }
+        let shares = true_decision();
+        for (k, key) in ["won", "lost", "no_decision"].iter().enumerate() {
+            near(&format!("{layout} {key}"), &fit["decision"][key], shares[k]);
+        }
+        assert_eq!(fit["fit_check"]["reproduces"], true, "{}", fit["fit_check"]);
+    }
+}
+
+#[test]
+fn the_report_says_which_layout_was_detected_and_why() {
+    let dir = tempfile::tempdir().unwrap();
+    // Salesforce as Data Loader writes it: upper-case headers, closings as
+    // stages, timestamps with milliseconds and an offset.
+    let history = file(
+        dir.path(),
+        "sf.csv",
+        "OPPORTUNITYID,STAGENAME,CREATEDDATE,AMOUNT,CLOSEDATE\n\
+         006A,Qualify,2017-04-05T09:00:00.000+0000,1000,2017-06-01\n\
+         006A,Propose,2017-04-09T09:00:00.000+0000,1000,2017-06-01\n\
+         006A,Closed Won,2017-04-20T09:00:00.000+0000,1200,2017-04-20\n\
+         006B,Qualify,2017-04-06T09:00:00.000+0000,500,2017-06-01\n\
+         006B,Propose,2017-04-12T09:00:00.000+0000,500,2017-06-01\n\
+         006B,Closed Lost,2017-04-30T09:00:00.000+0000,500,2017-04-30\n\
+         006C,Qualify,2017-04-07T09:00:00.000+0000,700,2017-06-01\n",
+    );
+    let (code, report, err) = calibrate_with(&history, "Qualify,Propose", &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        report.contains(
+            "Layout: salesforce-history, one row per stage change, closings included (detected: columns OPPORTUNITYID, STAGENAME, CREATEDDATE)"
+        ),
+        "{report}"
+    );
+    assert!(report.contains("Decision (2 decided): won 50.0%"), "{report}");
+
+    // Named, it is not detected; named wrongly, the message says what fits.
+    let (code, report, _) = calibrate_with(&history, "Qualify,Propose", &["--layout", "salesforce-history"]);
+    assert_eq!(code, 0);
+    assert!(report.contains("(as --layout says)"), "{report}");
+    let (code, _, err) = calibrate_with(&history, "Qualify,Propose", &["--layout", "snapshot"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot read it as --layout snapshot")
+            && err.contains("it reads as --layout salesforce-history"),
+        "{err}"
+    );
+
+    // No layout fits: every layout says what it lacks.
+    let history = file(dir.path(), "odd.csv", "deal,phase,when\nx,a,2025-01-01\n");
+    let (code, _, err) = calibrate_with(&history, "a,b", &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cannot tell its layout from the columns (deal, phase, when); name it with --layout long|salesforce-history|wide|snapshot"),
+        "{err}"
+    );
+    for layout in ["long (", "salesforce-history (", "wide (", "snapshot ("] {
+        assert!(err.contains(&format!(":   {layout}")), "{layout}: {err}");
+    }
+}
+
+#[test]
+fn salesforce_closings_are_outcomes_and_unknown_stage_values_are_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "OpportunityId,StageName,CreatedDate,Amount,CloseDate\n";
+    let rows = "A,Qualify,2017-04-05 09:00:00,1000,\n\
+                A,Needs Analysis,2017-04-09 09:00:00,1000,\n\
+                A,Closed Won,2017-04-20 09:00:00,1000,\n\
+                B,Qualify,2017-04-06 09:00:00,500,\n\
+                B,Closed Lost,2017-04-08 09:00:00,500,\n\
+                B,Needs Analysis,2017-04-12 09:00:00,500,\n\
+                B,Closed - Duplicate,2017-04-30 09:00:00,500,\n\
+                C,Qualify,2017-04-07 09:00:00,700,\n\
+                C,Needs Analysis,2017-04-10 09:00:00,700,\n\
+                C,Closed - Duplicate,2017-04-11 09:00:00,700,\n\
+                D,Closed Won,2017-04-07 09:00:00,700,\n";
+    let history = file(dir.path(), "sf.csv", &format!("{head}{rows}"));
+    let (code, _, err) = calibrate_with(&history, "Qualify,Propose", &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("column 'StageName': unknown value 'Closed - Duplicate' on 2 lines (lines 8, 11), neither one of --stages nor an outcome word; if it says how deals end, say so with --map-outcome 'Closed - Duplicate=won|lost|no_decision|open'"),
+        "{err}"
+    );
+    assert!(
+        err.contains("unknown value 'Needs Analysis' on 3 lines (lines 3, 7, 10)")
+            && err.contains("--map-stage 'Needs Analysis=STAGE'"),
+        "{err}"
+    );
+    let closing = err.lines().find(|l| l.contains("Closed - Duplicate")).unwrap();
+    assert!(
+        !closing.contains("--stages or"),
+        "a closing is never a stage to add: {closing}"
+    );
+
+    let (code, report, err) = calibrate_with(
+        &history,
+        "Qualify,Propose",
+        &[
+            "--map-stage",
+            "Needs Analysis=Propose",
+            "--map-outcome",
+            "Closed - Duplicate=no_decision",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    for needle in [
+        "1 closing row followed by a later stage entry ignored (the deal was reopened)",
+        "1 opportunity closed without entering any of --stages dropped",
+        // A won, B no decision at Propose (after reopening), C likewise.
+        "Decision (3 decided): won 33.3%",
+    ] {
+        assert!(report.contains(needle), "report lacks {needle:?}:\n{report}");
+    }
+}
+
+/// A one-row-per-deal export as a public CRM data set has it: deals in
+/// Prospecting have no date, engaged ones an engage date, closed ones a
+/// close date and value.
+fn snapshot_export(dir: &Path) -> PathBuf {
+    let mut text = String::from(
+        "opportunity_id,sales_agent,product,account,deal_stage,engage_date,close_date,close_value\n",
+    );
+    for i in 0..60 {
+        let engage = chrono_day(i % 28 + 1);
+        let close = chrono_day(i % 28 + 1 + (i % 9) + 2);
+        let row = match i % 6 {
+            0 => format!("P{i},Ann,GTX,Acme,Prospecting,,,"),
+            1 | 2 => format!("E{i},Ann,GTX,Acme,Engaging,{engage},,"),
+            3 | 4 => format!("W{i},Bo,MG,Acme,Won,{engage},{close},{}", 1000 + i),
+            _ => format!("L{i},Bo,MG,Acme,Lost,{engage},{close},0"),
+        };
+        text.push_str(&row);
+        text.push('\n');
+    }
+    file(dir, "pipeline.csv", &text)
+}
+
+/// Day `d` of a month with more than 28 days, as an ISO date.
+fn chrono_day(d: usize) -> String {
+    format!("2017-0{}-{:02}", 3 + (d - 1) / 31, (d - 1) % 31 + 1)
+}
+
+#[test]
+fn a_snapshot_needs_a_meaning_for_every_value_of_its_stage_column() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = snapshot_export(dir.path());
+
+    let (code, _, err) = calibrate_with(&history, "Engaging", &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("column 'deal_stage': unknown value 'Prospecting' on 10 lines (lines 2, 8, 14, 20, 26, …), neither one of --stages nor an outcome word: if it is a funnel stage, add it to --stages or map it with --map-stage 'Prospecting=STAGE'; if it says how deals end or that they are open, --map-outcome 'Prospecting=won|lost|no_decision|open'"),
+        "{err}"
+    );
+
+    // The data set's own words: Engaging means open, Won won, Lost lost.
+    let (code, report, err) = calibrate_with(
+        &history,
+        "Engaging",
+        &[
+            "--map-outcome",
+            "Prospecting=open,Engaging=open,Won=won,Lost=lost",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    for needle in [
+        "Layout: snapshot, one row per opportunity: its current stage or outcome, and dates (detected: a stage column deal_stage and a date column named after stages)",
+        "  stage dates: Engaging ← engage_date",
+        "Data: 60 rows read (one per opportunity) as 60 stage entries, 50 kept",
+        "10 rows missing the id, stage or entry time dropped",
+        "Decision (30 decided): won 66.7%",
+    ] {
+        assert!(report.contains(needle), "report lacks {needle:?}:\n{report}");
+    }
+
+    // Pointing --outcome-col at the stage column counts every value it
+    // cannot read as an outcome, and says what the column looks like.
+    let (code, _, err) = calibrate_with(
+        &history,
+        "Engaging",
+        &["--outcome-col", "deal_stage", "--map-outcome", "Prospecting=open"],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("column 'deal_stage': unknown outcome 'Engaging' on 20 lines (lines 3, 4, 9, 10, 15, …): say what it means with --map-outcome 'Engaging=won|lost|no_decision|open'; 'Engaging' is one of --stages: if 'deal_stage' holds each deal's current stage, name it with --stage-col (--layout snapshot), not --outcome-col"),
+        "{err}"
+    );
+
+    // A value cannot be a stage and a closing.
+    let (code, _, err) = calibrate_with(&history, "Engaging", &["--map-outcome", "Engaging=won"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("'Engaging' is a stage"), "{err}");
+}
+
+#[test]
+fn unknown_outcomes_are_counted_and_can_be_mapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = file(
+        dir.path(),
+        "h.csv",
+        "opportunity_id,stage,entered_at,outcome,closed_at\n\
+         x,a,2025-01-01,Pending,\nx,b,2025-01-04,Pending,\n\
+         y,a,2025-01-02,won,2025-01-20\ny,b,2025-01-05,won,2025-01-20\n\
+         z,a,2025-01-03,Pending,\n",
+    );
+    let (code, _, err) = calibrate_with(&history, "a,b", &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("column 'outcome': unknown outcome 'Pending' on 3 lines (lines 2, 3, 6): say what it means with --map-outcome 'Pending=won|lost|no_decision|open'"),
+        "{err}"
+    );
+    let (code, report, err) = calibrate_with(&history, "a,b", &["--map-outcome", "Pending=open"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(report.contains("3 opportunities over"), "{report}");
+}
+
+#[test]
+fn a_column_named_on_the_command_line_must_exist() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = file(
+        dir.path(),
+        "h.csv",
+        "opportunity_id,stage,entered_at,outcome,closed_at\nx,a,2025-01-01,won,2025-01-09\nx,b,2025-01-05,won,2025-01-09\n",
+    );
+    let (code, out, err) = calibrate_with(&history, "a,b", &["--outcome-col", "outcom"]);
+    assert_eq!(code, 2);
+    assert!(out.is_empty());
+    assert!(
+        err.contains("no column 'outcom' (named by --outcome-col); the closest header is 'outcome' (columns: opportunity_id, stage, entered_at, outcome, closed_at)"),
+        "{err}"
+    );
+    let pipeline = snapshot_export(dir.path());
+    let (code, _, err) = calibrate_with(&pipeline, "Engaging", &["--stage-date", "Engaging=engaged_on"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no column 'engaged_on' (named by --stage-date); the closest header is 'engage_date'"),
+        "{err}"
+    );
+    // A flag that does not apply to the layout is refused, not ignored.
+    let (code, _, err) = calibrate_with(
+        &pipeline,
+        "Engaging",
+        &["--layout", "snapshot", "--entered-col", "engage_date"],
+    );
+    assert_eq!(code, 2);
+    assert!(err.contains("--entered-col does not apply"), "{err}");
+}
+
+#[test]
+fn hubspot_headers_with_doubled_quotes_are_unquoted() {
+    let dir = tempfile::tempdir().unwrap();
+    let head = "\"Record ID\",\"Deal Stage\",\"Amount\",\"Date entered \"\"Engaging (Sales Pipeline)\"\"\",\"Date entered \"\"Negotiating (Sales Pipeline)\"\"\",\"Date entered \"\"Closed Won (Sales Pipeline)\"\"\",\"Date entered \"\"Closed Lost (Sales Pipeline)\"\"\"\n";
+    let rows = "1,Closed Won,900,2024-03-01 10:00,2024-03-05 10:00,2024-03-09 10:00,\n\
+                2,Closed Lost,500,2024-03-02 10:00,2024-03-06 10:00,,2024-03-12 10:00\n\
+                3,Negotiating,700,2024-03-03 10:00,2024-03-08 10:00,,\n\
+                4,Engaging,300,2024-03-04 10:00,,,\n";
+    let history = file(dir.path(), "deals.csv", &format!("{head}{rows}"));
+    let fit = fit_json(&history, "Engaging,Negotiating", &[]);
+    assert_eq!(fit["layout"]["name"], "wide");
+    assert_eq!(fit["layout"]["detected"], "4 'Date entered <stage>' columns");
+    let columns = &fit["layout"]["columns"];
+    assert_eq!(
+        columns["entered Engaging"],
+        "Date entered \"Engaging (Sales Pipeline)\""
+    );
+    assert_eq!(
+        columns["closed won"],
+        "Date entered \"Closed Won (Sales Pipeline)\""
+    );
+    assert_eq!(fit["decision"]["won"]["k"], 1);
+    assert_eq!(fit["decision"]["lost"]["k"], 1);
+
+    // A "date entered" column of a stage outside the funnel is refused.
+    let odd = head.replace("Negotiating", "Demo");
+    let history = file(dir.path(), "odd.csv", &format!("{odd}{rows}"));
+    let (code, _, err) = calibrate_with(&history, "Engaging,Negotiating", &["--layout", "wide"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("column 'Date entered \"Demo (Sales Pipeline)\"' is the date of entering 'Demo (Sales Pipeline)', which is neither one of --stages nor a closing"),
+        "{err}"
+    );
+    // One that reads like a closing is offered --map-outcome alone.
+    let odd = head.replace("Closed Lost", "Closed Duplicate");
+    let history = file(dir.path(), "dup.csv", &format!("{odd}{rows}"));
+    let (code, _, err) = calibrate_with(&history, "Engaging,Negotiating", &[]);
+    assert_eq!(code, 2);
+    // The "date entered" columns make it wide: the refusal says what is
+    // wrong with it as such.
+    assert!(
+        err.starts_with("error: ") && err.contains("its header makes it --layout wide"),
+        "{err}"
+    );
+    assert!(
+        err.contains("say which with --map-outcome 'Closed Duplicate (Sales Pipeline)=won|lost|no_decision'")
+            && !err.contains("add it to --stages"),
+        "{err}"
+    );
+}
+
+/// A long history of two deals whose stay in stage a lasts from `from` to
+/// `to` (as written), with the same later dates for both.
+fn dated(dir: &Path, name: &str, from: &str, to: &str, close: &str) -> PathBuf {
+    file(
+        dir,
+        name,
+        &format!(
+            "opportunity_id,stage,entered_at,outcome,closed_at\n\
+             x,a,{from},won,{close}\nx,b,{to},won,{close}\n\
+             y,a,{from},lost,{close}\ny,b,{to},lost,{close}\n"
+        ),
+    )
+}
+
+/// The mean stay in stage a that calibrate reads from `history`.
+fn stay_in_a(history: &Path, args: &[&str]) -> f64 {
+    let fit = fit_json(history, "a,b", args);
+    fit["stages"][0]["dwell"]["mean_days"]["value"].as_f64().unwrap()
+}
+
+#[test]
+fn every_documented_timestamp_form_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    for (i, (from, to, close)) in [
+        ("2017-04-05", "2017-04-11", "2017-04-20"),
+        (
+            "2017-04-05 09:00:00",
+            "2017-04-11 09:00:00",
+            "2017-04-20 09:00:00",
+        ),
+        (
+            "2017-04-05T09:00:00.000+0000",
+            "2017-04-11T11:00:00.000+0200",
+            "2017-04-20T09:00:00.000+0000",
+        ),
+        ("10/20/2016", "10/26/2016", "11/02/2016"),
+        ("20/10/2016", "26/10/2016", "02/11/2016"),
+        ("04/05/2017 9:00 AM", "04/11/2017 9:00 AM", "04/20/2017 9:00 AM"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let history = dated(dir.path(), &format!("h{i}.csv"), from, to, close);
+        let days = stay_in_a(&history, &[]);
+        assert!((days - 6.0).abs() < 1e-9, "{from} → {to}: {days} days");
+    }
+}
+
+#[test]
+fn ambiguous_slashed_dates_need_a_date_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dated(dir.path(), "h.csv", "03/04/2017", "03/10/2017", "12/12/2017");
+    let (code, _, err) = calibrate_with(&history, "a,b", &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("slashed dates such as '03/04/2017' (line 2, column 'entered_at') could be month first or day first")
+            && err.contains("--date-format '%m/%d/%Y' (month first) or '%d/%m/%Y' (day first)"),
+        "{err}"
+    );
+    // March 4 to March 10, or April 3 to October 3.
+    assert!((stay_in_a(&history, &["--date-format", "%m/%d/%Y"]) - 6.0).abs() < 1e-9);
+    assert!((stay_in_a(&history, &["--date-format", "%d/%m/%Y"]) - 183.0).abs() < 1e-9);
+    let (_, report, _) = calibrate_with(&history, "a,b", &["--date-format", "%d/%m/%Y"]);
+    assert!(
+        report.contains("  dates read with --date-format '%d/%m/%Y'"),
+        "{report}"
+    );
+
+    // Any chrono format.
+    let history = dated(
+        dir.path(),
+        "dots.csv",
+        "05.04.2017 09:00",
+        "11.04.2017 09:00",
+        "20.04.2017 09:00",
+    );
+    assert!((stay_in_a(&history, &["--date-format", "%d.%m.%Y %H:%M"]) - 6.0).abs() < 1e-9);
+
+    // Evidence both ways is refused.
+    let history = dated(dir.path(), "mixed.csv", "10/20/2016", "26/10/2016", "11/02/2016");
+    let (code, _, err) = calibrate_with(&history, "a,b", &[]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("both month first") && err.contains("day first"),
+        "{err}"
+    );
+}
+
+#[test]
+fn json_report_holds_estimates_cleaning_and_the_fit_check() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h.csv");
+    std::fs::copy(data("messy_history.csv"), &history).unwrap();
+    let fit = fit_json(&history, "lead,qualified,proposal,negotiation", &[]);
+    assert_eq!(fit["layout"]["name"], "long");
+    assert_eq!(fit["data"]["rows_read"], 30);
+    assert_eq!(fit["data"]["rows_kept"], 25);
+    assert_eq!(
+        fit["data"]["unknown_stages"]["Prospecting"]["rows"],
+        serde_json::json!([10])
+    );
+    assert_eq!(fit["data"]["missing_required"]["count"], 2);
+    let stages = fit["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 4);
+    for st in stages {
+        let m = &st["dwell"]["mean_days"];
+        let (lo, v, hi) = (
+            m["ci_low"].as_f64().unwrap(),
+            m["value"].as_f64().unwrap(),
+            m["ci_high"].as_f64().unwrap(),
+        );
+        assert!(lo <= v && v <= hi, "{st}");
+        assert!(st["dwell"]["family"].is_string());
+    }
+    assert!(
+        stages[3]["stall_probability"].is_null(),
+        "the last stage ends in the decision"
+    );
+    assert!(fit["decision"]["won"]["ci_high"].as_f64().unwrap() <= 1.0);
+    let checks = fit["fit_check"]["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 4 + 2);
+    assert_eq!(checks[0]["name"], "reached lead");
+    assert!(checks[0]["simulated"]["mean"].is_number());
+    assert!(fit["fit_check"]["reproduces"].is_boolean());
 }
