@@ -189,14 +189,25 @@ fn unknown_name(rest: &str, what: &str) -> String {
         .iter()
         .map(|v| (strsim::jaro_winkler(wanted, v), *v))
         .max_by(|a, b| a.0.total_cmp(&b.0));
-    let hint = match best {
-        Some((score, v)) if score >= 0.8 => format!("did you mean `{v}`? "),
+    let hint = match (replaced_by(wanted), best) {
+        (Some(note), _) => format!("{note}; "),
+        (None, Some((score, v))) if score >= 0.8 => format!("did you mean `{v}`? "),
         _ => String::new(),
     };
     format!(
         "unknown {what} `{wanted}`; {hint}valid {what}s: {}",
         valid.join(", ")
     )
+}
+
+/// What replaced a key that older scenario files may still carry.
+fn replaced_by(key: &str) -> Option<&'static str> {
+    match key {
+        "cold_after_days" => Some(
+            "speed to lead now applies to hand-raisers only: use `hand_raiser_cooling_hours` and `hand_raiser_stale_interest` (see scenarios/README.md)",
+        ),
+        _ => None,
+    }
 }
 
 /// What serde expected, in plain words.
@@ -260,6 +271,10 @@ mod tests {
         assert_eq!(
             plain_words("unknown field `replicatons`, expected one of `seed`, `replications`"),
             "unknown key `replicatons`; did you mean `replications`? valid keys: seed, replications"
+        );
+        assert!(
+            plain_words("unknown field `cold_after_days`, expected one of `reps`")
+                .starts_with("unknown key `cold_after_days`; speed to lead now applies to hand-raisers only")
         );
     }
 }
