@@ -317,12 +317,7 @@ impl Counterfactual {
         format!("poor-fit leads screened out at capture, the rest handed off {timing}{both}")
     }
 
-    /// Deals won in world `w`.
-    pub fn won_in(&self, w: World) -> &Estimate {
-        &self.won.iter().find(|(x, _)| *x == w).expect("every world").1
-    }
-
-    /// Wins world `w` recovers over "as is" (zero for "as is").
+    /// Wins world `w` recovers over "as is" (`None` for "as is").
     pub fn recovered_in(&self, w: World) -> Option<&Estimate> {
         self.recovered.iter().find(|(x, _)| *x == w).map(|(_, e)| e)
     }
