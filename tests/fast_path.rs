@@ -210,6 +210,7 @@ prop_compose! {
                 base_no_decision: choice[2],
                 ..DecisionSpec::default()
             },
+            unknown: Vec::new(),
         }
     }
 }

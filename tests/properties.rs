@@ -146,6 +146,7 @@ prop_compose! {
                 advance_on_welcome: response[4],
             },
             decision: DecisionSpec::default(),
+            unknown: Vec::new(),
         }
     }
 }

@@ -4,6 +4,7 @@
 //! check ([`estimate`]). Reading the files, whatever their layout, is an edge
 //! (`input::crm`); everything here works on rows already in memory.
 
+pub mod costs;
 pub mod estimate;
 pub mod fit;
 pub mod history;

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Args;
+use funnelsim::calibration::costs::Costs;
 use funnelsim::calibration::vocabulary::Vocabulary;
 use funnelsim::calibration::{estimate as calibrate, history};
 use funnelsim::input::crm::{self, DateRule, Layout};
@@ -52,6 +53,11 @@ pub struct CalibrateArgs {
     /// says whether slashed dates are day or month first
     #[arg(long, value_name = "FMT")]
     pub date_format: Option<String>,
+    /// The company's costs (a TOML file with the scenario's cost keys; see
+    /// docs/calibration.md) [default: unknown, so spend, profit, ROI and
+    /// cost per win are placeholders no command ranks]
+    #[arg(long, value_name = "FILE")]
+    pub costs: Option<PathBuf>,
     /// Print the fit report as one JSON object on stdout instead of text
     #[arg(long)]
     pub json: bool,
@@ -204,9 +210,22 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         };
         BadInput(format!("{origin}: {e}{advice}{notes}"))
     })?;
+    let costs = args
+        .costs
+        .as_deref()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| BadInput(format!("cannot read the costs file {}: {e}", path.display())))?;
+            let sources: Vec<String> = estimate.channels.iter().map(|c| c.name.clone()).collect();
+            Costs::parse(&text, &sources)
+                .map_err(|e| BadInput(e.render(&path.display().to_string(), &text, super::load::flag)))
+        })
+        .transpose()?;
+    let costs_name = args.costs.as_deref().map(|p| p.display().to_string());
     let from = Provenance {
         history: &origin,
         as_of,
+        costs: costs_name.as_deref().zip(costs.as_ref()),
     };
     let toml = cal_out::scenario_toml(&estimate, &from);
     // The file must be one every other command accepts: load it as they would.

@@ -115,6 +115,23 @@ pub fn study_base(path: &Path, spec: &ScenarioSpec, overrides: &[Override]) -> R
     Ok(base)
 }
 
+/// Refuses to optimise or rank by `metric` (given with `flag`) when it is
+/// made of costs that `s` marks unknown: the answer would come from
+/// placeholder costs, not the company's.
+pub fn refuse_unknown_costs(path: &Path, s: &Scenario, flag: &str, metric: &str) -> Result<()> {
+    if s.costs_known() || !funnelsim::sim::metrics::Metric::made_of_costs(metric) {
+        return Ok(());
+    }
+    Err(BadInput(format!(
+        "{}: {flag} {metric} is made of costs, and this scenario's costs are unknown \
+         (unknown = [\"costs\"]: they are placeholders, not the company's); give the company's \
+         costs (`funnelsim calibrate --costs FILE`, or set them in the file and remove \"costs\" \
+         from `unknown`), or choose close_rate, win_rate or revenue",
+        origin(path)
+    ))
+    .into())
+}
+
 /// `s` with `--seed` and `--replications` applied.
 pub fn apply(s: Scenario, args: &SimArgs) -> Result<Scenario> {
     let s = match args.seed {

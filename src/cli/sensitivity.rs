@@ -11,7 +11,7 @@ use funnelsim::study::sensitivity;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{load_spec, origin, refusal, study_base};
+use super::load::{load_spec, origin, refusal, refuse_unknown_costs, study_base};
 
 /// `funnelsim sensitivity`.
 #[derive(Debug, Args)]
@@ -57,6 +57,7 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
         spec.simulation.replications = spec.simulation.replications.min(50);
     }
     let base = study_base(&args.scenario, &spec, &overrides)?;
+    refuse_unknown_costs(&args.scenario, &base, "--metric", &args.metric)?;
     // Each parameter is perturbed from the scenario as the user set it.
     let spec = base.spec().clone();
     let n_params = if args.params.is_empty() {

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{BadInput, flag, load_spec, origin, refusal, study_base};
+use super::load::{BadInput, flag, load_spec, origin, refusal, refuse_unknown_costs, study_base};
 
 /// `funnelsim sweep`.
 #[derive(Debug, Args)]
@@ -57,6 +57,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     let points = sweep::grid(&varies).map_err(|e| refusal(&e, "", ""))?.len();
     // The scenario as the user set it, before the varied parameters.
     let base = study_base(&args.scenario, &spec, &overrides)?;
+    refuse_unknown_costs(&args.scenario, &base, "--objective", args.objective.metric())?;
     check_size(
         base.expected_buyers_per_replication(),
         spec.simulation.replications,

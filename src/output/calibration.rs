@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use serde_json::{Map, Value, json};
 
+use crate::calibration::costs::Costs;
 use crate::calibration::estimate::{Calibration, Check, MIN_STAYS, POOR_FIT_Z};
 use crate::calibration::fit::{DwellFit, Positive, Proportion};
 use crate::calibration::history::Cleaning;
@@ -19,6 +20,9 @@ pub struct Provenance<'a> {
     pub history: &'a str,
     /// As-of time, days since 1970-01-01.
     pub as_of: f64,
+    /// The company's costs and the file they came from, if given
+    /// (`--costs`); without them the costs are marked unknown.
+    pub costs: Option<(&'a str, &'a Costs)>,
 }
 
 /// Shortest text that reads back as the same `f64`, for TOML values.
@@ -139,7 +143,7 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
     let _ = writeln!(t, "name = {}", quoted(&format!("Calibrated: {file_name}")));
     let _ = writeln!(
         t,
-        "description = {}\n",
+        "description = {}",
         quoted(&format!(
             "Fitted to {} ({} opportunities, {} days to {}).",
             file_name,
@@ -148,8 +152,38 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
             format_time(from.as_of)
         ))
     );
-    t.push_str(
-        "[simulation]\nseed = 1\nreplications = 200\nwarmup_days = 180\nhorizon_days = 365\nrunoff_days = 180\nsnapshot_every_days = 7\n",
+    // What stage history cannot identify is said so in the file, where
+    // every command sees it: with unknown costs, spend, profit, ROI and
+    // cost per win are placeholders that no command ranks or optimises.
+    let mut unknown = vec!["\"response\"", "\"values\"", "\"receptivity\""];
+    if from.costs.is_none() {
+        unknown.insert(0, "\"costs\"");
+    }
+    let _ = writeln!(
+        t,
+        "# Not in the history, so set to stated defaults: how buyers respond to sales,\n\
+         # what they value, how receptive each stage is{}.\n\
+         unknown = [{}]\n",
+        if from.costs.is_none() {
+            ", and every cost (give them with\n# `funnelsim calibrate --costs FILE`)"
+        } else {
+            ""
+        },
+        unknown.join(", ")
+    );
+    // The history's own window, so `run` speaks of the company as recorded:
+    // the pipeline starts empty at the first entry (as the file does), leads
+    // arrive for the whole span, and deals still open at the as-of time stay
+    // open. Cycle time, wins and the funnel are then comparable with it.
+    let _ = writeln!(
+        t,
+        "# The history's window: {} days from its first entry to the as-of time, with no\n\
+         # warm-up (the file starts with an empty pipeline too) and no run-off (deals open\n\
+         # at the as-of time stay open), so `run` reports what the history shows. Add a\n\
+         # warm-up and a run-off to look past it.\n\
+         [simulation]\nseed = 1\nreplications = 200\nwarmup_days = 0.0\nhorizon_days = {}\nrunoff_days = 0.0\nsnapshot_every_days = 7.0",
+        sig(cal.span_days),
+        exact(cal.span_days.round().max(1.0)),
     );
 
     // Receptivity: not observable; the default journey's ramp, stretched
@@ -279,6 +313,16 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
             "arrivals = {{ process = \"poisson\", leads_per_day = {} }}",
             exact(ch.rate.value)
         );
+        if let Some((file, costs)) = from.costs {
+            let s = costs.spend_of(&ch.name);
+            let _ = writeln!(
+                t,
+                "spend = {{ fixed_per_year = {}, per_lead = {}, per_event = {} }}  # from {file}",
+                exact(s.fixed_per_year),
+                exact(s.per_lead),
+                exact(s.per_event)
+            );
+        }
         if ch.fit.n > 0 {
             fitted_share(
                 &mut t,
@@ -318,6 +362,15 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
     t.push_str(
         "\n[marketing]\nnurture = false\ndwell_speedup = 0.0  # trust does not change dwell: the history's pace is the fitted dwell\n",
     );
+    if let Some((file, costs)) = from.costs {
+        let _ = writeln!(
+            t,
+            "cost_per_touch = {}  # from {file}\n\n[outreach]\ncost_per_touch = {}  # from {file}\ncost_per_rep_day = {}  # from {file}",
+            exact(costs.marketing.cost_per_touch),
+            exact(costs.outreach.cost_per_touch),
+            exact(costs.outreach.cost_per_rep_day)
+        );
+    }
     t.push_str(
         "\n# Neutral: sales touches change nothing, so the journey is the fitted one.\n[response]\ngo_dark_base = 0.0\ngo_dark_per_resistance = 0.0\nadvance_on_welcome = 0.0\n",
     );

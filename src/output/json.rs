@@ -81,6 +81,9 @@ pub fn summary(run: &Run<'_>) -> Value {
             "description": super::terminal::window_sentence(s),
         },
         "policies": { "handoff": s.handoff().name(), "approach": s.approach_name() },
+        // Groups of parameters the scenario marks unknown: metrics made of
+        // them (e.g. profit, with unknown costs) are placeholders.
+        "unknown": s.unknown().iter().map(|u| u.name()).collect::<Vec<_>>(),
         "metrics": Value::Object(metrics),
         "outcomes": Value::Object(outcomes),
         "funnel": funnel,

@@ -90,10 +90,20 @@ pub fn summary(run: &Run<'_>) -> String {
         "cost_per_win",
         "roi",
     ];
+    let costs_known = s.costs_known();
     for name in rows {
+        if !costs_known && Metric::made_of_costs(name) {
+            continue;
+        }
         if let (Some(e), Some(m)) = (r.estimate(name), Metric::find(name)) {
             metric_line(&mut out, name, &m.long_label(), e);
         }
+    }
+    if !costs_known {
+        let _ = writeln!(
+            out,
+            "  spend, cost per won deal, ROI  unknown: this scenario's costs are placeholders (unknown = [\"costs\"])"
+        );
     }
 
     let _ = writeln!(

@@ -121,7 +121,23 @@ pub const FAMILIES: [Metric; 8] = [
     metric("handoffs.", "handoffs in", Unit::Count, Neutral),
 ];
 
+/// The metrics made of costs (channel spend, touches, rep days): mere
+/// placeholders in a scenario whose costs are unknown.
+pub const MADE_OF_COSTS: [&str; 6] = [
+    "marketing_spend",
+    "sales_spend",
+    "total_spend",
+    "profit",
+    "roi",
+    "cost_per_win",
+];
+
 impl Metric {
+    /// Whether the metric `name` is made of costs ([`MADE_OF_COSTS`]).
+    pub fn made_of_costs(name: &str) -> bool {
+        MADE_OF_COSTS.contains(&name)
+    }
+
     /// The catalogue entry of a metric name: a scalar metric, or the family
     /// a per-item name (`share.went_dark`) belongs to. `None` for a name no
     /// replication reports.

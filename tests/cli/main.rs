@@ -4,6 +4,7 @@ mod accepted;
 mod bad_args;
 mod bad_input;
 mod calibrate;
+mod calibrated_baseline;
 mod reliability;
 mod report;
 mod run;

@@ -205,6 +205,17 @@ impl Scenario {
         &self.spec.name
     }
 
+    /// What the scenario's author does not know (`unknown` in the file).
+    pub fn unknown(&self) -> &[spec::Unknown] {
+        &self.spec.unknown
+    }
+
+    /// Whether the costs are the company's own: when they are not, spend,
+    /// profit, ROI and cost per win are made of placeholders.
+    pub fn costs_known(&self) -> bool {
+        !self.spec.unknown.contains(&spec::Unknown::Costs)
+    }
+
     /// Master seed.
     pub fn seed(&self) -> Seed {
         self.seed
@@ -488,6 +499,13 @@ fn placeholder_for(message: &str) -> Option<toml::Value> {
 
 /// Fills in spans for problems found during validation by looking their key
 /// path up in the parsed document.
+/// Gives each problem found in a file made of scenario keys (a scenario, a
+/// costs file) the place of its key path in `text`, and sorts them in file
+/// order.
+pub fn locate(err: &mut ScenarioError, text: &str) {
+    attach_spans(err, text);
+}
+
 fn attach_spans(err: &mut ScenarioError, text: &str) {
     let Ok(doc) = toml::de::DeTable::parse(text) else {
         return;

@@ -44,6 +44,39 @@ pub struct ScenarioSpec {
     /// How buyers make the final choice.
     #[serde(default)]
     pub decision: DecisionSpec,
+    /// What the scenario's author does not know, e.g. `["costs"]` in a
+    /// scenario calibrated from stage history, which records no spend.
+    /// Reports label the figures that depend on it, and no command
+    /// optimises an objective made of unknown costs (default: nothing).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown: Vec<Unknown>,
+}
+
+/// A group of parameters the scenario's author could not know.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum Unknown {
+    /// Channel spend, nurture and sales touch costs, rep days: spend, profit,
+    /// ROI and cost per win are made of them.
+    Costs,
+    /// How buyers respond to sales touches (`[response]`).
+    Response,
+    /// What each persona values (`segments.values`).
+    Values,
+    /// How receptive buyers are at each stage (`stages.receptivity`).
+    Receptivity,
+}
+
+impl Unknown {
+    /// The name a scenario file uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            Unknown::Costs => "costs",
+            Unknown::Response => "response",
+            Unknown::Values => "values",
+            Unknown::Receptivity => "receptivity",
+        }
+    }
 }
 
 /// Run length, measurement window, seed and replications.
@@ -208,7 +241,7 @@ pub struct BurstSpec {
 }
 
 /// A channel's spend.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize, PartialEq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SpendSpec {
     /// Fixed spend per year, accrued pro rata over the measurement window.

@@ -119,6 +119,11 @@ fn section(name: &str) -> &'static TaggedSection {
         .expect("every tagged spec type has a TAGGED_SECTIONS entry")
 }
 
+/// Whether a list is written out (an empty one is left out).
+fn non_empty_list<T>(list: &[T]) -> bool {
+    !list.is_empty()
+}
+
 /// Whether a map is written out (an empty one is left out).
 fn non_empty<V>(map: &BTreeMap<String, V>) -> bool {
     !map.is_empty()
@@ -136,6 +141,7 @@ table!(ScenarioSpec {
     outreach,
     response,
     decision,
+    unknown if non_empty_list,
 });
 
 table!(SimulationSpec {
@@ -318,6 +324,7 @@ mod tests {
             r#"
 name = "full"
 description = "every key"
+unknown = ["costs"]
 [simulation]
 seed = 3
 [[stages]]

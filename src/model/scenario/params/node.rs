@@ -13,7 +13,7 @@ use toml::Value;
 use super::numbers::Number;
 use super::path::Part;
 use super::sections::Parts;
-use crate::model::scenario::spec::{ApproachKind, ChannelKind, TaggedSection};
+use crate::model::scenario::spec::{ApproachKind, ChannelKind, TaggedSection, Unknown};
 
 /// A value that could not be read as its key's type, with serde's message
 /// and where inside the value (empty for the value itself).
@@ -149,6 +149,7 @@ leaves! {
     String => |_| None,
     ApproachKind => |_| None,
     ChannelKind => |_| None,
+    Unknown => |_| None,
 }
 
 /// An optional key: written out only with a value.

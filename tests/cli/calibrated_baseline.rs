@@ -1,0 +1,238 @@
+//! A calibrated scenario as a baseline for what-ifs: it runs over the
+//! history's own window, says what the history could not tell (costs above
+//! all), and refuses to rank anything by costs it does not know.
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use super::{funnelsim, scenario};
+
+const STAGES: &str = "unaware,problem_defined,exploring_solutions,building_requirements,shortlisting_suppliers,validating,deciding";
+
+/// One exported history of the baseline, shared by the tests (read only).
+fn history() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let out = funnelsim()
+            .arg("run")
+            .arg(scenario("baseline"))
+            .args(["-n", "1", "--counterfactual", "0", "--export-history"])
+            .arg(dir.path().join("history.csv"))
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        dir
+    });
+    Box::leak(dir.path().join("history.csv").into_boxed_path())
+}
+
+/// `calibrate` of the shared history into `dir/name`, with `args`; returns
+/// (exit code, stdout, stderr, the fitted scenario's path).
+fn calibrate(dir: &Path, name: &str, args: &[&str]) -> (i32, String, String, PathBuf) {
+    let fitted = dir.join(name);
+    let out = funnelsim()
+        .arg("calibrate")
+        .arg(history())
+        .args(["--stages", STAGES, "-n", "20", "--out"])
+        .arg(&fitted)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+        fitted,
+    )
+}
+
+fn run(args: &[&str], scenario: &Path) -> (i32, String, String) {
+    let out = funnelsim()
+        .arg(args[0])
+        .arg(scenario)
+        .args(&args[1..])
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+const SOURCES: [&str; 5] = [
+    "direct_mail",
+    "media_coverage",
+    "rented_lists",
+    "telemarketing",
+    "trade_shows",
+];
+
+fn costs_file(dir: &Path) -> PathBuf {
+    let mut text = String::from(
+        "[marketing]\ncost_per_touch = 3.0\n\n[outreach]\ncost_per_touch = 25.0\ncost_per_rep_day = 450.0\n",
+    );
+    for s in SOURCES {
+        text.push_str(&format!(
+            "\n[[channels]]\nname = \"{s}\"\nspend = {{ per_lead = 40.0 }}\n"
+        ));
+    }
+    let path = dir.join("costs.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn the_fitted_scenario_runs_over_the_history_s_own_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr, fitted) = calibrate(dir.path(), "fitted.toml", &["--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let span = report["history"]["span_days"]
+        .as_f64()
+        .or_else(|| report["span_days"].as_f64())
+        .unwrap_or_else(|| panic!("no span_days in {report}"));
+    let toml: toml::Table = std::fs::read_to_string(&fitted).unwrap().parse().unwrap();
+    let sim = toml["simulation"].as_table().unwrap();
+    assert_eq!(sim["warmup_days"].as_float(), Some(0.0));
+    assert_eq!(sim["runoff_days"].as_float(), Some(0.0));
+    assert_eq!(sim["horizon_days"].as_float(), Some(span.round()));
+
+    let (code, stdout, stderr) = run(&["run", "-n", "3", "--counterfactual", "0", "--json"], &fitted);
+    assert_eq!(code, 0, "{stderr}");
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["window"]["end_day"].as_f64(), Some(span.round()));
+    assert_eq!(
+        summary["window"]["followed_until_day"].as_f64(),
+        Some(span.round())
+    );
+}
+
+#[test]
+fn costs_the_history_cannot_tell_are_unknown_and_never_ranked() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr, fitted) = calibrate(dir.path(), "fitted.toml", &[]);
+    assert_eq!(code, 0, "{stderr}");
+    let toml: toml::Table = std::fs::read_to_string(&fitted).unwrap().parse().unwrap();
+    let unknown: Vec<&str> = toml["unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    assert_eq!(unknown, ["costs", "response", "values", "receptivity"]);
+
+    // `run` shows no placeholder money and says why; JSON carries the label.
+    let (code, stdout, stderr) = run(&["run", "-n", "3", "--counterfactual", "0"], &fitted);
+    assert_eq!(code, 0, "{stderr}");
+    for row in [
+        "  cost per won deal",
+        "  ROI",
+        "  marketing spend",
+        "  sales spend",
+    ] {
+        assert!(!stdout.lines().any(|l| l.starts_with(row)), "{row}: {stdout}");
+    }
+    assert!(stdout.contains("costs are placeholders"), "{stdout}");
+    let (_, stdout, _) = run(&["run", "-n", "3", "--counterfactual", "0", "--json"], &fitted);
+    let summary: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(summary["unknown"][0], "costs");
+
+    // Objectives made of costs are refused before anything runs; the rest work.
+    for (command, flag, metric) in [
+        ("sweep", "--objective", "profit"),
+        ("sweep", "--objective", "roi"),
+        ("sweep", "--objective", "cost_per_win"),
+        ("sensitivity", "--metric", "profit"),
+    ] {
+        let mut args = vec![command, flag, metric, "-n", "2"];
+        if command == "sweep" {
+            args.extend(["--vary", "outreach.reps=2,3"]);
+        } else {
+            args.extend(["--params", "outreach.reps"]);
+        }
+        let (code, stdout, stderr) = run(&args, &fitted);
+        assert_eq!(code, 2, "{command} {metric}: {stdout}{stderr}");
+        assert!(
+            stderr.contains(&format!("{flag} {metric} is made of costs")) && stderr.contains("--costs FILE"),
+            "{stderr}"
+        );
+    }
+    let (code, _, stderr) = run(
+        &[
+            "sweep",
+            "--objective",
+            "close_rate",
+            "-n",
+            "2",
+            "--vary",
+            "outreach.reps=2,3",
+        ],
+        &fitted,
+    );
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_costs_file_makes_money_figures_the_company_s_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let costs = costs_file(dir.path());
+    let (code, _, stderr, fitted) =
+        calibrate(dir.path(), "fitted.toml", &["--costs", costs.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stderr}");
+    let toml: toml::Table = std::fs::read_to_string(&fitted).unwrap().parse().unwrap();
+    assert!(
+        !toml["unknown"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|v| v.as_str() == Some("costs"))
+    );
+    assert_eq!(toml["outreach"]["cost_per_rep_day"].as_float(), Some(450.0));
+    assert_eq!(toml["marketing"]["cost_per_touch"].as_float(), Some(3.0));
+    for ch in toml["channels"].as_array().unwrap() {
+        assert_eq!(ch["spend"]["per_lead"].as_float(), Some(40.0), "{ch}");
+    }
+    let (code, stdout, stderr) = run(&["run", "-n", "3", "--counterfactual", "0"], &fitted);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.contains("cost per won deal"), "{stdout}");
+    let (code, _, stderr) = run(
+        &[
+            "sweep",
+            "--objective",
+            "profit",
+            "-n",
+            "2",
+            "--vary",
+            "outreach.reps=2,3",
+        ],
+        &fitted,
+    );
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_bad_costs_file_is_refused_with_its_line_and_nothing_is_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let costs = costs_file(dir.path());
+    let text = std::fs::read_to_string(&costs)
+        .unwrap()
+        .replace("cost_per_rep_day = 450.0", "cost_per_rep_day = -450.0")
+        .replace("name = \"trade_shows\"", "name = \"trade_show\"");
+    std::fs::write(&costs, text).unwrap();
+    let (code, _, stderr, fitted) =
+        calibrate(dir.path(), "fitted.toml", &["--costs", costs.to_str().unwrap()]);
+    assert_eq!(code, 2, "{stderr}");
+    let name = costs.display().to_string();
+    assert!(
+        stderr.contains(&format!("{name}:6:")) && stderr.contains("outreach.cost_per_rep_day"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("no lead source 'trade_show'"), "{stderr}");
+    assert!(
+        stderr.contains("no costs for the lead source 'trade_shows'"),
+        "{stderr}"
+    );
+    assert!(!fitted.exists());
+}
