@@ -8,4 +8,5 @@ pub mod costs;
 pub mod estimate;
 pub mod fit;
 pub mod history;
+pub mod live;
 pub mod vocabulary;

@@ -8,9 +8,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use funnelsim::calibration::costs::Costs;
 use funnelsim::calibration::vocabulary::Vocabulary;
-use funnelsim::calibration::{estimate as calibrate, history};
+use funnelsim::calibration::{estimate as calibrate, history, live};
 use funnelsim::input::crm::{self, DateRule, Layout};
 use funnelsim::model::scenario::Scenario;
+use funnelsim::model::scenario::overrides::Override;
 use funnelsim::output::calibration::{self as cal_out, Provenance};
 use funnelsim::output::fs::{self, Guard};
 use funnelsim::output::{self};
@@ -58,6 +59,15 @@ pub struct CalibrateArgs {
     /// cost per win are placeholders no command ranks]
     #[arg(long, value_name = "FILE")]
     pub costs: Option<PathBuf>,
+    /// Keep the model's policy mechanisms live: the company's current
+    /// policy (--set) stays in force, and the buyer's own stalls, pace and
+    /// preference for us are fitted so that it reproduces the history
+    #[arg(long)]
+    pub live: bool,
+    /// The company's current policy, with --live: a [marketing], [handoff]
+    /// or [outreach] key, e.g. handoff.policy=stage_gate (repeatable)
+    #[arg(long = "set", value_name = "KEY.PATH=VALUE", requires = "live")]
+    pub set: Vec<String>,
     /// Print the fit report as one JSON object on stdout instead of text
     #[arg(long)]
     pub json: bool,
@@ -116,6 +126,70 @@ pub struct CalibrateArgs {
 
 /// A fitted scenario is recognised as funnelsim's by its first line.
 const CALIBRATED: fs::Ownership = fs::Ownership::StartsWith(output::calibration::HEADER);
+
+/// Replications per evaluation of the live fit: enough that the simulated
+/// moments it matches are a few percent from their means, few enough that
+/// the fit's ~150 evaluations take seconds.
+const LIVE_FIT_REPLICATIONS: u32 = 40;
+
+/// `--live`: the scenario file with the current policy in force and the
+/// intercepts fitted (see `funnelsim::calibration::live`).
+fn live_fit(
+    estimate: &calibrate::Calibration,
+    from: &Provenance<'_>,
+    set: &[String],
+    seed: u64,
+    threads: Option<usize>,
+) -> Result<(String, live::LiveFit)> {
+    let overrides = set
+        .iter()
+        .map(|s| Override::parse(s).map_err(|e| super::load::refusal(&e, "", "")))
+        .collect::<Result<Vec<_>, _>>()?;
+    // Only the policy is the user's to state; the rest is the history's.
+    const POLICY: [&str; 3] = ["marketing.", "handoff.", "outreach."];
+    if let Some(o) = overrides
+        .iter()
+        .find(|o| !POLICY.iter().any(|p| o.path.as_str().starts_with(p)))
+    {
+        return Err(BadInput(format!(
+            "--set {}: with --live, --set states the company's current policy, a key of [marketing], [handoff] or [outreach]; the rest is fitted from the history",
+            o.path
+        ))
+        .into());
+    }
+    let start = cal_out::Live {
+        intercepts: live::Intercepts::neutral(estimate),
+        policy: None,
+        set,
+    };
+    let text = cal_out::scenario_toml(estimate, from, Some(&start));
+    let current = Scenario::from_toml_str_with(&text, &overrides)
+        .map_err(|e| BadInput(e.render("the calibrated scenario", &text, super::load::flag)))?;
+    let spec = current.spec();
+    let policy = cal_out::policy_toml(&spec.marketing, &spec.handoff, &spec.outreach);
+    let window = calibrate::check_scenario(estimate, &current, LIVE_FIT_REPLICATIONS, seed)
+        .map_err(|e| anyhow::anyhow!("internal error: live-fit scenario: {e}"))?;
+    let job = Job::start(
+        None,
+        Guard {
+            inputs: &[],
+            force: false,
+        },
+        threads,
+        (live::MAX_RUNS as u64) * u64::from(LIVE_FIT_REPLICATIONS),
+        "live fit",
+    )?;
+    let fit = job
+        .simulate(|bar| live::fit(window.spec(), estimate, bar))?
+        .map_err(|e| anyhow::anyhow!("internal error: live fit: {e}"))?;
+    interrupt::stop_if_requested()?;
+    let done = cal_out::Live {
+        intercepts: fit.intercepts,
+        policy: Some(&policy),
+        set,
+    };
+    Ok((cal_out::scenario_toml(estimate, from, Some(&done)), fit))
+}
 
 /// `funnelsim calibrate`.
 pub fn calibrate(args: CalibrateArgs) -> Result<()> {
@@ -227,7 +301,12 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         as_of,
         costs: costs_name.as_deref().zip(costs.as_ref()),
     };
-    let toml = cal_out::scenario_toml(&estimate, &from);
+    let (toml, live) = if args.live {
+        let (toml, fit) = live_fit(&estimate, &from, &args.set, args.seed, args.threads)?;
+        (toml, Some(fit))
+    } else {
+        (cal_out::scenario_toml(&estimate, &from, None), None)
+    };
     // The file must be one every other command accepts: load it as they would.
     let fitted = Scenario::from_toml_str(&toml).map_err(|e| {
         anyhow::anyhow!(
@@ -258,6 +337,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         history: &read,
         cleaning: &cleaning,
         notes: &cleaning_lines,
+        live: live.as_ref().map(|f| (f, args.set.as_slice())),
     };
     emit(
         args.json,

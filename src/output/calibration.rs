@@ -9,9 +9,12 @@ use crate::calibration::costs::Costs;
 use crate::calibration::estimate::{Calibration, Check, MIN_STAYS, POOR_FIT_Z};
 use crate::calibration::fit::{DwellFit, Positive, Proportion};
 use crate::calibration::history::Cleaning;
+use crate::calibration::live::{Intercepts, LiveFit};
 use crate::calibration::vocabulary::looks_like_outcome;
 use crate::input::crm::{History, Layout, format_time};
-use crate::model::scenario::spec::{default_segments, default_stages};
+use crate::model::scenario::spec::{
+    HandoffSpec, MarketingSpec, OutreachSpec, default_segments, default_stages,
+};
 use crate::output::format::{human, percent};
 
 /// Where a calibration came from, for the file header and the report.
@@ -117,8 +120,22 @@ fn utility(p: &Proportion) -> (f64, &'static str) {
 /// file it wrote (and may replace without `--force`).
 pub const HEADER: &str = "# Calibrated by `funnelsim calibrate` from ";
 
-/// The fitted scenario as a commented TOML file that every command accepts.
-pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
+/// A live calibration's parts of the scenario file ([`crate::calibration::live`]).
+pub struct Live<'a> {
+    /// The fitted intercepts.
+    pub intercepts: Intercepts,
+    /// The current policy as TOML sections (`[marketing]`, `[handoff]`,
+    /// `[outreach]`), once the `--set` assignments are applied; `None` for
+    /// the file they are applied to (default policy sections).
+    pub policy: Option<&'a str>,
+    /// The `--set` assignments that state the current policy.
+    pub set: &'a [String],
+}
+
+/// The fitted scenario as a commented TOML file that every command accepts:
+/// neutral (sales changes nothing, so the journey is the history's), or
+/// with the policy mechanisms `live`.
+pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>, live: Option<&Live<'_>>) -> String {
     let mut t = String::new();
     let file_name = std::path::Path::new(from.history)
         .file_name()
@@ -131,14 +148,27 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
          # Each fitted value has a comment: estimate ± standard error [95% confidence\n\
          # interval] and the sample it came from. What stage history cannot tell —\n\
          # receptivity, what buyers value, how they respond to sales touches — is set\n\
-         # neutral, so this scenario reproduces the history's funnel (see the fit report).\n\
-         # To explore policies from here, delete the [response] section and the zero\n\
-         # weights in [decision]; the funnel will then no longer match the history.\n",
+         {}\n",
         from.history,
         format_time(from.as_of),
         human(cal.opportunities as f64),
         sig(cal.span_days),
-        human(cal.open as f64)
+        human(cal.open as f64),
+        match live {
+            None => "# neutral, so this scenario reproduces the history's funnel (see the fit report),\n\
+                     # and policies have no effect on it: to explore policies, calibrate with --live."
+                .to_owned(),
+            Some(l) => format!(
+                "# left to the model's mechanisms, which stay live: the company's current policy\n\
+                 # ({}) is in force, and the buyer's own stalls, pace and\n\
+                 # preference for us are fitted so that it reproduces the history (see the fit report).",
+                if l.set.is_empty() {
+                    "the default policy".to_owned()
+                } else {
+                    format!("--set {}", l.set.join(" --set "))
+                }
+            ),
+        }
     );
     let _ = writeln!(t, "name = {}", quoted(&format!("Calibrated: {file_name}")));
     let _ = writeln!(
@@ -224,14 +254,35 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
             (Some(k), Some(p)) => format!(", {k} = {}", exact(p.value)),
             _ => String::new(),
         };
+        let x = live.map(|l| l.intercepts);
+        if let Some(x) = x {
+            let _ = writeln!(t, "#   × {} (the live fit's pace)", sig(x.dwell_scale));
+        }
         let _ = writeln!(
             t,
             "dwell = {{ distribution = \"{}\", mean_days = {}{shape} }}",
             best.family.name(),
-            exact(best.mean_days.value)
+            exact(best.mean_days.value * x.map_or(1.0, |x| x.dwell_scale))
         );
         if i + 1 < n_stages {
-            fitted_share(&mut t, "stall_probability", &st.stall, "stalls of", "ended stays");
+            match x {
+                None => fitted_share(&mut t, "stall_probability", &st.stall, "stalls of", "ended stays"),
+                Some(x) => {
+                    let _ = writeln!(
+                        t,
+                        "# stall_probability {} of {} ended stays × {} (the live fit's share of stalls\n\
+                         # that are the buyer's own, not caused by sales)",
+                        proportion(&st.stall),
+                        st.stall.n,
+                        sig(x.stall_scale)
+                    );
+                    let _ = writeln!(
+                        t,
+                        "stall_probability = {}",
+                        exact((st.stall.value * x.stall_scale).min(1.0))
+                    );
+                }
+            }
         } else {
             let _ = writeln!(
                 t,
@@ -359,10 +410,22 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
         let _ = writeln!(t, "segment_mix = {{ {value} }}");
     }
 
-    t.push_str(
-        "\n[marketing]\nnurture = false\ndwell_speedup = 0.0  # trust does not change dwell: the history's pace is the fitted dwell\n",
-    );
-    if let Some((file, costs)) = from.costs {
+    match live {
+        None => t.push_str(
+            "\n[marketing]\nnurture = false\ndwell_speedup = 0.0  # trust does not change dwell: the history's pace is the fitted dwell\n",
+        ),
+        Some(Live { policy: None, .. }) => t.push_str("\n[marketing]\nnurture = false\n"),
+        Some(Live { policy: Some(p), .. }) => {
+            let _ = write!(
+                t,
+                "\n# The company's current policy: the defaults, with what --set stated.\n{p}"
+            );
+        }
+    }
+    if let Some((file, costs)) = from
+        .costs
+        .filter(|_| !matches!(live, Some(Live { policy: Some(_), .. })))
+    {
         let _ = writeln!(
             t,
             "cost_per_touch = {}  # from {file}\n\n[outreach]\ncost_per_touch = {}  # from {file}\ncost_per_rep_day = {}  # from {file}",
@@ -371,10 +434,33 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
             exact(costs.outreach.cost_per_rep_day)
         );
     }
-    t.push_str(
-        "\n# Neutral: sales touches change nothing, so the journey is the fitted one.\n[response]\ngo_dark_base = 0.0\ngo_dark_per_resistance = 0.0\nadvance_on_welcome = 0.0\n",
-    );
+    if live.is_none() {
+        t.push_str(
+            "\n# Neutral: sales touches change nothing, so the journey is the fitted one.\n[response]\ngo_dark_base = 0.0\ngo_dark_per_resistance = 0.0\nadvance_on_welcome = 0.0\n",
+        );
+    }
     let d = &cal.decision;
+    if let Some(l) = live {
+        let (them, them_note) = utility(&d.lost);
+        let (none, none_note) = utility(&d.no_decision);
+        let _ = writeln!(
+            t,
+            "\n# How buyers respond to sales ([response]) and weigh trust, alignment, contact,\n\
+             # resistance and risk are the model's defaults. The history's {} decided deals:\n\
+             #   won {}\n#   lost {}\n#   no decision {}\n\
+             # The rivals keep ln(share); the utility of choosing us is fitted so that the\n\
+             # current policy wins as many deals as the history.\n\
+             [decision]\nbase_us = {}\nbase_competitor = {}{them_note}\nbase_no_decision = {}{none_note}",
+            d.won.n,
+            proportion(&d.won),
+            proportion(&d.lost),
+            proportion(&d.no_decision),
+            exact(l.intercepts.base_us),
+            exact(them),
+            exact(none),
+        );
+        return t;
+    }
     let decided = d.won.n;
     let (us, us_note) = utility(&d.won);
     let (them, them_note) = utility(&d.lost);
@@ -394,6 +480,24 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
         exact(none),
     );
     t
+}
+
+/// The policy sections of a live calibration, as TOML: `[marketing]`,
+/// `[handoff]` and `[outreach]` written out whole, so the file states every
+/// value of the company's current policy.
+pub fn policy_toml(marketing: &MarketingSpec, handoff: &HandoffSpec, outreach: &OutreachSpec) -> String {
+    #[derive(serde::Serialize)]
+    struct Policy<'a> {
+        marketing: &'a MarketingSpec,
+        handoff: &'a HandoffSpec,
+        outreach: &'a OutreachSpec,
+    }
+    toml::to_string(&Policy {
+        marketing,
+        handoff,
+        outreach,
+    })
+    .expect("a spec's sections serialise")
 }
 
 /// What reading the file did besides rows, one line each (empty if
@@ -516,6 +620,9 @@ pub struct Data<'a> {
     pub cleaning: &'a Cleaning,
     /// Reading and cleaning notes, one line each.
     pub notes: &'a [String],
+    /// The live fit and the `--set` assignments of the current policy, with
+    /// `--live`.
+    pub live: Option<(&'a LiveFit, &'a [String])>,
 }
 
 impl Data<'_> {
@@ -678,6 +785,34 @@ pub fn report(
         );
     }
 
+    if let Some((fit, set)) = data.live {
+        let x = fit.intercepts;
+        let policy = if set.is_empty() {
+            "the default policy".to_owned()
+        } else {
+            format!("--set {}", set.join(" --set "))
+        };
+        let _ = writeln!(
+            t,
+            "\nLive policy ({policy}), fitted in {} runs with common random numbers:\n\
+             \x20 stalls × {}  pace (dwell) × {}  decision.base_us {}\n\
+             \x20 {:<30}{:>10} observed {:>10} simulated",
+            fit.runs,
+            sig(x.stall_scale),
+            sig(x.dwell_scale),
+            sig(x.base_us),
+            "",
+            "",
+            ""
+        );
+        for (name, (sim, obs)) in [
+            ("reached the last stage", fit.reached_last),
+            ("won", fit.won),
+            ("cycle days (won)", fit.cycle_days),
+        ] {
+            let _ = writeln!(t, "  {name:<30}{:>19} {:>20}", sig(obs), sig(sim));
+        }
+    }
     let _ = writeln!(
         t,
         "\nFit check: the history vs {replications} simulated histories of the fitted scenario\n(same {} days, deals open at the end stay open; z = (observed − mean) / sd)",
@@ -932,6 +1067,18 @@ pub fn json(
         },
         "sources": sources,
         "segments": segments,
+        "live": data.live.map_or(Value::Null, |(fit, set)| json!({
+            "set": set,
+            "stall_scale": num(fit.intercepts.stall_scale),
+            "dwell_scale": num(fit.intercepts.dwell_scale),
+            "base_us": num(fit.intercepts.base_us),
+            "runs": fit.runs,
+            "matched": {
+                "reached_last_stage": { "observed": num(fit.reached_last.1), "simulated": num(fit.reached_last.0) },
+                "won": { "observed": num(fit.won.1), "simulated": num(fit.won.0) },
+                "cycle_days": { "observed": num(fit.cycle_days.1), "simulated": num(fit.cycle_days.0) },
+            },
+        })),
         "fit_check": {
             "replications": replications,
             "days": num(cal.span_days),

@@ -236,3 +236,84 @@ fn a_bad_costs_file_is_refused_with_its_line_and_nothing_is_written() {
     );
     assert!(!fitted.exists());
 }
+
+/// The baseline's own policy, as a user states the company's current one.
+const BASELINE_POLICY: [&str; 10] = [
+    "--set",
+    "handoff.policy=immediate",
+    "--set",
+    "outreach.approach=scripted",
+    "--set",
+    "outreach.reps=3",
+    "--set",
+    "outreach.touches_per_rep_per_day=10",
+    "--set",
+    "outreach.cost_per_touch=15",
+];
+
+#[test]
+fn a_live_calibration_reproduces_the_history_and_still_responds_to_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut args = vec!["--live", "--json"];
+    args.extend(BASELINE_POLICY);
+    let (code, stdout, stderr, fitted) = calibrate(dir.path(), "live.toml", &args);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["live"]["set"][2], "outreach.reps=3", "{report}");
+    // The fit check judges the live scenario on its own replications: the
+    // real history must be an ordinary draw from it, stage by stage, in
+    // wins and in cycle time.
+    for row in report["fit_check"]["checks"].as_array().unwrap() {
+        let z = row["z"].as_f64().unwrap_or_else(|| panic!("{row}"));
+        assert!(z.abs() <= 3.0, "poor live fit: {row}");
+    }
+    // The file states the policy and leaves the response to the model.
+    let toml: toml::Table = std::fs::read_to_string(&fitted).unwrap().parse().unwrap();
+    assert_eq!(toml["outreach"]["reps"].as_integer(), Some(3));
+    assert_eq!(toml["handoff"]["policy"].as_str(), Some("immediate"));
+    assert!(!toml.contains_key("response"));
+
+    // Policies move it, in the direction the model documents: a team cut
+    // from three reps to one answers later and reaches fewer buyers, so it
+    // wins fewer deals (paired difference, common random numbers).
+    let (code, stdout, stderr) = run(
+        &[
+            "sweep",
+            "--vary",
+            "outreach.reps=1,3",
+            "--objective",
+            "close_rate",
+            "-n",
+            "20",
+            "--json",
+        ],
+        &fitted,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let sweep: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let points = sweep["sweep"]["points"].as_array().unwrap();
+    assert_eq!(sweep["sweep"]["best"], 1, "{sweep}");
+    let diff = &points[0]["versus_best"];
+    let high = diff["ci_high"].as_f64().unwrap_or_else(|| panic!("{sweep}"));
+    assert!(high < 0.0, "one rep is not clearly worse: {diff}");
+    assert_eq!(points[0]["indistinguishable_from_best"], false);
+}
+
+#[test]
+fn with_live_set_states_only_the_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, _, stderr, fitted) = calibrate(
+        dir.path(),
+        "live.toml",
+        &["--live", "--set", "decision.base_us=2"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--set decision.base_us") && stderr.contains("current policy"),
+        "{stderr}"
+    );
+    assert!(!fitted.exists());
+    let (code, _, stderr, _) = calibrate(dir.path(), "live.toml", &["--set", "outreach.reps=2"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("--live"), "{stderr}");
+}
