@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 use crate::calibration::fit::{self, DwellFits, LognormalFit, Positive, Proportion, Spell};
 use crate::calibration::history::Opportunity;
 use crate::model::outcome::Outcome;
+use crate::model::scenario::spec::ArrivalsSpec;
 use crate::model::scenario::{Scenario, ScenarioError};
 use crate::sim::engine::{self, RunObserver};
 use crate::sim::stats::Estimate;
@@ -118,6 +119,92 @@ pub struct ChannelEstimate {
     pub stage_mix: Vec<Proportion>,
     /// Segment shares, per segment of [`Calibration::segments`].
     pub segment_mix: Vec<Proportion>,
+    /// Whether its leads arrived at a steady rate.
+    pub arrivals: ArrivalFit,
+    /// The day each of its leads arrived (first entry), counted from the
+    /// history's first entry: the observed arrivals the fit check replays.
+    pub arrival_days: Vec<f64>,
+}
+
+/// Length of the periods arrivals are counted in: about a month, the
+/// cadence campaigns and reports run at.
+pub const ARRIVAL_PERIOD_DAYS: f64 = 30.0;
+
+/// A steady rate is rejected when its dispersion test's p-value is below
+/// this: strict, because every source is tested and a schedule is only
+/// worth its many parameters when the change is plain.
+pub const STEADY_REJECT_P: f64 = 0.001;
+
+/// Leads counted per period, and whether a steady Poisson rate explains
+/// them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArrivalFit {
+    /// Per period of [`ARRIVAL_PERIOD_DAYS`] from the history's first
+    /// entry: (leads, exposure days). A last period shorter than half a
+    /// period is merged into the one before.
+    pub periods: Vec<(u64, f64)>,
+    /// The Poisson dispersion test of the counts about the steady rate, if
+    /// there are at least two periods.
+    pub steady: Option<DispersionTest>,
+}
+
+/// Pearson's dispersion test of Poisson counts with known exposures:
+/// `χ² = Σ (kᵢ − λ̂Tᵢ)² / (λ̂Tᵢ)` on `m − 1` degrees of freedom, with `λ̂` the
+/// steady rate's maximum-likelihood estimate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct DispersionTest {
+    /// The statistic.
+    pub chi2: f64,
+    /// Degrees of freedom.
+    pub df: u64,
+    /// Upper-tail p-value.
+    pub p: f64,
+}
+
+impl ArrivalFit {
+    /// Counts `days` (arrival days from the start) over `span_days`.
+    pub fn of(days: &[f64], span_days: f64) -> Self {
+        let mut periods: Vec<(u64, f64)> = Vec::new();
+        let n = (span_days / ARRIVAL_PERIOD_DAYS).ceil().max(1.0) as usize;
+        for i in 0..n {
+            let start = i as f64 * ARRIVAL_PERIOD_DAYS;
+            periods.push((0, ARRIVAL_PERIOD_DAYS.min(span_days - start)));
+        }
+        for &d in days {
+            let i = ((d / ARRIVAL_PERIOD_DAYS).floor().max(0.0) as usize).min(n - 1);
+            periods[i].0 += 1;
+        }
+        if periods.len() > 1 && periods[n - 1].1 < 0.5 * ARRIVAL_PERIOD_DAYS {
+            let (k, t) = periods.pop().expect("two or more");
+            let last = periods.last_mut().expect("one or more");
+            last.0 += k;
+            last.1 += t;
+        }
+        let total: u64 = periods.iter().map(|p| p.0).sum();
+        let exposure: f64 = periods.iter().map(|p| p.1).sum();
+        let steady = (periods.len() >= 2 && total > 0).then(|| {
+            let rate = total as f64 / exposure;
+            let chi2: f64 = periods
+                .iter()
+                .map(|&(k, t)| (k as f64 - rate * t).powi(2) / (rate * t))
+                .sum();
+            let df = periods.len() as u64 - 1;
+            let p = statrs::distribution::ChiSquared::new(df as f64)
+                .map_or(f64::NAN, |c| statrs::distribution::ContinuousCDF::sf(&c, chi2));
+            DispersionTest { chi2, df, p }
+        });
+        Self { periods, steady }
+    }
+
+    /// Whether a steady rate is rejected ([`STEADY_REJECT_P`]).
+    pub fn varying(&self) -> bool {
+        self.steady.is_some_and(|t| t.p < STEADY_REJECT_P)
+    }
+
+    /// Leads per day in each period.
+    pub fn rates(&self) -> Vec<f64> {
+        self.periods.iter().map(|&(k, t)| k as f64 / t).collect()
+    }
 }
 
 /// Estimates for one segment.
@@ -197,7 +284,7 @@ pub fn estimate(
     let decision = journeys.decision()?;
     let segmenting = Segmenting::of(opps);
     let segments = segment_estimates(opps, &segmenting);
-    let channels = channel_estimates(opps, &segmenting, &segments, stages.len(), span_days);
+    let channels = channel_estimates(opps, &segmenting, &segments, stages.len(), (start, span_days));
     Ok(Calibration {
         stages: stage_estimates,
         decision,
@@ -404,7 +491,7 @@ fn channel_estimates(
     by: &Segmenting,
     segments: &[SegmentEstimate],
     n_stages: usize,
-    span_days: f64,
+    (start, span_days): (f64, f64),
 ) -> Vec<ChannelEstimate> {
     let segment_index: BTreeMap<&str, usize> = segments
         .iter()
@@ -431,7 +518,10 @@ fn channel_estimates(
                     dq += u64::from(o.outcome == Outcome::Disqualified && o.entries.len() == 1);
                 }
             }
+            let arrival_days: Vec<f64> = members.iter().map(|o| o.first_seen() - start).collect();
             ChannelEstimate {
+                arrivals: ArrivalFit::of(&arrival_days, span_days),
+                arrival_days,
                 name,
                 leads,
                 rate: fit::poisson_rate(leads, span_days),
@@ -481,6 +571,12 @@ pub struct Check {
     /// `(observed − simulated mean) / simulated sd`: how unusual the real
     /// history would be if the fitted scenario were true. |z| > 3 is a poor fit.
     pub z: Option<f64>,
+    /// Across simulated histories whose leads arrive on the history's own
+    /// days ([`replay_scenario`]): the journey judged without the arrival
+    /// assumption.
+    pub replayed: Estimate,
+    /// `z` against [`Check::replayed`].
+    pub z_replayed: Option<f64>,
 }
 
 /// Goodness of fit: |z| above this is flagged.
@@ -505,23 +601,55 @@ pub fn check_scenario(
     Scenario::from_spec(spec)
 }
 
-/// Simulates the histories of `check` (from [`check_scenario`]) and compares
-/// each stage's reach, wins and cycle time with what the history shows (a
-/// parametric bootstrap). `observer` sees each replication and may cancel
-/// the run.
-pub fn check(cal: &Calibration, check: &Scenario, observer: &dyn RunObserver) -> Vec<Check> {
+/// `check` (from [`check_scenario`]) with each source's leads arriving on
+/// the days they arrived in the history, so that a fit check on it judges
+/// the journey alone, and the one on `check` the journey and the fitted
+/// arrival process together.
+pub fn replay_scenario(cal: &Calibration, check: &Scenario) -> Result<Scenario, ScenarioError> {
+    let mut spec = check.spec().clone();
+    for ch in &mut spec.channels {
+        if let Some(fitted) = cal.channels.iter().find(|c| c.name == ch.name) {
+            // The window is half open and the history closed: a lead
+            // first seen at the as-of instant (the default as-of is the
+            // file's last timestamp) is replayed a moment before it.
+            let last = cal.span_days - 1e-9 * cal.span_days.max(1.0);
+            ch.arrivals = ArrivalsSpec::Dates {
+                days: fitted.arrival_days.iter().map(|&d| d.min(last)).collect(),
+            };
+        }
+    }
+    Scenario::from_spec(spec)
+}
+
+/// Simulates the histories of `check` (from [`check_scenario`]) and of
+/// `replay` (from [`replay_scenario`]) and compares each stage's reach,
+/// wins and cycle time with what the history shows (a parametric
+/// bootstrap). `observer` sees each replication and may cancel the run.
+pub fn check(
+    cal: &Calibration,
+    check: &Scenario,
+    replay: &Scenario,
+    observer: &dyn RunObserver,
+) -> Vec<Check> {
     let r = engine::run_with(check, observer, engine::Rows::Drop);
+    let replayed = engine::run_with(replay, observer, engine::Rows::Drop);
+    let z = |observed: Option<f64>, e: &Estimate| match (observed, e.mean, e.sd) {
+        (Some(o), Some(m), Some(sd)) if sd > 0.0 => Some((o - m) / sd),
+        _ => None,
+    };
     let compare = |name: String, metric: &str, observed: Option<f64>| {
         let simulated = r.estimate(metric).cloned().unwrap_or_else(Estimate::undefined);
-        let z = match (observed, simulated.mean, simulated.sd) {
-            (Some(o), Some(m), Some(sd)) if sd > 0.0 => Some((o - m) / sd),
-            _ => None,
-        };
+        let replayed = replayed
+            .estimate(metric)
+            .cloned()
+            .unwrap_or_else(Estimate::undefined);
         Check {
             name,
             observed,
+            z: z(observed, &simulated),
+            z_replayed: z(observed, &replayed),
             simulated,
-            z,
+            replayed,
         }
     };
     let mut checks: Vec<Check> = cal

@@ -320,15 +320,17 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
             e.render("fit check", &toml, super::load::flag)
         )
     })?;
-    check_size(check.expected_buyers_per_replication(), args.replications, 1)?;
+    let replay = calibrate::replay_scenario(&estimate, &check)
+        .map_err(|e| anyhow::anyhow!("internal error: fit-check scenario on the observed arrivals: {e}"))?;
+    check_size(check.expected_buyers_per_replication(), args.replications, 2)?;
     let job = Job::start(
         None,
         owner,
         args.threads,
-        u64::from(args.replications),
+        2 * u64::from(args.replications),
         "fit check",
     )?;
-    let checks = job.simulate(|bar| calibrate::check(&estimate, &check, bar))?;
+    let checks = job.simulate(|bar| calibrate::check(&estimate, &check, &replay, bar))?;
     interrupt::stop_if_requested()?;
     fs::write_atomic(&args.out, owner, CALIBRATED, |tmp| {
         std::fs::write(tmp, toml.as_bytes()).with_context(|| format!("cannot write {}", tmp.display()))

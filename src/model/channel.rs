@@ -25,6 +25,10 @@ pub struct Burst {
     pub mean_leads: f64,
     /// Leads are spread uniformly over this many days.
     pub duration_days: f64,
+    /// Whether `mean_leads` is the exact count (a replayed date) rather
+    /// than the mean of a Poisson count; an exact burst is no event, so it
+    /// costs no `per_event` spend.
+    pub exact: bool,
 }
 
 /// What a channel costs.

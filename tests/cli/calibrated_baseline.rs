@@ -317,3 +317,107 @@ fn with_live_set_states_only_the_policy() {
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("--live"), "{stderr}");
 }
+
+/// Leads per day of the `campaign` source in each 30-day period: a step up
+/// and a step down.
+const CAMPAIGN: [f64; 12] = [1.0, 1.0, 1.0, 1.0, 8.0, 8.0, 8.0, 8.0, 2.0, 2.0, 2.0, 2.0];
+
+#[test]
+fn a_step_change_in_arrivals_is_detected_fitted_and_judged_apart_from_the_journey() {
+    let dir = tempfile::tempdir().unwrap();
+    let rates: Vec<String> = CAMPAIGN.iter().map(|r| r.to_string()).collect();
+    let truth = format!(
+        r#"
+name = "A step change in arrivals"
+[simulation]
+seed = 11
+replications = 1
+warmup_days = 0
+horizon_days = 360
+runoff_days = 0
+[[channels]]
+name = "campaign"
+kind = "direct_mail"
+arrivals = {{ process = "schedule", period_days = 30, leads_per_day = [{}] }}
+fit = 0.8
+stage_mix = {{ unaware = 1.0 }}
+[[channels]]
+name = "web"
+kind = "inbound_content"
+arrivals = {{ process = "poisson", leads_per_day = 3 }}
+fit = 0.8
+stage_mix = {{ unaware = 1.0 }}
+"#,
+        rates.join(", ")
+    );
+    let scenario = dir.path().join("truth.toml");
+    std::fs::write(&scenario, truth).unwrap();
+    let history = dir.path().join("history.csv");
+    let out = funnelsim()
+        .arg("run")
+        .arg(&scenario)
+        .args(["--counterfactual", "0", "--export-history"])
+        .arg(&history)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let fitted = dir.path().join("fitted.toml");
+    let out = funnelsim()
+        .arg("calibrate")
+        .arg(&history)
+        .args(["--stages", STAGES, "-n", "40", "--json", "--out"])
+        .arg(&fitted)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let source = |name: &str| {
+        report["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["name"] == name)
+            .unwrap_or_else(|| panic!("no source {name}: {report}"))
+            .clone()
+    };
+    let campaign = source("campaign");
+    assert_eq!(campaign["arrivals"]["steady"], false, "{campaign}");
+    assert_eq!(source("web")["arrivals"]["steady"], true);
+    // Each period's count is Poisson with mean rate × days: within 4.5 of
+    // its standard errors of the truth.
+    let periods = campaign["arrivals"]["periods"].as_array().unwrap();
+    assert_eq!(periods.len(), CAMPAIGN.len(), "{campaign}");
+    for (p, rate) in periods.iter().zip(CAMPAIGN) {
+        let (k, days) = (p["leads"].as_f64().unwrap(), p["days"].as_f64().unwrap());
+        let mean = rate * days;
+        assert!(
+            (k - mean).abs() <= 4.5 * mean.sqrt(),
+            "{k} leads in {days} days at {rate}/day"
+        );
+    }
+    let toml: toml::Table = std::fs::read_to_string(&fitted).unwrap().parse().unwrap();
+    let channels = toml["channels"].as_array().unwrap();
+    let arrivals = |name: &str| {
+        channels
+            .iter()
+            .find(|c| c["name"].as_str() == Some(name))
+            .unwrap()["arrivals"]
+            .clone()
+    };
+    assert_eq!(arrivals("campaign")["process"].as_str(), Some("schedule"));
+    assert_eq!(arrivals("web")["process"].as_str(), Some("poisson"));
+
+    // The fit check runs on the fitted arrivals and on the history's own:
+    // with the replayed arrivals every lead arrives, exactly.
+    let check = &report["fit_check"];
+    assert_eq!(check["reproduces"], true, "{check}");
+    assert_eq!(check["journey_reproduces"], true, "{check}");
+    let leads = &check["checks"][0];
+    assert_eq!(
+        leads["observed_arrivals"]["simulated"]["mean"].as_f64(),
+        leads["observed"].as_f64(),
+        "{leads}"
+    );
+    assert_eq!(leads["observed_arrivals"]["simulated"]["sd"].as_f64(), Some(0.0));
+}

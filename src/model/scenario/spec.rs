@@ -225,6 +225,22 @@ pub enum ArrivalsSpec {
         #[serde(default)]
         repeat_every_days: Option<f64>,
     },
+    /// A Poisson process whose rate changes from period to period (a
+    /// campaign month, a quiet quarter): `leads_per_day[i]` holds over days
+    /// `[i × period_days, (i + 1) × period_days)` from the start of the
+    /// simulation, and the last rate holds after the last period.
+    Schedule {
+        /// Length of each period in days, > 0.
+        period_days: f64,
+        /// Mean leads per day in each period, ≥ 0 (at least one).
+        leads_per_day: Vec<f64>,
+    },
+    /// Leads on exactly these days from the start of the simulation, one
+    /// per entry (a history's own arrivals, replayed).
+    Dates {
+        /// The days, ≥ 0, in any order (at least one).
+        days: Vec<f64>,
+    },
 }
 
 /// One dated burst of leads.
@@ -716,6 +732,8 @@ pub static TAGGED_SECTIONS: [TaggedSection; 4] = [
         variants: &[
             ("poisson", &["leads_per_day"]),
             ("bursts", &["events", "repeat_every_days"]),
+            ("schedule", &["period_days", "leads_per_day"]),
+            ("dates", &["days"]),
         ],
     },
 ];
@@ -792,5 +810,12 @@ mod tests {
             repeat_every_days: Some(365.0),
         };
         check("arrivals", "process", "bursts", keys(&b));
+        let s = ArrivalsSpec::Schedule {
+            period_days: 30.0,
+            leads_per_day: vec![1.0],
+        };
+        check("arrivals", "process", "schedule", keys(&s));
+        let d = ArrivalsSpec::Dates { days: vec![1.0] };
+        check("arrivals", "process", "dates", keys(&d));
     }
 }

@@ -21,6 +21,10 @@ use crate::model::handoff::HandoffPolicy;
 use crate::model::marketing::{MAX_SCORE, Marketing};
 use crate::model::outreach::{Approach, Outreach, Response};
 use crate::model::segment::{DealValue, Segment};
+
+/// Most days a `dates` arrival process may list (a replayed history holds
+/// one per lead).
+const MAX_DATES: usize = 1_000_000;
 use crate::model::stage::{Dwell, Stage};
 use crate::model::values::{NAMES, Values};
 use crate::sim::rng::Seed;
@@ -302,6 +306,51 @@ impl Validator {
         })
     }
 
+    /// A scheduled Poisson rate, as one burst per period: a Poisson count
+    /// with the period's mean spread uniformly over it is exactly a Poisson
+    /// process of that rate there. The last rate holds until `end`.
+    fn schedule(&mut self, p: &str, period_days: f64, rates: &[f64], end: f64) -> Arrivals {
+        let period = self.positive(&format!("{p}.arrivals.period_days"), period_days);
+        if rates.is_empty() {
+            self.problem(
+                format!("{p}.arrivals.leads_per_day"),
+                "at least one rate is required",
+            );
+        }
+        self.list_len(&format!("{p}.arrivals.leads_per_day"), rates.len());
+        let rates: Vec<f64> = rates
+            .iter()
+            .enumerate()
+            .map(|(j, &r)| self.non_negative(&format!("{p}.arrivals.leads_per_day[{j}]"), r))
+            .collect();
+        let mut bursts = Vec::new();
+        if !(period > 0.0 && period.is_finite() && end.is_finite()) || rates.is_empty() {
+            return Arrivals::Bursts(bursts);
+        }
+        let periods = (end / period).ceil();
+        if periods > 100_000.0 {
+            self.problem(
+                format!("{p}.arrivals.period_days"),
+                format!("{period} days gives more than 100000 periods; use a longer period"),
+            );
+            return Arrivals::Bursts(bursts);
+        }
+        for i in 0..periods as usize {
+            let day = i as f64 * period;
+            let rate = rates[i.min(rates.len() - 1)];
+            let length = period.min(end - day);
+            if rate > 0.0 && length > 0.0 {
+                bursts.push(Burst {
+                    day,
+                    mean_leads: rate * length,
+                    duration_days: length,
+                    exact: false,
+                });
+            }
+        }
+        Arrivals::Bursts(bursts)
+    }
+
     /// `[simulation]`: the run's days and snapshots.
     fn simulation(&mut self, sim: &SimulationSpec) -> Days {
         if sim.replications == 0 {
@@ -480,6 +529,7 @@ impl Validator {
                                 day: d,
                                 mean_leads,
                                 duration_days: duration,
+                                exact: false,
                             });
                             k += 1;
                             if k > 10_000 {
@@ -489,6 +539,38 @@ impl Validator {
                                 );
                                 break;
                             }
+                        }
+                    }
+                    bursts.sort_by(|a, b| a.day.total_cmp(&b.day));
+                    Arrivals::Bursts(bursts)
+                }
+                ArrivalsSpec::Schedule {
+                    period_days,
+                    leads_per_day,
+                } => self.schedule(&p, *period_days, leads_per_day, end),
+                ArrivalsSpec::Dates { days } => {
+                    if days.is_empty() {
+                        self.problem(format!("{p}.arrivals.days"), "at least one day is required");
+                    }
+                    // A replayed history holds a day per lead: far more than
+                    // a hand-written list, still bounded.
+                    if days.len() > MAX_DATES {
+                        self.problem(
+                            format!("{p}.arrivals.days"),
+                            format!("{} days; at most {MAX_DATES}", days.len()),
+                        );
+                    }
+                    let mut bursts = Vec::with_capacity(days.len());
+                    for (j, &d) in days.iter().enumerate() {
+                        let day = self.non_negative(&format!("{p}.arrivals.days[{j}]"), d);
+                        // The run's last instant still processes events.
+                        if day.is_finite() && day <= end {
+                            bursts.push(Burst {
+                                day,
+                                mean_leads: 1.0,
+                                duration_days: 0.0,
+                                exact: true,
+                            });
                         }
                     }
                     bursts.sort_by(|a, b| a.day.total_cmp(&b.day));

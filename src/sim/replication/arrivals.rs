@@ -1,6 +1,7 @@
 //! Where buyers come from: each channel's leads arrive as a Poisson process
 //! or in dated bursts (a trade show: a Poisson number of leads spread
-//! uniformly over its days), and each arrival captures one lead.
+//! uniformly over its days; a scheduled rate's period; a replayed date's
+//! exact count), and each arrival captures one lead.
 //!
 //! Capturing draws who the lead is (stage, segment, fit, deal value) from
 //! the buyer's own journey stream, numbered in capture order. Then either
@@ -71,6 +72,12 @@ impl<R: JourneyRecorder> Sim<'_, R> {
     pub(super) fn burst(&mut self, t: f64, c: usize, i: usize) {
         if let Arrivals::Bursts(bursts) = &self.s.channels[c].arrivals {
             let burst = bursts[i];
+            if burst.exact {
+                for _ in 0..burst.mean_leads as u64 {
+                    self.queue.push(t, EventKind::Capture { channel: c as u32 });
+                }
+                return;
+            }
             if self.in_window(t) {
                 self.tally.events_in_window[c] += 1;
             }

@@ -266,6 +266,8 @@ tagged!(DealValueSpec in "deal_value" {
 tagged!(ArrivalsSpec in "arrivals" {
     Poisson "poisson" { leads_per_day },
     Bursts "bursts" { events, repeat_every_days = None },
+    Schedule "schedule" { period_days, leads_per_day },
+    Dates "dates" { days },
 });
 
 tagged!(HandoffSpec in "handoff" {
@@ -359,6 +361,22 @@ hand_raisers = true
 name = "show"
 kind = "trade_show"
 arrivals = {{ process = "bursts", events = [{{ day = 1, mean_leads = 2 }}], repeat_every_days = 365 }}
+fit = 0.5
+stage_mix = {{ a = 1.0 }}
+segment_mix = {{ s = 1.0 }}
+hand_raisers = false
+[[channels]]
+name = "campaign"
+kind = "direct_mail"
+arrivals = {{ process = "schedule", period_days = 30, leads_per_day = [1, 0, 2] }}
+fit = 0.5
+stage_mix = {{ a = 1.0 }}
+segment_mix = {{ s = 1.0 }}
+hand_raisers = false
+[[channels]]
+name = "replay"
+kind = "media"
+arrivals = {{ process = "dates", days = [1, 2.5] }}
 fit = 0.5
 stage_mix = {{ a = 1.0 }}
 segment_mix = {{ s = 1.0 }}
