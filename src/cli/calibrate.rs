@@ -124,6 +124,20 @@ pub struct CalibrateArgs {
 /// A fitted scenario is recognised as funnelsim's by its first line.
 const CALIBRATED: fs::Ownership = fs::Ownership::StartsWith(output::calibration::HEADER);
 
+/// A time given on the command line, read as the file's own dates are (a
+/// slashed date follows the file).
+fn time_flag(flag: &str, value: Option<&str>, rule: &DateRule) -> Result<Option<f64>, BadInput> {
+    value
+        .map(|t| {
+            rule.parse(t).ok_or_else(|| {
+                BadInput(format!(
+                    "{flag} '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339, MM/DD/YYYY, DD/MM/YYYY or days; a slashed date that could be either needs --date-format)"
+                ))
+            })
+        })
+        .transpose()
+}
+
 /// The first line of an SVG `--chart`, by which a later run recognises it.
 const CHART_MARK: &str = "<!-- funnelsim calibrate: dwell fits vs Kaplan–Meier -->\n";
 
@@ -246,28 +260,8 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     )
     .map_err(|e| BadInput(format!("{e:#}")))?;
     // Read as the file's own dates are (a slashed --as-of follows the file).
-    let as_of = args
-        .as_of
-        .as_deref()
-        .map(|t| {
-            read.date_rule.parse(t).ok_or_else(|| {
-                BadInput(format!(
-                    "--as-of '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339, MM/DD/YYYY, DD/MM/YYYY or days; a slashed date that could be either needs --date-format)"
-                ))
-            })
-        })
-        .transpose()?;
-    let since = args
-        .since
-        .as_deref()
-        .map(|t| {
-            read.date_rule.parse(t).ok_or_else(|| {
-                BadInput(format!(
-                    "--since '{t}' is not a date (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339, MM/DD/YYYY, DD/MM/YYYY or days; a slashed date that could be either needs --date-format)"
-                ))
-            })
-        })
-        .transpose()?;
+    let as_of = time_flag("--as-of", args.as_of.as_deref(), &read.date_rule)?;
+    let since = time_flag("--since", args.since.as_deref(), &read.date_rule)?;
     let window = history::Window {
         since,
         stale_after: args.stale_after,

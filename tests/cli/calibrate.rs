@@ -26,15 +26,7 @@ fn calibrate(history: &Path, stages: &str, out: &Path) -> std::process::Output {
 fn export_calibrate_and_run_the_fitted_scenario() {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history.csv");
-    let out = funnelsim()
-        .arg("run")
-        .arg(scenario("baseline"))
-        .args(["-n", "2", "--export-history"])
-        .arg(&history)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = std::fs::read_to_string(&history).unwrap();
+    let text = export_history(&scenario("baseline"), &history);
     assert!(text.starts_with("opportunity_id,stage,entered_at,source,segment,amount,outcome,closed_at\n"));
 
     let fitted = dir.path().join("fitted.toml");
@@ -774,20 +766,25 @@ fn json_report_holds_estimates_cleaning_and_the_fit_check() {
     assert!(fit["fit_check"]["reproduces"].is_boolean());
 }
 
+/// Runs `scenario` with `--export-history history` (long layout) and
+/// returns the file's text.
+fn export_history(scenario: &Path, history: &Path) -> String {
+    let out = funnelsim()
+        .arg("run")
+        .arg(scenario)
+        .args(["-n", "2", "--export-history"])
+        .arg(history)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read_to_string(history).unwrap()
+}
+
 /// A long-layout export of the calibration truth over 400 days, its as-of
 /// time, and its rows as fields.
 fn truth_export(dir: &Path) -> (String, Vec<Vec<String>>, String) {
     use funnelsim::input::crm::{format_time, simulation_day};
-    let history = dir.join("truth.csv");
-    let out = funnelsim()
-        .arg("run")
-        .arg(data("calibration_truth.toml"))
-        .args(["-n", "2", "--export-history"])
-        .arg(&history)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = std::fs::read_to_string(&history).unwrap();
+    let text = export_history(&data("calibration_truth.toml"), &dir.join("truth.csv"));
     let mut lines = text.lines();
     let header = lines.next().unwrap().to_owned();
     assert_eq!(
@@ -929,7 +926,7 @@ fn bad_since_and_stale_after_values_are_refused() {
     for (args, says) in [
         (
             &["--since", "2025-13-45"][..],
-            "--since '2025-13-45' is not a date",
+            "--since '2025-13-45' is not a timestamp",
         ),
         (
             &["--stale-after", "0"][..],
