@@ -293,6 +293,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     let from = Provenance {
         history: &origin,
         as_of,
+        window,
     };
     let toml = cal_out::scenario_toml(&estimate, &from);
     // Drawn before anything is written, so a chart that cannot be drawn

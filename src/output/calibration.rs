@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 
 use crate::calibration::estimate::{Calibration, Check, MIN_STAYS, POOR_FIT_Z};
 use crate::calibration::fit::{DwellFit, Positive, Proportion};
-use crate::calibration::history::{Cleaning, LeftCut, Staleness};
+use crate::calibration::history::{Cleaning, LeftCut, Staleness, Window};
 use crate::calibration::survival::{self, DEPART_Z, KaplanMeier, Point};
 use crate::calibration::vocabulary::looks_like_outcome;
 use crate::input::crm::{History, Layout, format_time, format_time_as};
@@ -20,6 +20,29 @@ pub struct Provenance<'a> {
     pub history: &'a str,
     /// As-of time, days since 1970-01-01.
     pub as_of: f64,
+    /// The part of the history trusted (`--since`, `--stale-after`).
+    pub window: Window,
+}
+
+impl Provenance<'_> {
+    /// `--since` and `--stale-after` as given, for the file header and the
+    /// report; empty when neither was.
+    fn window_flags(&self) -> String {
+        let mut flags = Vec::new();
+        if let Some(t) = self.window.since {
+            // As a shell argument: a date alone when it is one.
+            let when = if t.fract() == 0.0 {
+                format_time_as(t, "%Y-%m-%d")
+            } else {
+                format!("'{}'", format_time(t))
+            };
+            flags.push(format!("--since {when}"));
+        }
+        if let Some(d) = self.window.stale_after {
+            flags.push(format!("--stale-after {d}"));
+        }
+        flags.join(" ")
+    }
 }
 
 /// Shortest text that reads back as the same `f64`, for TOML values.
@@ -137,6 +160,10 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>) -> String {
         sig(cal.span_days),
         human(cal.open as f64)
     );
+    let flags = from.window_flags();
+    if !flags.is_empty() {
+        let _ = writeln!(t, "# Read with {flags} (see the fit report's cleaning notes).\n");
+    }
     let _ = writeln!(t, "name = {}", quoted(&format!("Calibrated: {file_name}")));
     let _ = writeln!(
         t,
@@ -442,7 +469,7 @@ pub fn cleaning_lines(c: &Cleaning, stages: &[String], unit: &str) -> Vec<String
         (
             c.stale,
             "open opportunity",
-            "idle longer than --stale-after closed as no decision (when it stalled is unknown: no dwell for its last stage)",
+            "idle longer than --stale-after closed as no decision (stall time unknown: no dwell for the last stage)",
         ),
     ];
     for (n, noun, what) in counts {
@@ -550,6 +577,10 @@ pub fn report(
         sig(cal.span_days),
         human(cal.open as f64)
     );
+    let flags = from.window_flags();
+    if !flags.is_empty() {
+        let _ = writeln!(t, "Read with {flags}");
+    }
     let _ = writeln!(t, "Layout: {}", data.layout());
     if let Some(dates) = data.stage_dates() {
         let _ = writeln!(t, "  stage dates: {dates}");
@@ -999,6 +1030,8 @@ pub fn json(
     json!({
         "history": from.history,
         "as_of": format_time(from.as_of),
+        "since": from.window.since.map(format_time),
+        "stale_after": from.window.stale_after,
         "layout": {
             "name": h.layout.name(),
             "rows_are": h.layout.shape(),

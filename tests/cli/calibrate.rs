@@ -874,6 +874,12 @@ fn stale_deals_are_warned_about_and_stale_after_closes_them() {
         fixed["data"]["notes"]
     );
     assert_eq!(fixed["warnings"], serde_json::json!([]));
+    assert_eq!(fixed["stale_after"], days);
+    let toml = std::fs::read_to_string(history.with_extension("toml")).unwrap();
+    assert!(
+        toml.contains(&format!("# Read with --stale-after {days} ")),
+        "{toml}"
+    );
     for (st, truth) in fixed["stages"].as_array().unwrap().iter().zip(TRUE_MEAN_DAYS) {
         near(
             &format!("{} mean days", st["name"]),
