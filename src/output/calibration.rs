@@ -779,7 +779,8 @@ fn pct(p: &Proportion) -> String {
 
 /// Each stage's fitted dwell curve against its Kaplan–Meier curve: the
 /// share of stays still going at the Kaplan–Meier quartiles and where the
-/// two differ most, with the stages whose fit leaves the 95% band.
+/// two differ most, and the stages whose fit departs from it there by more
+/// than [`DEPART_Z`] standard errors.
 fn km_table(t: &mut String, cal: &Calibration) {
     let w = cal.stages.iter().map(|s| s.name.len()).max().unwrap_or(5).max(5);
     let _ = writeln!(
