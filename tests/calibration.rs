@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 
 use funnelsim::calibration::estimate::{self, Calibration};
 use funnelsim::calibration::fit::{Family, Positive, Proportion};
-use funnelsim::calibration::history::{self, Opportunity};
+use funnelsim::calibration::history::{self, Opportunity, RawRow, Window};
 use funnelsim::calibration::vocabulary::Vocabulary;
 use funnelsim::input::crm::{Layout, ReadOptions, read, simulation_day};
 use funnelsim::model::outcome::Outcome;
@@ -46,6 +46,20 @@ fn stage_names(s: &Scenario) -> Vec<String> {
 /// when `parquet`), reads it back as a user would — the layout told from
 /// the header — and cleans it as of the end of the window.
 fn read_back(s: &Scenario, dir: &Path, layout: Layout, parquet: bool) -> Vec<Opportunity> {
+    let (rows, stages, as_of) = raw_rows(s, dir, layout, parquet);
+    let (opps, cleaning, _) = history::clean(&rows, &stages, Some(as_of));
+    assert_eq!(
+        cleaning.rows_kept,
+        rows.len(),
+        "a simulated history needs no cleaning"
+    );
+    opps
+}
+
+/// Simulates one history of `s`, writes it in `layout` and reads it back
+/// as a user would (the layout told from the header): its rows, stages and
+/// the end of the window as the as-of time.
+fn raw_rows(s: &Scenario, dir: &Path, layout: Layout, parquet: bool) -> (Vec<RawRow>, Vec<String>, f64) {
     let journeys = engine::simulate_history(s, 0);
     let mut df = history_table(s, &journeys, layout).unwrap();
     let (ext, format) = if parquet {
@@ -66,14 +80,7 @@ fn read_back(s: &Scenario, dir: &Path, layout: Layout, parquet: bool) -> Vec<Opp
     };
     let history = read(&path, &options).unwrap();
     assert_eq!(history.layout, layout, "the layout is told from the header");
-    let as_of = simulation_day(s.window().end_day);
-    let (opps, cleaning, _) = history::clean(&history.rows, &stages, Some(as_of));
-    assert_eq!(
-        cleaning.rows_kept,
-        history.rows.len(),
-        "a simulated history needs no cleaning"
-    );
-    opps
+    (history.rows, stages, simulation_day(s.window().end_day))
 }
 
 /// Simulates one history of `s`, round-trips it through a CSV file in
@@ -361,4 +368,158 @@ fn every_layout_holds_the_same_history() {
             assert_eq!(amount, b.amount, "{layout:?} {}", a.id);
         }
     }
+}
+
+/// How far each stage's fitted mean stay is from the truth, in its own
+/// standard errors.
+fn mean_z(cal: &Calibration) -> Vec<f64> {
+    cal.stages
+        .iter()
+        .zip(TRUE_MEAN_DAYS)
+        .map(|(st, truth)| {
+            let m = st.dwell.best().mean_days;
+            (m.value - truth) / m.se
+        })
+        .collect()
+}
+
+/// The stages' [`mean_z`] pooled: their sum over √(stages), standard
+/// normal when no stage is biased (stays in different stages are
+/// independent), far above it when they are all stretched a little.
+fn pooled(z: &[f64]) -> f64 {
+    z.iter().sum::<f64>() / (z.len() as f64).sqrt()
+}
+
+/// The opportunities of `rows` that satisfy `keep`, given every row of
+/// theirs.
+fn ids_where(rows: &[RawRow], keep: impl Fn(&[&RawRow]) -> bool) -> std::collections::HashSet<String> {
+    let mut by_id: std::collections::HashMap<&str, Vec<&RawRow>> = Default::default();
+    for r in rows {
+        by_id.entry(r.id.as_deref().unwrap()).or_default().push(r);
+    }
+    by_id
+        .into_iter()
+        .filter(|(_, rs)| keep(rs))
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}
+
+#[test]
+fn stale_deals_are_flagged_and_stale_after_undoes_their_bias() {
+    // A CRM where stalled deals were never closed: every deal that went
+    // quiet (no decision, went dark) and has sat idle longer than any
+    // closed deal took stays open for ever. Found as a fixed point: the
+    // longest closed deal is taken over the deals that remain closed.
+    let dir = tempfile::tempdir().unwrap();
+    let s = Scenario::from_toml_str(&truth_text()).unwrap().with_seed(4);
+    let (mut rows, stages, as_of) = raw_rows(&s, dir.path(), Layout::Long, false);
+    let (opps, _, _) = history::clean(&rows, &stages, Some(as_of));
+    let stalled = |o: &Opportunity| matches!(o.outcome, Outcome::NoDecision | Outcome::WentDark);
+    let idle = |o: &Opportunity| as_of - o.entries.last().unwrap().1;
+    let mut longest = f64::INFINITY;
+    loop {
+        let next = opps
+            .iter()
+            .filter(|o| !(stalled(o) && idle(o) > longest))
+            .filter_map(|o| Some(o.closed_at? - o.first_seen()))
+            .fold(0.0, f64::max);
+        if next == longest {
+            break;
+        }
+        longest = next;
+    }
+    let zombies: std::collections::HashSet<&str> = opps
+        .iter()
+        .filter(|o| stalled(o) && idle(o) > longest)
+        .map(|o| o.id.as_str())
+        .collect();
+    for r in &mut rows {
+        if zombies.contains(r.id.as_deref().unwrap()) {
+            (r.outcome, r.closed_at) = (None, None);
+        }
+    }
+
+    let (opps, _, _) = history::clean(&rows, &stages, Some(as_of));
+    let found = history::staleness(&opps, as_of).unwrap();
+    assert!(found.many(), "{found:?}");
+    assert_eq!((found.stale, found.longest_closed_days), (zombies.len(), longest));
+    let naive = estimate::estimate(&opps, &stages, as_of).unwrap();
+    let z = mean_z(&naive);
+    assert!(
+        z.iter().any(|z| *z > Z),
+        "left open, the stale deals stretch the stays: {z:?}"
+    );
+
+    let days = found.suggested_days();
+    let idle_longer = opps
+        .iter()
+        .filter(|o| o.outcome == Outcome::Open && idle(o) > days)
+        .count();
+    let window = Window {
+        since: None,
+        stale_after: Some(days),
+    };
+    let (opps, cleaning, _) = history::clean_within(&rows, &stages, Some(as_of), window);
+    assert_eq!(cleaning.stale, idle_longer);
+    assert!(!history::staleness(&opps, as_of).unwrap().many());
+    let cal = estimate::estimate(&opps, &stages, as_of).unwrap();
+    let z = mean_z(&cal);
+    assert!(z.iter().all(|z| z.abs() < Z), "closed, they do not: {z:?}");
+    for (st, truth) in cal.stages.iter().zip(TRUE_STALL) {
+        let z = (st.stall.value - truth) / st.stall.se;
+        assert!(z.abs() < Z, "{}: stall {z:.2} SE from the truth", st.name);
+    }
+}
+
+#[test]
+fn a_left_cut_export_is_detected_and_since_undoes_its_bias() {
+    // An export of the deals that closed on or after day 150 (and the open
+    // ones): the early cohorts keep only their slow deals.
+    let dir = tempfile::tempdir().unwrap();
+    let s = Scenario::from_toml_str(&truth_text()).unwrap().with_seed(5);
+    let (rows, stages, as_of) = raw_rows(&s, dir.path(), Layout::Long, false);
+    let cut_day = simulation_day(150.0);
+    let gone = ids_where(&rows, |rs| {
+        rs.iter().any(|r| r.closed_at.is_some_and(|c| c < cut_day))
+    });
+    let rows: Vec<RawRow> = rows
+        .into_iter()
+        .filter(|r| !gone.contains(r.id.as_deref().unwrap()))
+        .collect();
+
+    let (opps, _, _) = history::clean(&rows, &stages, Some(as_of));
+    let (whole, _, _) = history::clean(
+        &raw_rows(&s, dir.path(), Layout::Long, false).0,
+        &stages,
+        Some(as_of),
+    );
+    assert_eq!(
+        history::left_cut(&whole, as_of),
+        None,
+        "a whole history is not cut"
+    );
+    let cut = history::left_cut(&opps, as_of).expect("the cut is detected");
+    assert!(cut.first_close >= cut_day, "{cut:?}");
+    let naive = estimate::estimate(&opps, &stages, as_of).unwrap();
+    let z = mean_z(&naive);
+    assert!(
+        pooled(&z) > Z,
+        "the early cohorts' slow deals stretch every stay a little: {z:?}"
+    );
+
+    let since = cut.first_close.ceil();
+    let window = Window {
+        since: Some(since),
+        stale_after: None,
+    };
+    let (kept, cleaning, _) = history::clean_within(&rows, &stages, Some(as_of), window);
+    assert_eq!(
+        cleaning.before_since,
+        opps.iter().filter(|o| o.first_seen() < since).count()
+    );
+    assert_eq!(kept.len() + cleaning.before_since, opps.len());
+    assert_eq!(history::left_cut(&kept, as_of), None);
+    let cal = estimate::estimate(&kept, &stages, as_of).unwrap();
+    let z = mean_z(&cal);
+    assert!(z.iter().all(|z| z.abs() < Z) && pooled(&z).abs() < Z, "{z:?}");
 }

@@ -34,6 +34,7 @@ use std::collections::BTreeMap;
 
 use crate::calibration::fit::{self, DwellFits, LognormalFit, Positive, Proportion, Spell};
 use crate::calibration::history::Opportunity;
+use crate::calibration::survival::KaplanMeier;
 use crate::model::outcome::Outcome;
 use crate::model::scenario::spec::ArrivalsSpec;
 use crate::model::scenario::{Scenario, ScenarioError};
@@ -73,6 +74,8 @@ pub struct StageEstimate {
     pub entered: u64,
     /// Dwell fits, best first.
     pub dwell: DwellFits,
+    /// The Kaplan–Meier curve of the same stays, to judge the fits by.
+    pub km: KaplanMeier,
     /// Stays of zero length (no dwell time, still counted as exits).
     pub zero_length: usize,
     /// Stays that ended in an advance (including jumps over stages).
@@ -387,6 +390,7 @@ impl Journeys {
                     name: name.clone(),
                     entered: self.entered[s],
                     dwell,
+                    km: KaplanMeier::new(&self.spells[s]),
                     zero_length: self.zero[s],
                     advanced: self.advanced[s],
                     stalled: self.stalled[s],

@@ -34,6 +34,15 @@
 //!     followed by a later stage entry is void (the deal was reopened), and
 //!     an opportunity with closing rows only (it never entered a calibrated
 //!     stage) is dropped; both are counted.
+//! 12. With a `since` time, an opportunity first seen before it is dropped
+//!     (counted): an export cut at the left (every closing on or after some
+//!     date) keeps only the slow deals of the cohorts that began before the
+//!     cut, and their stays would make every stage look slower.
+//! 13. With `stale_after` days, an opportunity still open at the as-of time
+//!     with no stage entry in the last `stale_after` days is closed as
+//!     `no_decision` (counted): a "zombie" nobody closed. When it really
+//!     stalled is unknown, so its last stay gives no dwell time (see
+//!     [`Window::stale_after`]).
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -165,6 +174,11 @@ pub struct Cleaning {
     pub reopened: usize,
     /// Opportunities with closing rows but no stage entry: dropped.
     pub closed_without_entry: usize,
+    /// Opportunities first seen before [`Window::since`]: dropped.
+    pub before_since: usize,
+    /// Open opportunities idle longer than [`Window::stale_after`]: closed
+    /// as no decision.
+    pub stale: usize,
     /// Rows kept.
     pub rows_kept: usize,
 }
@@ -172,11 +186,45 @@ pub struct Cleaning {
 /// Row numbers kept per kind of problem in [`Cleaning`].
 const KEEP_ROWS: usize = 10;
 
+/// Which part of the history to trust, beyond the as-of time (rules 12 and
+/// 13 of the [module](self)).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Window {
+    /// Drop opportunities first seen before this time (days since
+    /// 1970-01-01): cohorts the export cut at the left.
+    pub since: Option<f64>,
+    /// Close as no decision an opportunity open at the as-of time whose
+    /// last stage entry is more than this many days before it.
+    ///
+    /// Such a deal stalled at some unknown time during its last stay. Left
+    /// open, it would be censored at the as-of time ("stayed at least this
+    /// long"), and a crowd of them drags the fitted mean stay far out; closed
+    /// at the as-of time, or when it became stale, it would add a stay of at
+    /// least `stale_after` days that nobody observed. What is known is that
+    /// the stay ended somewhere between its start and now: an
+    /// interval-censored observation whose likelihood, the chance of a stay
+    /// shorter than its whole age, is all but 1 for a stay this long. So the
+    /// stay is left out of the dwell fit (exactly like a closing without a
+    /// usable time, rule 8), and the deal counts as the stall it was.
+    pub stale_after: Option<f64>,
+}
+
 /// Cleans `rows` into opportunities over `stages` (journey order), reading
 /// the history as of `as_of` (default: the latest time in the file).
 /// Returns the opportunities in order of first appearance in the file, the
 /// cleaning report and the as-of time used.
 pub fn clean(rows: &[RawRow], stages: &[String], as_of: Option<f64>) -> (Vec<Opportunity>, Cleaning, f64) {
+    clean_within(rows, stages, as_of, Window::default())
+}
+
+/// [`clean`], keeping only the [`Window`] of the history that can be
+/// trusted (rules 12 and 13).
+pub fn clean_within(
+    rows: &[RawRow],
+    stages: &[String],
+    as_of: Option<f64>,
+    window: Window,
+) -> (Vec<Opportunity>, Cleaning, f64) {
     let mut report = Cleaning {
         rows_read: rows.len(),
         skipped: vec![0; stages.len()],
@@ -232,6 +280,13 @@ pub fn clean(rows: &[RawRow], stages: &[String], as_of: Option<f64>) -> (Vec<Opp
     let mut opportunities = Vec::with_capacity(order.len());
     for id in order {
         let mut g = groups.remove(id).expect("grouped above");
+        // First seen before the window: the whole opportunity goes, closing
+        // rows included, before anything about it is counted.
+        if window.since.is_some_and(|since| g.iter().any(|e| e.1 < since)) {
+            report.before_since += 1;
+            closings.remove(id);
+            continue;
+        }
         if g.windows(2).any(|w| w[1].1 < w[0].1) {
             report.reordered += 1;
         }
@@ -293,6 +348,10 @@ pub fn clean(rows: &[RawRow], stages: &[String], as_of: Option<f64>) -> (Vec<Opp
             report.closed_without_time += 1;
             closed_at = None;
         }
+        if outcome == Outcome::Open && window.stale_after.is_some_and(|days| as_of - last_entry > days) {
+            report.stale += 1;
+            outcome = Outcome::NoDecision;
+        }
         opportunities.push(Opportunity {
             id: id.to_owned(),
             source: fields.source,
@@ -345,6 +404,140 @@ impl Fields {
         let e = take(&mut self.closed_at, &r.closed_at);
         a | b | c | d | e
     }
+}
+
+/// Open opportunities that look abandoned: idle in their stage for longer
+/// than any closed deal took from first seen to close.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Staleness {
+    /// Opportunities open at the as-of time.
+    pub open: usize,
+    /// Of those, the ones whose last stage entry is older than
+    /// `longest_closed_days` at the as-of time.
+    pub stale: usize,
+    /// The longest any closed deal took from its first stage entry to its
+    /// closing, in days.
+    pub longest_closed_days: f64,
+}
+
+/// At least this many stale opportunities make [`Staleness::many`]...
+pub const STALE_MIN: usize = 10;
+/// ...and at least this share of the open ones.
+pub const STALE_SHARE: f64 = 0.05;
+
+impl Staleness {
+    /// Whether there are enough stale deals to matter. An honest history has
+    /// next to none: a deal that sat in one stage longer than any deal ever
+    /// took for its whole journey is about as rare as a new longest deal, a
+    /// few in a history of hundreds of closings. So 10 of them, and 5% of
+    /// the open deals, is far more than chance.
+    pub fn many(&self) -> bool {
+        self.stale >= STALE_MIN && self.stale as f64 >= STALE_SHARE * self.open as f64
+    }
+
+    /// The `stale_after` to suggest: the longest closed deal, in whole days.
+    pub fn suggested_days(&self) -> f64 {
+        self.longest_closed_days.ceil().max(1.0)
+    }
+}
+
+/// How many open opportunities have been idle in their stage (no stage
+/// entry) for longer than any closed deal took from first seen to close, as
+/// of `as_of`; `None` if no deal closed with a usable time or none is open.
+///
+/// Idle time, not age, is what is measured: a deal that moved stage last
+/// week is alive however old it is.
+pub fn staleness(opps: &[Opportunity], as_of: f64) -> Option<Staleness> {
+    let longest_closed_days = opps
+        .iter()
+        .filter_map(|o| Some(o.closed_at? - o.first_seen()))
+        .fold(f64::NEG_INFINITY, f64::max);
+    let open: Vec<&Opportunity> = opps.iter().filter(|o| o.outcome == Outcome::Open).collect();
+    if !longest_closed_days.is_finite() || open.is_empty() {
+        return None;
+    }
+    let stale = open
+        .iter()
+        .filter(|o| as_of - o.entries.last().expect("never empty").1 > longest_closed_days)
+        .count();
+    Some(Staleness {
+        open: open.len(),
+        stale,
+        longest_closed_days,
+    })
+}
+
+/// Signs that an export was cut at the left: no deal closes before
+/// `first_close`, though many were first seen well before it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LeftCut {
+    /// The earliest closing in the history (days since 1970-01-01).
+    pub first_close: f64,
+    /// Opportunities first seen before it.
+    pub earlier: usize,
+    /// How many of those would have closed before it, had they closed as
+    /// fast as the deals first seen later.
+    pub expected: f64,
+}
+
+/// A left cut is reported when at least this many closings are missing
+/// before the first one (seeing none where 10 are expected has a chance of
+/// e⁻¹⁰ ≈ 5 in 100,000).
+pub const LEFT_CUT_EXPECTED: f64 = 10.0;
+
+/// Deals first seen later that serve as the yardstick of how fast deals
+/// close: at least this many are needed to tell.
+const LEFT_CUT_REFERENCE: usize = 30;
+
+/// Detects an export cut at the left (every closing on or after some date,
+/// deals closed before it missing): `Some` when, among the opportunities
+/// first seen before the earliest closing, at least [`LEFT_CUT_EXPECTED`]
+/// would have closed before it had they closed like the deals first seen
+/// after it. The yardstick is the share of those later deals closed within
+/// each number of days (up to half the time after the first closing),
+/// among the ones followed for long enough; `None` when fewer than 30
+/// later deals were.
+pub fn left_cut(opps: &[Opportunity], as_of: f64) -> Option<LeftCut> {
+    let first_close = opps
+        .iter()
+        .filter_map(|o| o.closed_at)
+        .fold(f64::INFINITY, f64::min);
+    let start = opps
+        .iter()
+        .map(Opportunity::first_seen)
+        .fold(f64::INFINITY, f64::min);
+    let lag = first_close - start;
+    if !(lag.is_finite() && lag > 0.0) {
+        return None;
+    }
+    // Deals first seen after the first closing and followed for at least
+    // `reach` days: how soon they closed (infinite if not yet). Lags beyond
+    // `reach` are taken as `reach`, which only lowers the count expected.
+    let reach = lag.min((as_of - first_close) / 2.0);
+    let mut took: Vec<f64> = opps
+        .iter()
+        .filter(|o| o.first_seen() >= first_close && as_of - o.first_seen() >= reach)
+        .map(|o| o.closed_at.map_or(f64::INFINITY, |c| c - o.first_seen()))
+        .collect();
+    if took.len() < LEFT_CUT_REFERENCE {
+        return None;
+    }
+    took.sort_by(f64::total_cmp);
+    let share_within = |days: f64| took.partition_point(|&t| t < days) as f64 / took.len() as f64;
+    let earlier: Vec<f64> = opps
+        .iter()
+        .map(Opportunity::first_seen)
+        .filter(|&t| t < first_close)
+        .collect();
+    let expected: f64 = earlier
+        .iter()
+        .map(|&t| share_within((first_close - t).min(reach)))
+        .sum();
+    (expected >= LEFT_CUT_EXPECTED).then_some(LeftCut {
+        first_close,
+        earlier: earlier.len(),
+        expected,
+    })
 }
 
 #[cfg(test)]
@@ -457,5 +650,75 @@ mod tests {
         assert_eq!(opps[0].entries, vec![(0, 1.0)]);
         assert_eq!(opps[0].outcome, Outcome::Open);
         assert_eq!((c.after_as_of, c.closed_after_as_of), (1, 1));
+    }
+
+    #[test]
+    fn since_drops_early_cohorts_and_stale_deals_close_without_a_stay() {
+        let mut rows = vec![
+            row(1, "early", "a", 1.0),
+            row(2, "early", "b", 3.0),
+            row(3, "idle", "a", 10.0),
+            row(4, "busy", "a", 10.0),
+            row(5, "busy", "b", 95.0),
+            row(6, "done", "a", 20.0),
+        ];
+        rows[5].outcome = Some(Outcome::Won);
+        rows[5].closed_at = Some(50.0);
+        let window = Window {
+            since: Some(5.0),
+            stale_after: Some(30.0),
+        };
+        let (opps, c, _) = clean_within(&rows, &stages(), Some(100.0), window);
+        let ids: Vec<&str> = opps.iter().map(|o| o.id.as_str()).collect();
+        assert_eq!(ids, ["idle", "busy", "done"]);
+        assert_eq!((c.before_since, c.stale, c.rows_kept), (1, 1, 4));
+        // Idle for 90 days: a stall whose time is unknown.
+        assert_eq!((opps[0].outcome, opps[0].closed_at), (Outcome::NoDecision, None));
+        // Old, but it moved 5 days ago: alive.
+        assert_eq!(opps[1].outcome, Outcome::Open);
+
+        let (opps, _, _) = clean(&rows, &stages(), Some(100.0));
+        let s = staleness(&opps, 100.0).unwrap();
+        // The longest closed deal took 30 days; 'idle' and 'early' have sat
+        // longer than that, 'busy' has not.
+        assert_eq!((s.open, s.stale, s.longest_closed_days), (3, 2, 30.0));
+        assert_eq!(s.suggested_days(), 30.0);
+        assert!(!s.many(), "two deals are not many");
+    }
+
+    #[test]
+    fn a_history_without_its_early_closings_is_cut_at_the_left() {
+        // One deal a day for 300 days; every third stays open, the others
+        // close 5 to 54 days after they start. The export kept closings
+        // from day 100 on only.
+        let mut rows = Vec::new();
+        for d in 0..300 {
+            let mut r = row(d, &format!("o{d}"), "a", d as f64);
+            let close = d as f64 + 5.0 + (d * 37 % 50) as f64;
+            if d % 3 != 0 && close <= 300.0 {
+                r.outcome = Some(Outcome::Won);
+                r.closed_at = Some(close);
+            }
+            rows.push(r);
+        }
+        let (whole, _, _) = clean(&rows, &stages(), Some(300.0));
+        assert_eq!(left_cut(&whole, 300.0), None);
+        let cut: Vec<RawRow> = rows
+            .into_iter()
+            .filter(|r| r.closed_at.is_none_or(|c| c >= 100.0))
+            .collect();
+        let (opps, _, _) = clean(&cut, &stages(), Some(300.0));
+        let found = left_cut(&opps, 300.0).unwrap();
+        assert!(
+            found.first_close >= 100.0 && found.expected >= LEFT_CUT_EXPECTED,
+            "{found:?}"
+        );
+        let window = Window {
+            since: Some(found.first_close.ceil()),
+            stale_after: None,
+        };
+        let (later, c, _) = clean_within(&cut, &stages(), Some(300.0), window);
+        assert_eq!(c.before_since, found.earlier);
+        assert_eq!(left_cut(&later, 300.0), None);
     }
 }

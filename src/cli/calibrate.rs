@@ -2,7 +2,7 @@
 //! CRM exports (told from the header unless `--layout` names it), and a fit
 //! report, as text or `--json`, that checks it against the history.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -13,6 +13,7 @@ use funnelsim::input::crm::{self, DateRule, Layout};
 use funnelsim::model::scenario::Scenario;
 use funnelsim::model::scenario::overrides::Override;
 use funnelsim::output::calibration::{self as cal_out, Provenance};
+use funnelsim::output::charts::{self, Chart, ImageFormat};
 use funnelsim::output::fs::{self, Guard};
 use funnelsim::output::{self};
 
@@ -82,6 +83,18 @@ pub struct CalibrateArgs {
     /// open) [default: the latest timestamp in the file]
     #[arg(long, value_name = "TIMESTAMP")]
     pub as_of: Option<String>,
+    /// Drop opportunities first seen before this date: cohorts an export cut
+    /// at the left (read like --as-of)
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Close as no decision every opportunity still open with no stage entry
+    /// in the last DAYS days (a stale deal nobody closed)
+    #[arg(long, value_name = "DAYS", allow_negative_numbers = true)]
+    pub stale_after: Option<f64>,
+    /// Also draw each stage's fitted dwell curve against its Kaplan–Meier
+    /// curve into FILE (.svg or .png; replaced like --out)
+    #[arg(long, value_name = "FILE")]
+    pub chart: Option<PathBuf>,
     /// Simulated histories for the fit check
     #[arg(short = 'n', long, value_name = "N", default_value_t = 200)]
     pub replications: u32,
@@ -191,6 +204,64 @@ fn live_fit(
     Ok((cal_out::scenario_toml(estimate, from, Some(&done)), fit))
 }
 
+/// A time given on the command line, read as the file's own dates are (a
+/// slashed date follows the file).
+fn time_flag(flag: &str, value: Option<&str>, rule: &DateRule) -> Result<Option<f64>, BadInput> {
+    value
+        .map(|t| {
+            rule.parse(t).ok_or_else(|| {
+                BadInput(format!(
+                    "{flag} '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339, MM/DD/YYYY, DD/MM/YYYY or days; a slashed date that could be either needs --date-format)"
+                ))
+            })
+        })
+        .transpose()
+}
+
+/// The first line of an SVG `--chart`, by which a later run recognises it.
+const CHART_MARK: &str = "<!-- funnelsim calibrate: dwell fits vs Kaplan–Meier -->\n";
+
+/// The format of `--chart FILE`, told from its name, and how a file there
+/// is recognised as one funnelsim wrote (a PNG carries no mark, so an
+/// existing one is replaced only with --force).
+fn chart_format(path: &Path) -> Result<(ImageFormat, fs::Ownership), BadInput> {
+    let ext = path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase());
+    match ext.as_deref() {
+        Some("svg") => Ok((ImageFormat::Svg, fs::Ownership::StartsWith(CHART_MARK))),
+        Some("png") => Ok((ImageFormat::Png, fs::Ownership::Unmarked)),
+        _ => Err(BadInput(format!(
+            "--chart {} must name an .svg or .png file",
+            path.display()
+        ))),
+    }
+}
+
+/// Writes `chart` to `path` atomically, as an SVG with the font embedded or
+/// as a PNG.
+fn write_chart(
+    chart: &Chart,
+    path: &Path,
+    format: ImageFormat,
+    owner: Guard<'_>,
+    ownership: fs::Ownership,
+) -> Result<()> {
+    fs::write_atomic(path, owner, ownership, |tmp| match format {
+        ImageFormat::Svg => {
+            let text = format!("{CHART_MARK}{}", chart.standalone_svg());
+            std::fs::write(tmp, text).with_context(|| format!("cannot write {}", tmp.display()))
+        }
+        ImageFormat::Png => {
+            // The bitmap encoder picks the format by the file name, which the
+            // temporary file lacks: draw beside it, then move it over.
+            let dir = tempfile::tempdir_in(tmp.parent().unwrap_or(Path::new(".")))
+                .with_context(|| format!("cannot write {}", tmp.display()))?;
+            chart.write(dir.path(), ImageFormat::Png)?;
+            let drawn = dir.path().join(format!("{}.png", chart.name));
+            std::fs::rename(&drawn, tmp).with_context(|| format!("cannot write {}", tmp.display()))
+        }
+    })
+}
+
 /// `funnelsim calibrate`.
 pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     let stages: Vec<String> = args
@@ -237,6 +308,26 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         force: args.force,
     };
     fs::check_file_target(&args.out, owner, CALIBRATED)?;
+    let chart = match &args.chart {
+        Some(path) => {
+            let (format, ownership) = chart_format(path)?;
+            if same_file::is_same_file(path, &args.out).unwrap_or(false) || path == &args.out {
+                return Err(BadInput(format!(
+                    "--chart {} is also --out; choose another name",
+                    path.display()
+                ))
+                .into());
+            }
+            fs::check_file_target(path, owner, ownership)?;
+            Some((path, format, ownership))
+        }
+        None => None,
+    };
+    if let Some(days) = args.stale_after
+        && !(days.is_finite() && days > 0.0)
+    {
+        return Err(BadInput(format!("--stale-after {days} must be a positive number of days")).into());
+    }
     let read = crm::read(
         &args.history,
         &crm::ReadOptions {
@@ -249,18 +340,13 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     )
     .map_err(|e| BadInput(format!("{e:#}")))?;
     // Read as the file's own dates are (a slashed --as-of follows the file).
-    let as_of = args
-        .as_of
-        .as_deref()
-        .map(|t| {
-            read.date_rule.parse(t).ok_or_else(|| {
-                BadInput(format!(
-                    "--as-of '{t}' is not a timestamp (YYYY-MM-DD[ HH:MM[:SS]], RFC 3339, MM/DD/YYYY, DD/MM/YYYY or days; a slashed date that could be either needs --date-format)"
-                ))
-            })
-        })
-        .transpose()?;
-    let (opportunities, cleaning, as_of) = history::clean(&read.rows, &stages, as_of);
+    let as_of = time_flag("--as-of", args.as_of.as_deref(), &read.date_rule)?;
+    let since = time_flag("--since", args.since.as_deref(), &read.date_rule)?;
+    let window = history::Window {
+        since,
+        stale_after: args.stale_after,
+    };
+    let (opportunities, cleaning, as_of) = history::clean_within(&read.rows, &stages, as_of, window);
     let unit = if crm::is_parquet(&args.history) {
         "row"
     } else {
@@ -300,6 +386,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         history: &origin,
         as_of,
         costs: costs_name.as_deref().zip(costs.as_ref()),
+        window,
     };
     let (toml, live) = if args.live {
         let (toml, fit) = live_fit(&estimate, &from, &args.set, args.seed, args.threads)?;
@@ -307,6 +394,13 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     } else {
         (cal_out::scenario_toml(&estimate, &from, None), None)
     };
+    // Drawn before anything is written, so a chart that cannot be drawn
+    // leaves no scenario behind either.
+    let drawn = chart
+        .map(|(path, format, ownership)| {
+            charts::dwell_survival(&estimate).map(|c| (c, path, format, ownership))
+        })
+        .transpose()?;
     // The file must be one every other command accepts: load it as they would.
     let fitted = Scenario::from_toml_str(&toml).map_err(|e| {
         anyhow::anyhow!(
@@ -335,17 +429,28 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     fs::write_atomic(&args.out, owner, CALIBRATED, |tmp| {
         std::fs::write(tmp, toml.as_bytes()).with_context(|| format!("cannot write {}", tmp.display()))
     })?;
+    if let Some((c, path, format, ownership)) = &drawn {
+        write_chart(c, path, *format, owner, *ownership)?;
+    }
     let data = cal_out::Data {
         history: &read,
         cleaning: &cleaning,
         notes: &cleaning_lines,
         live: live.as_ref().map(|f| (f, args.set.as_slice())),
+        stale: history::staleness(&opportunities, as_of),
+        left_cut: history::left_cut(&opportunities, as_of),
     };
     emit(
         args.json,
         &cal_out::json(&estimate, &data, &checks, args.replications, &from),
         || cal_out::report(&estimate, &data, &checks, args.replications, &from),
     )?;
+    if let Some((_, path, _, _)) = &drawn {
+        eprintln!(
+            "\nwrote the dwell fits vs Kaplan–Meier chart to {}",
+            path.display()
+        );
+    }
     eprintln!(
         "\nwrote the fitted scenario to {0}; try: funnelsim run {0}",
         args.out.display()

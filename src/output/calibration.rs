@@ -10,10 +10,11 @@ use crate::calibration::estimate::{
     ARRIVAL_PERIOD_DAYS, ArrivalFit, Calibration, Check, MIN_STAYS, POOR_FIT_Z,
 };
 use crate::calibration::fit::{DwellFit, Positive, Proportion};
-use crate::calibration::history::Cleaning;
+use crate::calibration::history::{Cleaning, LeftCut, Staleness, Window};
 use crate::calibration::live::{Intercepts, LiveFit};
+use crate::calibration::survival::{self, DEPART_Z, KaplanMeier, Point};
 use crate::calibration::vocabulary::looks_like_outcome;
-use crate::input::crm::{History, Layout, format_time};
+use crate::input::crm::{History, Layout, format_time, format_time_as};
 use crate::model::scenario::spec::{
     HandoffSpec, MarketingSpec, OutreachSpec, default_segments, default_stages,
 };
@@ -28,6 +29,29 @@ pub struct Provenance<'a> {
     /// The company's costs and the file they came from, if given
     /// (`--costs`); without them the costs are marked unknown.
     pub costs: Option<(&'a str, &'a Costs)>,
+    /// The part of the history trusted (`--since`, `--stale-after`).
+    pub window: Window,
+}
+
+impl Provenance<'_> {
+    /// `--since` and `--stale-after` as given, for the file header and the
+    /// report; empty when neither was.
+    fn window_flags(&self) -> String {
+        let mut flags = Vec::new();
+        if let Some(t) = self.window.since {
+            // As a shell argument: a date alone when it is one.
+            let when = if t.fract() == 0.0 {
+                format_time_as(t, "%Y-%m-%d")
+            } else {
+                format!("'{}'", format_time(t))
+            };
+            flags.push(format!("--since {when}"));
+        }
+        if let Some(d) = self.window.stale_after {
+            flags.push(format!("--stale-after {d}"));
+        }
+        flags.join(" ")
+    }
 }
 
 /// Shortest text that reads back as the same `f64`, for TOML values.
@@ -172,6 +196,10 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>, live: Option<&Liv
             ),
         }
     );
+    let flags = from.window_flags();
+    if !flags.is_empty() {
+        let _ = writeln!(t, "# Read with {flags} (see the fit report's cleaning notes).\n");
+    }
     let _ = writeln!(t, "name = {}", quoted(&format!("Calibrated: {file_name}")));
     let _ = writeln!(
         t,
@@ -644,6 +672,16 @@ pub fn cleaning_lines(c: &Cleaning, stages: &[String], unit: &str) -> Vec<String
             "opportunity",
             "closed without entering any of --stages dropped",
         ),
+        (
+            c.before_since,
+            "opportunity",
+            "first seen before --since dropped (cohorts the export may have cut at the left)",
+        ),
+        (
+            c.stale,
+            "open opportunity",
+            "idle longer than --stale-after closed as no decision (stall time unknown: no dwell for the last stage)",
+        ),
     ];
     for (n, noun, what) in counts {
         if n > 0 {
@@ -677,9 +715,38 @@ pub struct Data<'a> {
     /// The live fit and the `--set` assignments of the current policy, with
     /// `--live`.
     pub live: Option<(&'a LiveFit, &'a [String])>,
+    /// Open deals idle longer than any closed deal took, after cleaning.
+    pub stale: Option<Staleness>,
+    /// Signs that the export was cut at the left, after cleaning.
+    pub left_cut: Option<LeftCut>,
 }
 
 impl Data<'_> {
+    /// What the history's censoring suggests doing, one line each: many
+    /// stale open deals, or a left cut.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(s) = self.stale.filter(Staleness::many) {
+            out.push(format!(
+                "{} of {} open opportunities have had no stage entry for longer than the longest closed deal took ({} days): left open they count as still in their stage and stretch the fitted stays; if they are dead, --stale-after {} closes them as no decision",
+                human(s.stale as f64),
+                human(s.open as f64),
+                sig(s.longest_closed_days),
+                s.suggested_days()
+            ));
+        }
+        if let Some(cut) = self.left_cut {
+            out.push(format!(
+                "no deal closes before {}, though {} opportunities were first seen earlier and about {} of them would have closed by then: the export looks cut at the left, leaving only the slow deals of early cohorts; --since {} drops those cohorts",
+                format_time(cut.first_close),
+                human(cut.earlier as f64),
+                human(cut.expected.round()),
+                since_date(cut.first_close)
+            ));
+        }
+        out
+    }
+
     /// "long, one row per stage entry (detected: …)".
     fn layout(&self) -> String {
         let h = self.history;
@@ -724,6 +791,10 @@ pub fn report(
         sig(cal.span_days),
         human(cal.open as f64)
     );
+    let flags = from.window_flags();
+    if !flags.is_empty() {
+        let _ = writeln!(t, "Read with {flags}");
+    }
     let _ = writeln!(t, "Layout: {}", data.layout());
     if let Some(dates) = data.stage_dates() {
         let _ = writeln!(t, "  stage dates: {dates}");
@@ -753,6 +824,9 @@ pub fn report(
     }
     for line in data.notes {
         let _ = writeln!(t, "  {line}");
+    }
+    for line in data.warnings() {
+        let _ = writeln!(t, "! {line}");
     }
 
     let w = cal.stages.iter().map(|s| s.name.len()).max().unwrap_or(5).max(5);
@@ -799,6 +873,7 @@ pub fn report(
             sparse.join(", ")
         );
     }
+    km_table(&mut t, cal);
 
     let d = &cal.decision;
     let _ = writeln!(
@@ -940,6 +1015,12 @@ pub fn report(
     t
 }
 
+/// The `--since` date to suggest for a cut at `first_close`: its day, or
+/// the next midnight, so that no deal first seen before the cut is kept.
+fn since_date(first_close: f64) -> String {
+    format_time_as(first_close.ceil(), "%Y-%m-%d")
+}
+
 fn plural(n: usize, noun: &str) -> String {
     match (n, noun.strip_suffix('y')) {
         (1, _) => format!("1 {noun}"),
@@ -959,6 +1040,62 @@ fn count_or_sig(x: f64) -> String {
 
 fn pct(p: &Proportion) -> String {
     format!("{} ± {:.1}", percent(p.value, 1), 100.0 * p.se)
+}
+
+/// Each stage's fitted dwell curve against its Kaplan–Meier curve: the
+/// share of stays still going at the Kaplan–Meier quartiles and where the
+/// two differ most, and the stages whose fit departs from it there by more
+/// than [`DEPART_Z`] standard errors.
+fn km_table(t: &mut String, cal: &Calibration) {
+    let w = cal.stages.iter().map(|s| s.name.len()).max().unwrap_or(5).max(5);
+    let _ = writeln!(
+        t,
+        "\nDwell fit vs Kaplan–Meier: the share of stays still going after t days, as the stays\n\
+         show it (Kaplan–Meier, 95% CI) and as the fitted curve has it; ! = more than {DEPART_Z}\n\
+         standard errors apart"
+    );
+    let _ = writeln!(
+        t,
+        "{:w$}  {:<11}  {:>6}  {:<22}  fitted",
+        "stage", "at", "t", "Kaplan–Meier [95% CI]"
+    );
+    let mut departs = Vec::new();
+    for st in &cal.stages {
+        let c = survival::compare(&st.km, st.dwell.best());
+        let rows = c
+            .quartiles
+            .iter()
+            .zip(survival::QUARTILES)
+            .map(|(p, q)| (format!("{} ended", percent(1.0 - q, 0)), p))
+            .chain(c.largest_gap.as_ref().map(|p| ("largest gap".to_owned(), p)));
+        let mut name = st.name.as_str();
+        for (at, p) in rows {
+            let flag = if p.departs() { " !" } else { "" };
+            let _ = writeln!(
+                t,
+                "{name:w$}  {at:<11}  {:>6}  {:<22}  {:.3}{flag}",
+                sig(p.days),
+                format!("{:.3} [{:.3}, {:.3}]", p.km.survival, p.km.ci_low, p.km.ci_high),
+                p.fitted
+            );
+            name = "";
+        }
+        if let Some(p) = c.largest_gap.filter(Point::departs) {
+            departs.push(format!("{} (at {} days)", st.name, sig(p.days)));
+        }
+    }
+    if departs.is_empty() {
+        let _ = writeln!(
+            t,
+            "Every fitted curve is within {DEPART_Z} standard errors of Kaplan–Meier where they differ most."
+        );
+    } else {
+        let _ = writeln!(
+            t,
+            "! the fitted curve departs from Kaplan–Meier for {}: the family does not describe those stays there",
+            departs.join(", ")
+        );
+    }
 }
 
 /// A number for JSON: `null` when it is not finite (never NaN).
@@ -985,6 +1122,58 @@ fn dwell_json(f: &DwellFit) -> Value {
         "shape": f.shape.as_ref().map_or(Value::Null, positive_json),
         "log_likelihood": num(f.log_likelihood),
         "aic": num(f.aic),
+    })
+}
+
+fn point_json(p: &Point) -> Value {
+    json!({
+        "days": num(p.days),
+        "km": num(p.km.survival),
+        "ci_low": num(p.km.ci_low),
+        "ci_high": num(p.km.ci_high),
+        "fitted": num(p.fitted),
+        "se": num(p.km.se),
+        "departs": p.departs(),
+    })
+}
+
+/// A stage's Kaplan–Meier curve, the chosen fit beside it at every step,
+/// and their comparison.
+fn km_json(km: &KaplanMeier, fit: &DwellFit) -> Value {
+    let c = survival::compare(km, fit);
+    let steps: Vec<Value> = km
+        .steps
+        .iter()
+        .map(|s| {
+            json!({
+                "days": num(s.days),
+                "at_risk": s.at_risk,
+                "events": s.events,
+                "censored": s.censored,
+                "survival": num(s.survival),
+                "se": num(s.se),
+                "ci_low": num(s.ci_low),
+                "ci_high": num(s.ci_high),
+                "fitted": num(fit.survival(s.days)),
+            })
+        })
+        .collect();
+    let quartiles: Vec<Value> = c
+        .quartiles
+        .iter()
+        .zip(survival::QUARTILES)
+        .map(|(p, q)| {
+            let mut v = point_json(p);
+            v["share_ended"] = num(1.0 - q);
+            v
+        })
+        .collect();
+    json!({
+        "stays": km.n,
+        "last_days": num(km.last_days),
+        "steps": steps,
+        "quartiles": quartiles,
+        "largest_gap": c.largest_gap.as_ref().map_or(Value::Null, point_json),
     })
 }
 
@@ -1041,6 +1230,7 @@ pub fn json(
                 "dwell": dwell_json(best),
                 "aic_margin": st.dwell.aic_margin().map_or(Value::Null, num),
                 "fits": st.dwell.fits.iter().map(dwell_json).collect::<Vec<_>>(),
+                "kaplan_meier": km_json(&st.km, best),
                 "stall_probability": if i < last { proportion_json(&st.stall) } else { Value::Null },
             })
         })
@@ -1117,6 +1307,8 @@ pub fn json(
     json!({
         "history": from.history,
         "as_of": format_time(from.as_of),
+        "since": from.window.since.map(format_time),
+        "stale_after": from.window.stale_after,
         "layout": {
             "name": h.layout.name(),
             "rows_are": h.layout.shape(),
@@ -1144,8 +1336,24 @@ pub fn json(
             "closed_after_as_of": c.closed_after_as_of,
             "reopened": c.reopened,
             "closed_without_entry": c.closed_without_entry,
+            "before_since": c.before_since,
+            "stale": c.stale,
             "skipped": skipped,
         },
+        "warnings": data.warnings(),
+        "stale": data.stale.map_or(Value::Null, |s| json!({
+            "open": s.open,
+            "stale": s.stale,
+            "longest_closed_days": num(s.longest_closed_days),
+            "many": s.many(),
+            "suggested_stale_after": num(s.suggested_days()),
+        })),
+        "left_cut": data.left_cut.map_or(Value::Null, |c| json!({
+            "first_close": format_time(c.first_close),
+            "earlier": c.earlier,
+            "expected_closings": num(c.expected),
+            "suggested_since": since_date(c.first_close),
+        })),
         "stages": stages,
         "decision": {
             "decided": d.won.n,

@@ -26,15 +26,7 @@ fn calibrate(history: &Path, stages: &str, out: &Path) -> std::process::Output {
 fn export_calibrate_and_run_the_fitted_scenario() {
     let dir = tempfile::tempdir().unwrap();
     let history = dir.path().join("history.csv");
-    let out = funnelsim()
-        .arg("run")
-        .arg(scenario("baseline"))
-        .args(["-n", "2", "--export-history"])
-        .arg(&history)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let text = std::fs::read_to_string(&history).unwrap();
+    let text = export_history(&scenario("baseline"), &history);
     assert!(text.starts_with("opportunity_id,stage,entered_at,source,segment,amount,outcome,closed_at\n"));
 
     let fitted = dir.path().join("fitted.toml");
@@ -772,4 +764,255 @@ fn json_report_holds_estimates_cleaning_and_the_fit_check() {
     assert_eq!(checks[0]["name"], "reached lead");
     assert!(checks[0]["simulated"]["mean"].is_number());
     assert!(fit["fit_check"]["reproduces"].is_boolean());
+}
+
+/// Runs `scenario` with `--export-history history` (long layout) and
+/// returns the file's text.
+fn export_history(scenario: &Path, history: &Path) -> String {
+    let out = funnelsim()
+        .arg("run")
+        .arg(scenario)
+        .args(["-n", "2", "--export-history"])
+        .arg(history)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::read_to_string(history).unwrap()
+}
+
+/// A long-layout export of the calibration truth over 400 days, its as-of
+/// time, and its rows as fields.
+fn truth_export(dir: &Path) -> (String, Vec<Vec<String>>, String) {
+    use funnelsim::input::crm::{format_time, simulation_day};
+    let text = export_history(&data("calibration_truth.toml"), &dir.join("truth.csv"));
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().to_owned();
+    assert_eq!(
+        header,
+        "opportunity_id,stage,entered_at,source,segment,amount,outcome,closed_at"
+    );
+    let rows = lines.map(|l| l.split(',').map(str::to_owned).collect()).collect();
+    (header, rows, format_time(simulation_day(400.0)))
+}
+
+/// The ids of the opportunities whose rows satisfy `pick`.
+fn ids(rows: &[Vec<String>], pick: impl Fn(&[&Vec<String>]) -> bool) -> std::collections::HashSet<String> {
+    let mut by_id: std::collections::BTreeMap<&str, Vec<&Vec<String>>> = Default::default();
+    for r in rows {
+        by_id.entry(&r[0]).or_default().push(r);
+    }
+    by_id
+        .into_iter()
+        .filter(|(_, rs)| pick(rs))
+        .map(|(id, _)| id.to_owned())
+        .collect()
+}
+
+fn write_rows(dir: &Path, name: &str, header: &str, rows: &[Vec<String>]) -> PathBuf {
+    let mut text = format!("{header}\n");
+    for r in rows {
+        text.push_str(&r.join(","));
+        text.push('\n');
+    }
+    file(dir, name, &text)
+}
+
+#[test]
+fn stale_deals_are_warned_about_and_stale_after_closes_them() {
+    use crate::calibration::TRUE_MEAN_DAYS;
+    let dir = tempfile::tempdir().unwrap();
+    let (header, mut rows, as_of) = truth_export(dir.path());
+    // Deals that went quiet before day 200 and were never closed in the
+    // CRM: 200 days idle at the as-of time, longer than any deal took.
+    let zombies = ids(&rows, |rs| {
+        matches!(rs[0][6].as_str(), "no_decision" | "went_dark")
+            && rs.iter().all(|r| r[2].as_str() < "2025-07-20")
+    });
+    assert!(zombies.len() > 100, "{}", zombies.len());
+    for r in &mut rows {
+        if zombies.contains(&r[0]) {
+            r[6].clear();
+            r[7].clear();
+        }
+    }
+    let history = write_rows(dir.path(), "zombies.csv", &header, &rows);
+
+    let (code, text, err) = calibrate_with(&history, TRUTH_STAGES, &["--as-of", &as_of]);
+    assert_eq!(code, 0, "{err}");
+    let fit = fit_json(&history, TRUTH_STAGES, &["--as-of", &as_of]);
+    let stale = &fit["stale"];
+    assert_eq!(stale["many"], true, "{stale}");
+    assert!(
+        stale["stale"].as_u64().unwrap() >= zombies.len() as u64,
+        "{stale}"
+    );
+    let days = stale["suggested_stale_after"].as_f64().unwrap();
+    assert_eq!(days, stale["longest_closed_days"].as_f64().unwrap().ceil());
+    let warning = format!("--stale-after {days} closes them as no decision");
+    assert!(
+        fit["warnings"][0].as_str().unwrap().contains(&warning),
+        "{}",
+        fit["warnings"]
+    );
+    assert!(
+        text.lines().any(|l| l.starts_with("! ") && l.contains(&warning)),
+        "{text}"
+    );
+
+    let fixed = fit_json(
+        &history,
+        TRUTH_STAGES,
+        &["--as-of", &as_of, "--stale-after", &days.to_string()],
+    );
+    assert!(fixed["data"]["stale"].as_u64().unwrap() >= zombies.len() as u64);
+    assert!(
+        fixed["data"]["notes"].as_array().unwrap().iter().any(|n| n
+            .as_str()
+            .unwrap()
+            .contains("idle longer than --stale-after closed as no decision")),
+        "{}",
+        fixed["data"]["notes"]
+    );
+    assert_eq!(fixed["warnings"], serde_json::json!([]));
+    assert_eq!(fixed["stale_after"], days);
+    let toml = std::fs::read_to_string(history.with_extension("toml")).unwrap();
+    assert!(
+        toml.contains(&format!("# Read with --stale-after {days} ")),
+        "{toml}"
+    );
+    for (st, truth) in fixed["stages"].as_array().unwrap().iter().zip(TRUE_MEAN_DAYS) {
+        near(
+            &format!("{} mean days", st["name"]),
+            &st["dwell"]["mean_days"],
+            truth,
+        );
+    }
+}
+
+#[test]
+fn a_left_cut_export_is_warned_about_and_since_drops_its_early_cohorts() {
+    let dir = tempfile::tempdir().unwrap();
+    let (header, rows, as_of) = truth_export(dir.path());
+    // The export holds the deals closed on or after 2025-06-01, and the
+    // open ones.
+    let gone = ids(&rows, |rs| {
+        !rs[0][7].is_empty() && rs[0][7].as_str() < "2025-06-01"
+    });
+    let rows: Vec<Vec<String>> = rows.into_iter().filter(|r| !gone.contains(&r[0])).collect();
+    let history = write_rows(dir.path(), "cut.csv", &header, &rows);
+
+    let fit = fit_json(&history, TRUTH_STAGES, &["--as-of", &as_of]);
+    let cut = &fit["left_cut"];
+    let since = cut["suggested_since"].as_str().unwrap().to_owned();
+    assert!(since.as_str() >= "2025-06-01", "{cut}");
+    assert!(
+        fit["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains(&format!("--since {since} drops those cohorts")),
+        "{}",
+        fit["warnings"]
+    );
+    let early = ids(&rows, |rs| rs.iter().any(|r| r[2].as_str() < since.as_str())).len();
+    let kept = fit_json(&history, TRUTH_STAGES, &["--as-of", &as_of, "--since", &since]);
+    assert_eq!(kept["data"]["before_since"], early as u64);
+    assert_eq!(
+        kept["opportunities"].as_u64().unwrap() + early as u64,
+        fit["opportunities"].as_u64().unwrap()
+    );
+    assert!(kept["left_cut"].is_null() && kept["warnings"] == serde_json::json!([]));
+}
+
+#[test]
+fn bad_since_and_stale_after_values_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h.csv");
+    std::fs::copy(data("messy_history.csv"), &history).unwrap();
+    let stages = "lead,qualified,proposal,negotiation";
+    for (args, says) in [
+        (
+            &["--since", "2025-13-45"][..],
+            "--since '2025-13-45' is not a timestamp",
+        ),
+        (
+            &["--stale-after", "0"][..],
+            "--stale-after 0 must be a positive number of days",
+        ),
+        (
+            &["--stale-after", "-3"][..],
+            "--stale-after -3 must be a positive number of days",
+        ),
+        (
+            &["--stale-after", "abc"][..],
+            "invalid value 'abc' for '--stale-after <DAYS>'",
+        ),
+        (
+            &["--chart", "fit.txt"][..],
+            "--chart fit.txt must name an .svg or .png file",
+        ),
+    ] {
+        let (code, stdout, err) = calibrate_with(&history, stages, args);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+        assert!(
+            stdout.is_empty() && !history.with_extension("toml").exists(),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn the_kaplan_meier_curves_are_reported_and_charted() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("h.csv");
+    let sample = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/sample_history.csv");
+    std::fs::copy(sample, &history).unwrap();
+    let chart = dir.path().join("fit.svg");
+    let chart_arg = chart.to_str().unwrap();
+    let fit = fit_json(&history, STAGES, &["--as-of", "2025-05-31", "--chart", chart_arg]);
+    for st in fit["stages"].as_array().unwrap() {
+        let km = &st["kaplan_meier"];
+        let steps = km["steps"].as_array().unwrap();
+        assert!(!steps.is_empty(), "{}", st["name"]);
+        // The curve falls, within its interval, and counts every stay.
+        let mut last = 1.0;
+        for s in steps {
+            let (v, lo, hi) = (
+                s["survival"].as_f64().unwrap(),
+                s["ci_low"].as_f64().unwrap(),
+                s["ci_high"].as_f64().unwrap(),
+            );
+            assert!(v < last && lo <= v && v <= hi && s["fitted"].is_number(), "{s}");
+            last = v;
+        }
+        let ended: u64 = steps.iter().map(|s| s["events"].as_u64().unwrap()).sum();
+        assert_eq!(ended, st["stays"].as_u64().unwrap());
+        assert_eq!(km["quartiles"].as_array().unwrap().len(), 3, "{}", st["name"]);
+        assert!(km["largest_gap"]["departs"].is_boolean());
+    }
+    let svg = std::fs::read_to_string(&chart).unwrap();
+    assert!(svg.starts_with("<!-- funnelsim calibrate") && svg.contains("</svg>"));
+    assert!(svg.contains("deciding: 82 stays, 22 censored"));
+    // funnelsim wrote it, so it is replaced without --force; another file
+    // is not.
+    let (code, _, err) = calibrate_with(&history, STAGES, &["--chart", chart_arg]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("wrote the dwell fits vs Kaplan–Meier chart"),
+        "{err}"
+    );
+    let foreign = file(dir.path(), "mine.svg", "<svg/>");
+    let out = funnelsim()
+        .arg("calibrate")
+        .arg(&history)
+        .args(["--stages", STAGES, "-n", "40", "--out"])
+        .arg(dir.path().join("other.toml"))
+        .arg("--chart")
+        .arg(&foreign)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("will not replace"));
+    assert_eq!(std::fs::read_to_string(&foreign).unwrap(), "<svg/>");
+    assert!(!dir.path().join("other.toml").exists(), "nothing half-written");
 }

@@ -1,0 +1,159 @@
+//! Calibration's dwell fits against the data: per stage, the Kaplan–Meier
+//! curve of the stays with its 95% band, and the fitted dwell curve.
+
+use anyhow::Result;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use super::{Chart, Draw, DrawResult, FONT, PALETTE, axis, chart, err, fmt_axis};
+use crate::calibration::estimate::Calibration;
+use crate::calibration::survival::KaplanMeier;
+use crate::output::format::human;
+
+/// Points of the fitted curve drawn per panel.
+const FITTED_POINTS: usize = 200;
+
+struct Panel {
+    caption: String,
+    fit_label: String,
+    /// The Kaplan–Meier curve as a staircase: (days, survival, low, high).
+    km: Vec<(f64, f64, f64, f64)>,
+    /// The fitted survival curve.
+    fitted: Vec<(f64, f64)>,
+    x_max: f64,
+}
+
+struct SurvivalData {
+    panels: Vec<Panel>,
+    columns: usize,
+}
+
+/// The staircase of a Kaplan–Meier curve: flat between events, dropping at
+/// each, carried on to the longest stay.
+fn staircase(km: &KaplanMeier) -> Vec<(f64, f64, f64, f64)> {
+    let mut pts = vec![(0.0, 1.0, 1.0, 1.0)];
+    let mut before = (1.0, 1.0, 1.0);
+    for s in &km.steps {
+        pts.push((s.days, before.0, before.1, before.2));
+        before = (s.survival, s.ci_low, s.ci_high);
+        pts.push((s.days, before.0, before.1, before.2));
+    }
+    pts.push((km.last_days, before.0, before.1, before.2));
+    pts
+}
+
+impl Draw for SurvivalData {
+    fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<()> {
+        root.fill(&WHITE).map_err(err)?;
+        let root = root
+            .titled(
+                "Dwell per stage: share of stays still going, fitted vs Kaplan–Meier",
+                (FONT, 22).into_font().style(FontStyle::Bold),
+            )
+            .map_err(err)?;
+        let rows = self.panels.len().div_ceil(self.columns);
+        let areas = root.split_evenly((rows, self.columns));
+        let (km_colour, fit_colour) = (PALETTE[0], PALETTE[5]);
+        for (p, area) in self.panels.iter().zip(areas) {
+            let mut chart = ChartBuilder::on(&area)
+                .caption(&p.caption, (FONT, 16))
+                .margin(10)
+                .x_label_area_size(38)
+                .y_label_area_size(52)
+                .build_cartesian_2d(axis(0.0, p.x_max, "days")?, 0.0..1.02)
+                .map_err(err)?;
+            chart
+                .configure_mesh()
+                .x_desc("days in the stage")
+                .y_label_formatter(&|v| fmt_axis(*v, true))
+                .x_label_formatter(&|v| human(*v))
+                .label_style((FONT, 13))
+                .axis_desc_style((FONT, 13))
+                .draw()
+                .map_err(err)?;
+            let mut band: Vec<(f64, f64)> = p.km.iter().map(|q| (q.0, q.3)).collect();
+            band.extend(p.km.iter().rev().map(|q| (q.0, q.2)));
+            chart
+                .draw_series(std::iter::once(Polygon::new(band, km_colour.mix(0.18).filled())))
+                .map_err(err)?
+                .label("Kaplan–Meier 95% CI")
+                .legend(move |(x, y)| {
+                    Rectangle::new([(x, y - 5), (x + 16, y + 5)], km_colour.mix(0.18).filled())
+                });
+            chart
+                .draw_series(LineSeries::new(
+                    p.km.iter().map(|q| (q.0, q.1)),
+                    km_colour.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label("Kaplan–Meier")
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], km_colour.stroke_width(3)));
+            chart
+                .draw_series(LineSeries::new(
+                    p.fitted.iter().copied(),
+                    fit_colour.stroke_width(2),
+                ))
+                .map_err(err)?
+                .label(p.fit_label.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 16, y)], fit_colour.stroke_width(3))
+                });
+            chart
+                .configure_series_labels()
+                .position(SeriesLabelPosition::UpperRight)
+                .background_style(WHITE.mix(0.85))
+                .border_style(RGBColor(180, 180, 180))
+                .label_font((FONT, 12))
+                .draw()
+                .map_err(err)?;
+        }
+        root.present().map_err(err)?;
+        Ok(())
+    }
+}
+
+/// One panel per stage: the Kaplan–Meier curve of its stays (censored ones
+/// included) with the 95% band, and the chosen fit's survival curve, over
+/// the days the stays cover.
+pub fn dwell_survival(cal: &Calibration) -> Result<Chart> {
+    let panels: Vec<Panel> = cal
+        .stages
+        .iter()
+        .map(|st| {
+            let fit = st.dwell.best();
+            let x_max = st.km.last_days.max(1.0);
+            let fitted = (0..=FITTED_POINTS)
+                .map(|i| {
+                    let t = x_max * i as f64 / FITTED_POINTS as f64;
+                    (t, fit.survival(t))
+                })
+                .filter(|p| p.1.is_finite())
+                .collect();
+            Panel {
+                caption: format!(
+                    "{}: {} stays, {} censored",
+                    st.name,
+                    human(st.dwell.events as f64),
+                    human(st.dwell.censored as f64)
+                ),
+                fit_label: format!(
+                    "fitted {}, mean {} days",
+                    fit.family.name(),
+                    human(fit.mean_days.value)
+                ),
+                km: staircase(&st.km),
+                fitted,
+                x_max,
+            }
+        })
+        .collect();
+    let columns = if panels.len() > 1 { 2 } else { 1 };
+    let rows = panels.len().div_ceil(columns) as u32;
+    let size = (1000, 60 + 300 * rows);
+    chart(
+        "dwell_survival",
+        "Dwell fits vs Kaplan–Meier",
+        size,
+        SurvivalData { panels, columns },
+    )
+}
