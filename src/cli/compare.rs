@@ -8,7 +8,7 @@ use clap::Args;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::output::fs::Guard;
 use funnelsim::output::{self, Run, charts};
-use funnelsim::study::compare::{self, KEY_METRICS};
+use funnelsim::study::compare;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, emit, manifest};
@@ -43,9 +43,10 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         "compare",
     )?;
     let (results, labels) = run_paired(&job, &scenarios)?;
+    let metrics = compare::key_metrics(&scenarios.iter().collect::<Vec<_>>());
     let rows: Vec<_> = results[1..]
         .iter()
-        .map(|r| compare::compare(&results[0], r, &KEY_METRICS))
+        .map(|r| compare::compare(&results[0], r, &metrics))
         .collect();
     let versus: Vec<output::compare::Versus<'_>> = rows
         .iter()
@@ -91,6 +92,11 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         );
         for ((s, l), p) in scenarios.iter().zip(&labels).zip(&args.scenarios) {
             text.push_str(&format!("  {l} = {} ({})\n", s.name(), p.display()));
+        }
+        if let Some((_, l)) = scenarios.iter().zip(&labels).find(|(s, _)| !s.costs_known()) {
+            text.push_str(&format!(
+                "  spend, profit, ROI and cost per win are left out: {l}'s costs are unknown (placeholders)\n"
+            ));
         }
         text.push_str(&format!(
             "  {}\n",

@@ -11,7 +11,7 @@ use funnelsim::output::fs::Guard;
 use funnelsim::output::{self, Run};
 use funnelsim::sim::engine;
 use funnelsim::study::blame;
-use funnelsim::study::compare::{self, KEY_METRICS};
+use funnelsim::study::compare;
 
 use super::args::SimArgs;
 use super::interrupt;
@@ -78,9 +78,10 @@ pub fn report(args: ReportArgs) -> Result<()> {
             charts,
         });
     }
+    let metrics = compare::key_metrics(&scenarios.iter().collect::<Vec<_>>());
     let rows: Vec<_> = results[1..]
         .iter()
-        .map(|r| compare::compare(&results[0], r, &KEY_METRICS))
+        .map(|r| compare::compare(&results[0], r, &metrics))
         .collect();
     let mut comparison = Vec::new();
     for (i, rows) in rows.iter().enumerate() {

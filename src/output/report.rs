@@ -18,7 +18,7 @@ use super::format::{self, human, percent};
 use super::terminal::window_sentence;
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::model::scenario::Scenario;
-use crate::sim::metrics::Unit;
+use crate::sim::metrics::{Metric, Unit};
 use crate::sim::stats::Estimate;
 use crate::study::blame::{Counterfactual, World};
 
@@ -321,11 +321,16 @@ fn card(label: &str, e: Option<&Estimate>, percent: bool) -> String {
         ),
         None => ("n/a".to_owned(), String::new()),
     };
+    card_text(label, &value, &ci)
+}
+
+/// A headline card of text: its label, the value and a line beneath.
+fn card_text(label: &str, value: &str, beneath: &str) -> String {
     format!(
         "<div class=\"card\"><div class=\"label\">{}</div><div class=\"value\">{}</div><div class=\"ci\">{}</div></div>",
         escape(label),
-        escape(&value),
-        escape(&ci)
+        escape(value),
+        escape(beneath)
     )
 }
 
@@ -578,7 +583,17 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
             ("ROI", "roi", true),
             ("Sales cycle (days)", "cycle_days", false),
         ] {
+            if !s.costs_known() && Metric::made_of_costs(name) {
+                continue;
+            }
             out.push_str(&card(label, r.estimate(name), percent));
+        }
+        if !s.costs_known() {
+            out.push_str(&card_text(
+                "Costs",
+                "unknown",
+                "placeholders, so spend, ROI and cost per win are not shown",
+            ));
         }
         let _ = write!(out, "</div><h3>What the numbers say</h3><ul class=\"story\">");
         for line in narrative(&sec.run) {

@@ -9,6 +9,7 @@
 
 use serde::Serialize;
 
+use crate::model::scenario::Scenario;
 use crate::sim::engine::RunResult;
 use crate::sim::metrics::Metric;
 pub use crate::sim::metrics::Unit;
@@ -30,6 +31,17 @@ pub const KEY_METRICS: [&str; 12] = [
     "response_days",
     "share.went_dark",
 ];
+
+/// The key metrics worth comparing between `scenarios`: all of
+/// [`KEY_METRICS`], less those made of costs when any scenario marks its
+/// costs unknown (a difference of placeholders says nothing).
+pub fn key_metrics(scenarios: &[&Scenario]) -> Vec<&'static str> {
+    let costs_known = scenarios.iter().all(|s| s.costs_known());
+    KEY_METRICS
+        .into_iter()
+        .filter(|m| costs_known || !Metric::made_of_costs(m))
+        .collect()
+}
 
 /// One metric of a candidate against the baseline.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -172,6 +172,35 @@ fn costs_the_history_cannot_tell_are_unknown_and_never_ranked() {
         &fitted,
     );
     assert_eq!(code, 0, "{stderr}");
+
+    // Comparisons and the report leave the placeholders out too, and say so.
+    let out = funnelsim()
+        .arg("compare")
+        .args([&fitted, &fitted])
+        .args(["-n", "3", "--set", "outreach.reps=2"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("costs are unknown"), "{text}");
+    for metric in ["cost per won deal", "profit", "total spend"] {
+        assert!(!text.contains(&format!("  {metric} ")), "{metric}: {text}");
+    }
+    let report = dir.path().join("report");
+    let out = funnelsim()
+        .arg("report")
+        .arg(&fitted)
+        .args(["-n", "3", "--out"])
+        .arg(&report)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(report.join("report.html")).unwrap();
+    assert!(
+        !html.contains(">Cost per won deal<"),
+        "the report shows placeholder costs"
+    );
+    assert!(html.contains(">Costs<") && html.contains(">unknown<"));
 }
 
 #[test]
