@@ -6,7 +6,8 @@
 //! simulates. One file per kind of chart: horizontal bars (`bars.rs`:
 //! funnel, outcomes, blame, comparisons), fan charts of the pipeline
 //! (`fan.rs`), the cycle histogram (`histogram.rs`), the lines of a sweep
-//! (`lines.rs`) and the sensitivity tornado (`tornado.rs`).
+//! and of an optimisation's elimination (`lines.rs`) and the sensitivity
+//! tornado (`tornado.rs`).
 
 use std::path::Path;
 use std::sync::Once;
@@ -30,7 +31,7 @@ mod tornado;
 pub use bars::{blame, comparison, funnel, outcomes};
 pub use fan::pipeline;
 pub use histogram::cycle_histogram;
-pub use lines::sweep;
+pub use lines::{elimination, sweep};
 pub use tornado::tornado;
 
 /// Image format of chart files.
