@@ -36,10 +36,10 @@ pub struct OptimiseArgs {
     /// Differences in the objective smaller than DELTA (in its units: 0.01 is
     /// one percentage point of a rate) do not matter; the choice is within
     /// DELTA of the best. 0 eliminates nothing with any noise: needs --budget
-    #[arg(long, value_name = "DELTA", value_parser = parse_indifference)]
+    #[arg(long, value_name = "DELTA", value_parser = parse_indifference, allow_negative_numbers = true)]
     pub indifference: f64,
     /// Probability that the choice is within DELTA of the best
-    #[arg(long, value_name = "P", default_value_t = 0.95, value_parser = parse_confidence)]
+    #[arg(long, value_name = "P", default_value_t = 0.95, value_parser = parse_confidence, allow_negative_numbers = true)]
     pub confidence: f64,
     /// Most replications to spend over all configurations [default: until
     /// the procedure decides]

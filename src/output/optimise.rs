@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::format::{self, human};
 use super::json::estimate;
-use super::sweep::{metric_value, settings_line, with_ci};
+use super::sweep::{metric_diff, metric_value, settings_line, with_ci};
 use crate::sim::metrics::Metric;
 use crate::sim::stats::Estimate;
 use crate::study::optimise::{Fate, Optimisation, Stop};
@@ -62,21 +62,27 @@ pub fn optimise_text(o: &Optimisation) -> String {
         .max(8);
     let _ = writeln!(
         out,
-        "  {:>6}  {:<settings_w$}  {:>12}  {:<36}  fate",
+        "  {:>6}  {:<settings_w$}  {:>12}  {:<36}  {:<18}  fate",
         "config",
         "settings",
         "replications",
-        format!("{obj} (95% CI)")
+        format!("{obj} (95% CI)"),
+        "paired vs chosen"
     );
     for &i in shown {
         let c = &s.candidates[i];
         let mark = if s.chosen == Some(i) { "  ◀ chosen" } else { "" };
         let _ = writeln!(
             out,
-            "  {i:>6}  {:<settings_w$}  {:>12}  {:<36}  {}{mark}",
+            "  {i:>6}  {:<settings_w$}  {:>12}  {:<36}  {:<18}  {}{mark}",
             settings_line(&o.settings[i]),
             human(f64::from(c.replications)),
             with_ci(obj, &c.objective),
+            if s.chosen == Some(i) {
+                String::new()
+            } else {
+                metric_diff(obj, c.versus_chosen.mean)
+            },
             fate_text(o, c.fate).1
         );
     }
@@ -171,7 +177,8 @@ pub fn optimise_json(o: &Optimisation) -> Value {
             json!({
                 "configuration": i, "settings": settings(i), "replications": c.replications,
                 "fate": c.fate, "eliminated_after": fate_text(o, c.fate).0,
-                "objective": estimate(&c.objective), "constraints": constraints,
+                "objective": estimate(&c.objective), "versus_chosen": estimate(&c.versus_chosen),
+                "constraints": constraints,
             })
         })
         .collect();

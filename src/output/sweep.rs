@@ -20,7 +20,7 @@ pub(crate) fn metric_value(metric: &str, x: Option<f64>) -> String {
 }
 
 /// A signed difference of a metric (rates in percentage points).
-fn metric_diff(metric: &str, x: Option<f64>) -> String {
+pub(crate) fn metric_diff(metric: &str, x: Option<f64>) -> String {
     format::difference(Metric::unit_of(metric), x, 2)
 }
 

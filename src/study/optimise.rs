@@ -38,7 +38,7 @@ use crate::model::scenario::overrides::Override;
 use crate::model::scenario::spec::ScenarioSpec;
 use crate::sim::engine::{RunObserver, simulate_replication};
 use crate::sim::metrics::{metric_names, metric_row};
-use crate::sim::stats::Estimate;
+use crate::sim::stats::{Estimate, paired_difference};
 use crate::study::sweep::{self, Objective, PointError, Vary};
 
 /// Replications simulated per batch, at least (spread over survivors).
@@ -222,6 +222,11 @@ pub struct Candidate {
     pub objective: Estimate,
     /// Each constraint's metric over its replications.
     pub constraints: Vec<Estimate>,
+    /// Its objective minus the chosen configuration's, paired replication
+    /// by replication over the replications both have: with common random
+    /// numbers this, not the two means over different replications, is
+    /// the comparison the procedure made.
+    pub versus_chosen: Estimate,
 }
 
 /// The number of survivors after a screening.
@@ -524,10 +529,17 @@ where
         if sums[i] > sums[best] { i } else { best }
     });
     let inseparable = survivors.iter().copied().filter(|&i| Some(i) != chosen).collect();
+    let objective_of = |i: usize| values[i].iter().map(|x| x[0]).collect::<Vec<f64>>();
+    let chosen_values = chosen.map(objective_of);
     let candidates = values
         .iter()
         .zip(&fate)
-        .map(|(v, &fate)| Candidate {
+        .enumerate()
+        .map(|(i, (v, &fate))| Candidate {
+            versus_chosen: chosen_values.as_ref().map_or_else(Estimate::undefined, |c| {
+                let n = c.len().min(v.len());
+                paired_difference(&c[..n], &objective_of(i)[..n])
+            }),
             replications: v.len() as u32,
             fate,
             objective: Estimate::from_values(&v.iter().map(|x| x[0]).collect::<Vec<_>>()),
