@@ -104,7 +104,11 @@ pub fn optimise_text(o: &Optimisation) -> String {
             let _ = writeln!(
                 out,
                 "Chosen: configuration {c} — {} ({obj} {}).",
-                settings_line(&o.settings[c]).replace('=', " = "),
+                o.settings[c]
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 metric_value(obj, s.candidates[c].objective.mean)
             );
         }
@@ -240,6 +244,10 @@ pub fn optimise_table(o: &Optimisation) -> Result<DataFrame> {
     metric(
         o.objective.metric().to_owned(),
         c.iter().map(|c| &c.objective).collect(),
+    );
+    metric(
+        "versus_chosen".to_owned(),
+        c.iter().map(|c| &c.versus_chosen).collect(),
     );
     for (j, k) in o.constraints.iter().enumerate() {
         metric(

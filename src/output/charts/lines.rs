@@ -169,7 +169,9 @@ pub fn sweep(r: &SweepResult) -> Result<Chart> {
 /// An optimisation's elimination: configurations still in contention
 /// against the replications spent so far (a step after each screening).
 pub fn elimination(o: &Optimisation) -> Result<Chart> {
-    let mut points: Vec<(f64, f64, f64, f64)> = Vec::new();
+    // All configurations are in contention until the first screening.
+    let k = o.settings.len() as f64;
+    let mut points: Vec<(f64, f64, f64, f64)> = vec![(0.0, k, k, k)];
     for step in &o.selection.trace {
         let (x, y) = (step.spent as f64, step.survivors as f64);
         if let Some(&(_, before, ..)) = points.last() {
