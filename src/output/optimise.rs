@@ -146,11 +146,15 @@ pub fn optimise_text(o: &Optimisation) -> String {
         };
     }
     let grid = match s.full_grid {
-        Some(g) => format!(
-            ", against {} for a full grid at the same precision ({:.0}% of it)",
-            human(g as f64),
-            s.replications as f64 / g as f64 * 100.0
-        ),
+        Some(g) => {
+            let share = s.replications as f64 / g as f64 * 100.0;
+            // Small shares keep two significant digits rather than read 0%.
+            let decimals = if share < 1.0 { 2 } else { 0 };
+            format!(
+                ", against {} for a full grid at the same precision ({share:.decimals$}% of it)",
+                human(g as f64)
+            )
+        }
         None => String::new(),
     };
     let _ = writeln!(

@@ -255,9 +255,11 @@ pub struct Selection {
     /// Replications simulated over all configurations.
     pub replications: u64,
     /// What a grid giving every configuration the same replications would
-    /// need for the same guarantee: k · max(n0, maxᵢₗ ⌊h²S²ᵢₗ/δ²⌋ + 1), the
-    /// point where every pair's continuation region has closed (`None` when
-    /// δ is 0 and some difference varies: no grid is enough).
+    /// need to resolve each configuration's comparison with the chosen one
+    /// c at δ with the same η and first-stage variances:
+    /// k · max(n0, maxₗ ⌊h²·S²(c, l)/δ²⌋ + 1), the replications after which every
+    /// continuation region with c has closed (`None` without a choice, or
+    /// when δ is 0 and some difference varies: no grid is enough).
     pub full_grid: Option<u64>,
     /// KN's η.
     pub eta: f64,
@@ -379,18 +381,6 @@ where
             (delta / (2.0 * r as f64) * (c - r as f64)).max(0.0)
         }
     };
-    let full_grid = if interrupted {
-        None
-    } else {
-        let mut most = n0 as f64;
-        for i in 0..k {
-            for l in i + 1..k {
-                most = most.max(closes(i, l).floor() + 1.0);
-            }
-        }
-        most.is_finite().then(|| k as u64 * most as u64)
-    };
-
     // Each (configuration, constraint) test's share of the feasibility α.
     let share = (m > 0).then(|| alpha_feasible / (k * m) as f64);
     let infeasible = |vals: &[Vec<f64>], r: usize| -> Option<usize> {
@@ -529,6 +519,15 @@ where
         if sums[i] > sums[best] { i } else { best }
     });
     let inseparable = survivors.iter().copied().filter(|&i| Some(i) != chosen).collect();
+    // A grid must run every configuration until its comparison with the
+    // chosen one is resolved at δ.
+    let full_grid = chosen.and_then(|c| {
+        let most = (0..k)
+            .filter(|&l| l != c)
+            .map(|l| closes(c, l).floor() + 1.0)
+            .fold(n0 as f64, f64::max);
+        most.is_finite().then(|| k as u64 * most as u64)
+    });
     let objective_of = |i: usize| values[i].iter().map(|x| x[0]).collect::<Vec<f64>>();
     let chosen_values = chosen.map(objective_of);
     let candidates = values
