@@ -113,7 +113,7 @@ fn optimise_does_not_depend_on_threads() {
                 &[],
                 &vary,
                 Objective::CloseRate,
-                &[constraint.clone()],
+                std::slice::from_ref(&constraint),
                 &procedure,
                 &Silent,
             )
