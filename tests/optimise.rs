@@ -5,23 +5,14 @@
 
 use funnelsim::model::scenario::parse_spec;
 use funnelsim::sim::engine::Silent;
+use funnelsim::sim::rng::{Seed, Stream};
 use funnelsim::study::optimise::{Fate, Procedure, Stop, run_optimise, select};
 use funnelsim::study::sweep::{Objective, Vary};
+use rand_distr::{Distribution, StandardNormal};
 
-/// A deterministic standard normal from (seed, stream, index): Box–Muller
-/// on SplitMix64 draws.
+/// A standard normal draw, a pure function of (seed, stream, index).
 fn normal(seed: u64, stream: u64, index: u64) -> f64 {
-    let mix = |mut z: u64| {
-        z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
-    let a = mix(seed ^ mix(stream ^ mix(index)));
-    let b = mix(a);
-    let u1 = ((a >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-    let u2 = (b >> 11) as f64 / (1u64 << 53) as f64;
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    StandardNormal.sample(&mut Seed(seed).buyer_rng(index, Stream::Journey, stream))
 }
 
 #[test]

@@ -636,6 +636,8 @@ pub fn run_optimise(
 mod tests {
     use super::*;
     use crate::sim::engine::Silent;
+    use crate::sim::rng::{Seed, Stream};
+    use rand_distr::{Distribution, StandardNormal};
 
     fn procedure(delta: f64, budget: Option<u64>) -> Procedure {
         Procedure {
@@ -646,20 +648,9 @@ mod tests {
         }
     }
 
-    /// A deterministic standard normal from (seed, i, r) by Box–Muller on
-    /// SplitMix64 draws.
-    fn normal(seed: u64, i: u64, r: u64) -> f64 {
-        let mix = |mut z: u64| {
-            z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
-            z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-            z ^ (z >> 31)
-        };
-        let a = mix(seed ^ mix(i ^ mix(r)));
-        let b = mix(a);
-        let u1 = ((a >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
-        let u2 = (b >> 11) as f64 / (1u64 << 53) as f64;
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    /// A standard normal draw, a pure function of (seed, stream, index).
+    fn normal(seed: u64, stream: u64, index: u64) -> f64 {
+        StandardNormal.sample(&mut Seed(seed).buyer_rng(index, Stream::Journey, stream))
     }
 
     #[test]
