@@ -319,7 +319,7 @@ where
     let run = |work: &[(usize, u64)], values: &mut Vec<Vec<Vec<f64>>>, spent: &mut u64| -> bool {
         // Chunks so an interrupt is noticed within a chunk's time; results
         // are appended in work order, whatever the threads.
-        for chunk in work.chunks(BATCH * 4) {
+        for chunk in work.chunks(BATCH) {
             if observer.cancelled() {
                 return false;
             }
