@@ -140,12 +140,14 @@ pub fn optimise_text(o: &Optimisation) -> String {
         } else {
             writeln!(
                 out,
-                "Not separated from it at {delta}: configurations {}.",
+                "Not separated from it at {delta}: configuration{} {}.",
+                if s.inseparable.len() == 1 { "" } else { "s" },
                 others(&s.inseparable)
             )
         };
     }
-    let grid = match s.full_grid {
+    // The comparison only means something when the precision was reached.
+    let grid = match s.full_grid.filter(|_| s.stop == Stop::Guarantee) {
         Some(g) => {
             let share = s.replications as f64 / g as f64 * 100.0;
             // Small shares keep two significant digits rather than read 0%.
