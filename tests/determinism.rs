@@ -89,3 +89,39 @@ fn golden_baseline_figures_are_value_stable() {
 
 /// leads, won, touches, went_dark: means over replications 0–3 of the baseline.
 const GOLDEN: [f64; 4] = [3624.5, 111.0, 8828.75, 197.25];
+
+#[test]
+fn optimise_does_not_depend_on_threads() {
+    use funnelsim::study::optimise::{Constraint, Procedure, run_optimise};
+    use funnelsim::study::sweep::{Objective, Vary};
+    let sp = spec("nurture_then_handoff");
+    let vary = [
+        Vary::parse("handoff.threshold=40:80:20").unwrap(),
+        Vary::parse("outreach.reps=4,8").unwrap(),
+    ];
+    let constraint: Constraint = "cost_per_win <= 1e9".parse().unwrap();
+    let procedure = Procedure {
+        indifference: 0.002,
+        confidence: 0.9,
+        first_stage: 5,
+        budget: Some(120),
+    };
+    let selection = |threads| {
+        let o = pool(threads).install(|| {
+            run_optimise(
+                &sp,
+                &[],
+                &vary,
+                Objective::CloseRate,
+                std::slice::from_ref(&constraint),
+                &procedure,
+                &Silent,
+            )
+            .unwrap()
+        });
+        format!("{o:?}")
+    };
+    let one = selection(1);
+    assert_eq!(one, selection(2), "1 vs 2 threads");
+    assert_eq!(one, selection(5), "1 vs 5 threads");
+}

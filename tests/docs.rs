@@ -11,13 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The documents whose transcripts are checked.
-const DOCUMENTS: [&str; 6] = [
+const DOCUMENTS: [&str; 7] = [
     "README.md",
     "docs/model.md",
     "docs/output.md",
     "docs/calibration.md",
     "docs/reliability.md",
     "docs/workshop.md",
+    "docs/analysis.md",
 ];
 
 /// Documents whose prose quotes results: every such number must be one a

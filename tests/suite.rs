@@ -15,5 +15,6 @@ mod fast_path;
 mod fuzz_bodies;
 mod markov_check;
 mod mechanisms;
+mod optimise;
 mod properties;
 mod strategy;

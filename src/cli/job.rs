@@ -70,6 +70,14 @@ impl RunObserver for Progress {
     fn cancelled(&self) -> bool {
         interrupt::requested()
     }
+
+    fn planned(&self, replications: u64) {
+        self.0.set_length(replications);
+    }
+
+    fn status(&self, note: &str) {
+        self.0.set_message(format!("· {note}"));
+    }
 }
 
 impl Progress {
@@ -86,7 +94,7 @@ impl Progress {
         };
         let bar = ProgressBar::with_draw_target(Some(len), target);
         bar.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} replications ({eta} left)")
+            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} replications {msg} ({eta} left)")
                 .expect("static template is valid")
                 .progress_chars("=> "),
         );

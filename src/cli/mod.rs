@@ -9,6 +9,7 @@ mod compare;
 pub mod interrupt;
 mod job;
 mod load;
+mod optimise;
 mod report;
 mod run;
 mod sensitivity;
@@ -24,6 +25,7 @@ pub use load::BadInput;
 
 use calibrate::CalibrateArgs;
 use compare::CompareArgs;
+use optimise::OptimiseArgs;
 use report::ReportArgs;
 use run::RunArgs;
 use sensitivity::SensitivityArgs;
@@ -50,6 +52,10 @@ pub enum Command {
     /// Run a grid of parameter values (all points share random numbers) and
     /// find the best point for an objective.
     Sweep(SweepArgs),
+    /// Find the best configuration of a grid with a stated probability of
+    /// being right: clearly worse configurations are dropped early, close
+    /// ones get more replications (Kim & Nelson's sequential procedure).
+    Optimise(OptimiseArgs),
     /// Perturb each numeric parameter down and up and rank them by their
     /// effect on a metric (the data behind a tornado chart).
     Sensitivity(SensitivityArgs),
@@ -73,6 +79,7 @@ impl Cli {
             Command::Run(a) => run::run(a),
             Command::Compare(a) => compare::compare(a),
             Command::Sweep(a) => sweep::sweep(a),
+            Command::Optimise(a) => optimise::optimise(a),
             Command::Sensitivity(a) => sensitivity::sensitivity(a),
             Command::Report(a) => report::report(a),
             Command::Calibrate(a) => calibrate::calibrate(*a),

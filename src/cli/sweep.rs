@@ -5,8 +5,8 @@ use anyhow::Result;
 use clap::Args;
 use funnelsim::output::fs::Guard;
 use funnelsim::output::{self, charts};
-use funnelsim::study::sweep::{self, Objective, Vary};
-use std::path::PathBuf;
+use funnelsim::study::sweep::{self, Objective, PointError, Vary};
+use std::path::{Path, PathBuf};
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
@@ -31,8 +31,32 @@ pub struct SweepArgs {
     pub output: OutArgs,
 }
 
-fn parse_objective(s: &str) -> Result<Objective, String> {
+/// Parses `--objective`.
+pub fn parse_objective(s: &str) -> Result<Objective, String> {
     s.parse()
+}
+
+/// A grid point of `scenario` that does not validate, in the command
+/// line's words.
+pub fn point_refusal(scenario: &Path, (point, e): PointError) -> BadInput {
+    let at: Vec<String> = point.iter().map(|o| format!("{}={}", o.path, o.value)).collect();
+    BadInput(format!(
+        "{}: at sweep point {}: {}",
+        origin(scenario),
+        at.join(" "),
+        e.render("", "", flag)
+    ))
+}
+
+/// Parses every `--vary` and builds the grid, refusing a malformed one
+/// before anything runs; returns the varies and the number of points.
+pub fn parse_varies(vary: &[String]) -> Result<(Vec<Vary>, usize)> {
+    let varies = vary
+        .iter()
+        .map(|v| Vary::parse(v).map_err(|e| refusal(&e, "", "")))
+        .collect::<Result<Vec<_>, _>>()?;
+    let points = sweep::grid(&varies).map_err(|e| refusal(&e, "", ""))?.len();
+    Ok((varies, points))
 }
 
 /// The metrics every sweep point reports.
@@ -49,12 +73,7 @@ const SWEEP_METRICS: [&str; 7] = [
 /// `funnelsim sweep`.
 pub fn sweep(args: SweepArgs) -> Result<()> {
     let (spec, overrides) = load_spec(&args.scenario, &args.sim)?;
-    let varies = args
-        .vary
-        .iter()
-        .map(|v| Vary::parse(v).map_err(|e| refusal(&e, "", "")))
-        .collect::<Result<Vec<_>, _>>()?;
-    let points = sweep::grid(&varies).map_err(|e| refusal(&e, "", ""))?.len();
+    let (varies, points) = parse_varies(&args.vary)?;
     // The scenario as the user set it, before the varied parameters.
     let base = study_base(&args.scenario, &spec, &overrides)?;
     refuse_unknown_costs(&args.scenario, &base, "--objective", args.objective.metric())?;
@@ -75,15 +94,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     )?;
     let result = job
         .simulate(|bar| sweep::run_sweep(&spec, &overrides, &varies, args.objective, &SWEEP_METRICS, bar))?
-        .map_err(|(point, e)| {
-            let at: Vec<String> = point.iter().map(|o| format!("{}={}", o.path, o.value)).collect();
-            BadInput(format!(
-                "{}: at sweep point {}: {}",
-                origin(&args.scenario),
-                at.join(" "),
-                e.render("", "", flag)
-            ))
-        })?;
+        .map_err(|e| point_refusal(&args.scenario, e))?;
     let summary = serde_json::json!({
         "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
         "sweep": output::sweep::sweep_json(&result),

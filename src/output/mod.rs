@@ -11,6 +11,7 @@ pub mod format;
 pub mod fs;
 pub mod history;
 pub mod json;
+pub mod optimise;
 pub mod report;
 pub mod sweep;
 pub mod tables;

@@ -15,16 +15,26 @@ use crate::study::sweep::SweepResult;
 
 /// A value of a metric (rates to two decimals of a percent: sweep points
 /// often differ by less than a tenth of a point).
-fn metric_value(metric: &str, x: Option<f64>) -> String {
+pub(crate) fn metric_value(metric: &str, x: Option<f64>) -> String {
     format::value(Metric::unit_of(metric), x, 2)
 }
 
 /// A signed difference of a metric (rates in percentage points).
-fn metric_diff(metric: &str, x: Option<f64>) -> String {
+pub(crate) fn metric_diff(metric: &str, x: Option<f64>) -> String {
     format::difference(Metric::unit_of(metric), x, 2)
 }
 
-fn with_ci(metric: &str, e: &Estimate) -> String {
+/// A point's settings on one line: `path=value path=value`.
+pub(crate) fn settings_line(settings: &[(String, String)]) -> String {
+    settings
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A metric's mean with its 95% CI, in the metric's unit.
+pub(crate) fn with_ci(metric: &str, e: &Estimate) -> String {
     match (e.ci_low, e.ci_high) {
         (Some(lo), Some(hi)) => format!(
             "{} [{} – {}]",
@@ -43,14 +53,7 @@ pub fn sweep_text(r: &SweepResult) -> String {
     let settings_w = r
         .points
         .iter()
-        .map(|p| {
-            p.settings
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect::<Vec<_>>()
-                .join(" ")
-                .len()
-        })
+        .map(|p| settings_line(&p.settings).len())
         .max()
         .unwrap_or(10)
         .max(8);
@@ -76,12 +79,7 @@ pub fn sweep_text(r: &SweepResult) -> String {
     }
     let _ = writeln!(out, "{header}");
     for p in &r.points {
-        let settings = p
-            .settings
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let settings = settings_line(&p.settings);
         let mark = if p.point as usize == r.best {
             "  ◀ best"
         } else if p.indistinguishable_from_best {

@@ -32,6 +32,12 @@ pub trait RunObserver: Sync {
     fn cancelled(&self) -> bool {
         false
     }
+    /// The work now expects `replications` in all (a sequential study
+    /// learns its size as it goes).
+    fn planned(&self, _replications: u64) {}
+    /// A short note on where a sequential study stands, e.g. how many
+    /// configurations are still in contention.
+    fn status(&self, _note: &str) {}
 }
 
 /// An observer that does nothing.

@@ -60,7 +60,7 @@ pub struct Sensitivity {
 
 /// The message for a metric name that does not exist: the closest names and
 /// every name, per-item families (`reached.<stage>`, …) shown once.
-fn unknown_metric(metric: &str, names: &[String]) -> String {
+pub fn unknown_metric(metric: &str, names: &[String]) -> String {
     let mut listed: Vec<String> = Vec::new();
     for n in names {
         let shown = match n.split_once('.') {

@@ -221,21 +221,28 @@ pub struct SweepResult {
     pub best: usize,
 }
 
-/// Validates every point, then runs them one after another (each in
-/// parallel over replications) with the same seed and replications, so all
-/// points share random numbers. Only the objective's per-replication values
-/// are kept per point, to pair each point with the best.
+/// A grid point that does not validate: its settings and what is wrong.
+pub type PointError = (Vec<Override>, ScenarioError);
+
+/// A point's settings as `(path, value)` text, for tables and JSON.
+pub fn settings_text(point: &[Override]) -> Vec<(String, String)> {
+    point
+        .iter()
+        .map(|o| (o.path.to_string(), o.value.to_string()))
+        .collect()
+}
+
+/// The grid of `varies` on top of `base` and `base_overrides`: each point's
+/// settings and its validated scenario (all with the base's seed, so the
+/// points share random numbers).
 ///
 /// # Errors
-/// The first point that does not validate, before anything runs.
-pub fn run_sweep(
+/// The first point that does not validate, with its settings.
+pub fn grid_scenarios(
     base: &ScenarioSpec,
     base_overrides: &[Override],
     varies: &[Vary],
-    objective: Objective,
-    key_metrics: &[&str],
-    observer: &dyn RunObserver,
-) -> Result<SweepResult, (Vec<Override>, ScenarioError)> {
+) -> Result<(Vec<Vec<Override>>, Vec<Scenario>), PointError> {
     let points = grid(varies).map_err(|e| (Vec::new(), e))?;
     let scenarios: Vec<Scenario> = points
         .iter()
@@ -273,6 +280,25 @@ pub fn run_sweep(
                 })
         })
         .collect::<Result<_, _>>()?;
+    Ok((points, scenarios))
+}
+
+/// Validates every point, then runs them one after another (each in
+/// parallel over replications) with the same seed and replications, so all
+/// points share random numbers. Only the objective's per-replication values
+/// are kept per point, to pair each point with the best.
+///
+/// # Errors
+/// The first point that does not validate, before anything runs.
+pub fn run_sweep(
+    base: &ScenarioSpec,
+    base_overrides: &[Override],
+    varies: &[Vary],
+    objective: Objective,
+    key_metrics: &[&str],
+    observer: &dyn RunObserver,
+) -> Result<SweepResult, PointError> {
+    let (points, scenarios) = grid_scenarios(base, base_overrides, varies)?;
     let mut columns = Vec::with_capacity(points.len());
     let mut out = Vec::with_capacity(points.len());
     for (i, (s, p)) in scenarios.iter().zip(&points).enumerate() {
@@ -285,10 +311,7 @@ pub fn run_sweep(
         columns.push(r.rows.iter().map(|row| row[col]).collect::<Vec<f64>>());
         out.push(SweepPoint {
             point: i as u32,
-            settings: p
-                .iter()
-                .map(|o| (o.path.to_string(), o.value.to_string()))
-                .collect(),
+            settings: settings_text(p),
             metrics: key_metrics
                 .iter()
                 .filter_map(|m| r.estimate(m).map(|e| ((*m).to_owned(), e.clone())))

@@ -145,12 +145,21 @@ fn costs_the_history_cannot_tell_are_unknown_and_never_ranked() {
         ("sweep", "--objective", "roi"),
         ("sweep", "--objective", "cost_per_win"),
         ("sensitivity", "--metric", "profit"),
+        ("optimise", "--objective", "roi"),
+        ("optimise", "--constraint", "cost_per_win"),
     ] {
-        let mut args = vec![command, flag, metric, "-n", "2"];
-        if command == "sweep" {
-            args.extend(["--vary", "outreach.reps=2,3"]);
+        let limit;
+        let mut args = vec![command, flag];
+        if flag == "--constraint" {
+            limit = format!("{metric} <= 30000");
+            args.extend([limit.as_str(), "--objective", "close_rate"]);
         } else {
-            args.extend(["--params", "outreach.reps"]);
+            args.push(metric);
+        }
+        match command {
+            "sweep" => args.extend(["-n", "2", "--vary", "outreach.reps=2,3"]),
+            "optimise" => args.extend(["--indifference", "1", "--vary", "outreach.reps=2,3"]),
+            _ => args.extend(["-n", "2", "--params", "outreach.reps"]),
         }
         let (code, stdout, stderr) = run(&args, &fitted);
         assert_eq!(code, 2, "{command} {metric}: {stdout}{stderr}");

@@ -73,6 +73,18 @@ fn every_command_stops_within_a_second_of_an_interrupt_and_writes_nothing() {
             "out",
         ],
         vec![
+            "optimise",
+            &s,
+            "--vary",
+            "outreach.reps=2,3",
+            "--indifference",
+            "1",
+            "--first-stage",
+            "100000",
+            "--out",
+            "out",
+        ],
+        vec![
             "sensitivity",
             &s,
             "--params",

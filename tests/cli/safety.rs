@@ -64,6 +64,18 @@ fn out_commands(out: &Path) -> Vec<Vec<String>> {
             o.clone(),
         ],
         vec![
+            "optimise".into(),
+            s.clone(),
+            "--vary".into(),
+            "outreach.reps=2,3".into(),
+            "--indifference".into(),
+            "1e9".into(),
+            "--first-stage".into(),
+            "2".into(),
+            "--out".into(),
+            o.clone(),
+        ],
+        vec![
             "sensitivity".into(),
             s.clone(),
             "--params".into(),

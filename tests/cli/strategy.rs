@@ -256,3 +256,126 @@ fn compare_keeps_more_than_26_scenarios_apart() {
         assert!(out.join(format!("comparison_{l}.svg")).exists(), "{l}");
     }
 }
+
+fn fixture(name: &str) -> String {
+    format!("{}/tests/data/{name}.toml", env!("CARGO_MANIFEST_DIR"))
+}
+
+#[test]
+fn optimise_chooses_the_known_optimum_and_writes_its_elimination() {
+    let s = fixture("threshold_optimum");
+    let args = [
+        "optimise",
+        &s,
+        "--vary",
+        "handoff.threshold=10:100:10",
+        "--objective",
+        "close_rate",
+        "--indifference",
+        "0.02",
+        "--first-stage",
+        "10",
+    ];
+    let v = json(&args);
+    let o = &v["optimise"];
+    assert_eq!(o["stop"], "guarantee");
+    assert_eq!(o["chosen"]["settings"]["handoff.threshold"], "60");
+    let configs = o["configurations"].as_array().unwrap();
+    assert_eq!(configs.len(), 10);
+    let spent: u64 = configs.iter().map(|c| c["replications"].as_u64().unwrap()).sum();
+    assert_eq!(o["replications"].as_u64(), Some(spent));
+    assert_eq!(configs[0]["fate"]["fate"], "dominated");
+    assert_eq!(configs[0]["eliminated_after"], 10);
+    // Threads never change the result.
+    let mut one = args.to_vec();
+    one.extend(["-j", "1"]);
+    assert_eq!(json(&one), v);
+
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("out");
+    let out = funnelsim().args(args).arg("--out").arg(&dir).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("Chosen: configuration 5 — handoff.threshold = 60"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Guarantee: with probability at least 95%"),
+        "{text}"
+    );
+    let table = std::fs::read_to_string(dir.join("optimise.csv")).unwrap();
+    assert_eq!(table.lines().count(), 11, "{table}");
+    let steps = std::fs::read_to_string(dir.join("elimination.csv")).unwrap();
+    assert!(
+        steps.starts_with("stage,replications_spent,survivors\n10,100,"),
+        "{steps}"
+    );
+    assert!(dir.join("elimination.svg").exists() && dir.join("summary.json").exists());
+}
+
+#[test]
+fn optimise_with_zero_indifference_on_identical_configurations_says_they_are_inseparable() {
+    let s = fixture("threshold_optimum");
+    let out = funnelsim()
+        .args([
+            "optimise",
+            &s,
+            "--vary",
+            "handoff.threshold=61,62",
+            "--objective",
+            "close_rate",
+            "--indifference",
+            "0",
+            "--budget",
+            "50",
+            "--first-stage",
+            "10",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("The budget of 50 replications ran out first"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Not separated from it at 0.00 pp: configuration 1."),
+        "{text}"
+    );
+}
+
+#[test]
+fn optimise_sets_aside_a_configuration_that_clearly_breaks_a_constraint() {
+    // Threshold 60 has by far the most revenue and a close rate near 97%;
+    // 40 and 50 hand off at the same stage (scores are multiples of 100/6),
+    // so they are identical, and the best of those with a close rate under
+    // 50%.
+    let s = fixture("threshold_optimum");
+    let v = json(&[
+        "optimise",
+        &s,
+        "--vary",
+        "handoff.threshold=10:100:10",
+        "--objective",
+        "revenue",
+        "--indifference",
+        "10000",
+        "--first-stage",
+        "10",
+        "--constraint",
+        "close_rate <= 0.5",
+    ]);
+    let o = &v["optimise"];
+    let fate = &o["configurations"][5]["fate"];
+    assert_eq!(
+        (fate["fate"].as_str(), fate["constraint"].as_u64()),
+        (Some("infeasible"), Some(0))
+    );
+    assert_eq!(o["stop"], "guarantee");
+    assert_eq!(o["chosen"]["settings"]["handoff.threshold"], "40");
+    assert_eq!(o["inseparable"], serde_json::json!([4]));
+    let close = &o["configurations"][3]["constraints"]["close_rate <= 0.5"];
+    assert!(close["ci_high"].as_f64().unwrap() < 0.5, "{close}");
+}

@@ -1,5 +1,7 @@
-//! A sweep's objective over its grid, one line per combination of the
-//! other varied parameters, with 95% CIs.
+//! Line charts: a sweep's objective over its grid, one line per
+//! combination of the other varied parameters, with 95% CIs; and an
+//! optimisation's elimination, configurations in contention against
+//! replications spent.
 
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -8,6 +10,7 @@ use plotters::prelude::*;
 use super::{Chart, Draw, DrawResult, FONT, PALETTE, Series, axis, chart, err, fmt_axis};
 use crate::output::format::human;
 use crate::sim::metrics::{Metric, Unit};
+use crate::study::optimise::Optimisation;
 use crate::study::sweep::SweepResult;
 
 struct LineData {
@@ -18,6 +21,8 @@ struct LineData {
     /// (label, points (x, mean, low, high)).
     series: Vec<Series>,
     x_labels: Option<Vec<String>>,
+    /// Whether each point gets a marker (not for long step lines).
+    markers: bool,
 }
 
 impl Draw for LineData {
@@ -80,9 +85,11 @@ impl Draw for LineData {
                 .map_err(err)?
                 .label(label.clone())
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(3)));
-            chart
-                .draw_series(points.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))
-                .map_err(err)?;
+            if d.markers {
+                chart
+                    .draw_series(points.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))
+                    .map_err(err)?;
+            }
         }
         if d.series.len() > 1 || !d.series[0].0.is_empty() {
             chart
@@ -154,6 +161,35 @@ pub fn sweep(r: &SweepResult) -> Result<Chart> {
         percent,
         series,
         x_labels: (!numeric).then_some(first_values),
+        markers: true,
     };
     chart("sweep", "Sweep", (950, 480), data)
+}
+
+/// An optimisation's elimination: configurations still in contention
+/// against the replications spent so far (a step after each screening).
+pub fn elimination(o: &Optimisation) -> Result<Chart> {
+    // All configurations are in contention until the first screening.
+    let k = o.settings.len() as f64;
+    let mut points: Vec<(f64, f64, f64, f64)> = vec![(0.0, k, k, k)];
+    for step in &o.selection.trace {
+        let (x, y) = (step.spent as f64, step.survivors as f64);
+        if let Some(&(_, before, ..)) = points.last() {
+            points.push((x, before, before, before));
+        }
+        points.push((x, y, y, y));
+    }
+    let data = LineData {
+        caption: format!(
+            "Optimise: configurations in contention ({})",
+            o.objective.metric()
+        ),
+        x_desc: "replications spent (all configurations)".to_owned(),
+        y_desc: "configurations in contention".to_owned(),
+        percent: false,
+        series: vec![(String::new(), points)],
+        x_labels: None,
+        markers: false,
+    };
+    chart("elimination", "Elimination", (950, 480), data)
 }

@@ -6,8 +6,9 @@
 //! simulates. One file per kind of chart: horizontal bars (`bars.rs`:
 //! funnel, outcomes, blame, comparisons), fan charts of the pipeline
 //! (`fan.rs`), the cycle histogram (`histogram.rs`), the lines of a sweep
-//! (`lines.rs`), calibration's dwell fits against their Kaplan–Meier curves
-//! (`survival.rs`) and the sensitivity tornado (`tornado.rs`).
+//! and of an optimisation's elimination (`lines.rs`), calibration's dwell
+//! fits against their Kaplan–Meier curves (`survival.rs`) and the
+//! sensitivity tornado (`tornado.rs`).
 
 use std::path::Path;
 use std::sync::Once;
@@ -32,7 +33,7 @@ mod tornado;
 pub use bars::{blame, comparison, funnel, outcomes};
 pub use fan::pipeline;
 pub use histogram::cycle_histogram;
-pub use lines::sweep;
+pub use lines::{elimination, sweep};
 pub use survival::dwell_survival;
 pub use tornado::tornado;
 

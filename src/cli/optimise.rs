@@ -1,0 +1,185 @@
+//! `funnelsim optimise`: the best configuration of a grid, chosen by a
+//! sequential procedure that drops clearly worse configurations early and
+//! states its probability of being right.
+
+use anyhow::Result;
+use clap::Args;
+use funnelsim::output::fs::Guard;
+use funnelsim::output::{self, charts};
+use funnelsim::sim::metrics::metric_names;
+use funnelsim::study::optimise::{self, Constraint, Procedure};
+use funnelsim::study::sensitivity::unknown_metric;
+use funnelsim::study::sweep::Objective;
+use std::path::PathBuf;
+
+use super::args::{OutArgs, SimArgs};
+use super::job::{Job, Outputs, check_size, emit, manifest};
+use super::load::{BadInput, load_spec, refuse_unknown_costs, study_base};
+use super::sweep::{parse_objective, parse_varies, point_refusal};
+
+/// `funnelsim optimise`.
+#[derive(Debug, Args)]
+// The procedure chooses each configuration's replications: --replications
+// is refused with a pointer to --first-stage and --budget, so not shown.
+#[command(mut_arg("replications", |a| a.hide(true)))]
+pub struct OptimiseArgs {
+    /// Scenario file (TOML; '-' reads it from standard input)
+    pub scenario: PathBuf,
+    /// Parameter to vary: PATH=START:STOP:STEP (inclusive) or PATH=v1,v2,…;
+    /// repeat for a grid (as for sweep)
+    #[arg(long = "vary", value_name = "PATH=VALUES", required = true)]
+    pub vary: Vec<String>,
+    /// What "best" means: close_rate, win_rate, revenue, profit, roi or
+    /// cost_per_win (minimised)
+    #[arg(long, default_value = "profit", value_parser = parse_objective)]
+    pub objective: Objective,
+    /// Differences in the objective smaller than DELTA (in its units: 0.01 is
+    /// one percentage point of a rate) do not matter; the choice is within
+    /// DELTA of the best. 0 eliminates nothing with any noise: needs --budget
+    #[arg(long, value_name = "DELTA", value_parser = parse_indifference, allow_negative_numbers = true)]
+    pub indifference: f64,
+    /// Probability that the choice is within DELTA of the best
+    #[arg(long, value_name = "P", default_value_t = 0.95, value_parser = parse_confidence, allow_negative_numbers = true)]
+    pub confidence: f64,
+    /// Most replications to spend over all configurations [default: until
+    /// the procedure decides]
+    #[arg(long, value_name = "N")]
+    pub budget: Option<u64>,
+    /// Replications of every configuration before any is eliminated (at
+    /// least 2; more gives sharper variance estimates)
+    #[arg(long, value_name = "N0", default_value_t = 20)]
+    pub first_stage: u32,
+    /// A limit the chosen configuration must respect, e.g.
+    /// "cost_per_win <= 30000" (METRIC <= NUMBER or METRIC >= NUMBER;
+    /// repeatable)
+    #[arg(long = "constraint", value_name = "LIMIT", value_parser = parse_constraint)]
+    pub constraints: Vec<Constraint>,
+    #[command(flatten)]
+    pub sim: SimArgs,
+    #[command(flatten)]
+    pub output: OutArgs,
+}
+
+fn parse_indifference(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x >= 0.0 && x.is_finite() => Ok(x),
+        _ => Err("must be a number ≥ 0, in the objective's units".into()),
+    }
+}
+
+fn parse_confidence(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
+        _ => Err("must be strictly between 0 and 1, e.g. 0.95".into()),
+    }
+}
+
+fn parse_constraint(s: &str) -> Result<Constraint, String> {
+    s.parse()
+}
+
+/// `funnelsim optimise`.
+pub fn optimise(args: OptimiseArgs) -> Result<()> {
+    if args.sim.replications.is_some() {
+        return Err(BadInput(
+            "optimise chooses each configuration's replications itself; instead of --replications give --first-stage N0 and, to cap the total, --budget N".into(),
+        )
+        .into());
+    }
+    let (spec, overrides) = load_spec(&args.scenario, &args.sim)?;
+    let (varies, k) = parse_varies(&args.vary)?;
+    let procedure = Procedure {
+        indifference: args.indifference,
+        confidence: args.confidence,
+        first_stage: args.first_stage,
+        budget: args.budget,
+    };
+    let first = k as u64 * u64::from(args.first_stage);
+    if args.first_stage < 2 {
+        return Err(BadInput(format!(
+            "--first-stage {} is too few: variances need at least 2 replications (10 or more is usual)",
+            args.first_stage
+        ))
+        .into());
+    }
+    match args.budget {
+        Some(b) if b < first => {
+            return Err(BadInput(format!(
+                "--budget {b} cannot pay for the first stage: {k} configurations × --first-stage {} = {first} replications",
+                args.first_stage
+            ))
+            .into());
+        }
+        None if args.indifference == 0.0 => {
+            return Err(BadInput(
+                "--indifference 0 never ends by itself (no noisy difference is ever small enough to ignore); give --budget N or a positive DELTA".into(),
+            )
+            .into());
+        }
+        _ => {}
+    }
+    procedure.check(k).map_err(BadInput)?;
+    // The scenario as the user set it, before the varied parameters.
+    let base = study_base(&args.scenario, &spec, &overrides)?;
+    refuse_unknown_costs(&args.scenario, &base, "--objective", args.objective.metric())?;
+    let names = metric_names(&base);
+    for c in &args.constraints {
+        refuse_unknown_costs(&args.scenario, &base, "--constraint", &c.metric)?;
+        if !names.contains(&c.metric) {
+            return Err(BadInput(format!(
+                "--constraint '{c}': {}",
+                unknown_metric(&c.metric, &names)
+            ))
+            .into());
+        }
+    }
+    check_size(base.expected_buyers_per_replication(), args.first_stage, k)?;
+    let job = Job::start(
+        args.output.out.as_deref(),
+        Guard {
+            inputs: &[args.scenario.as_path()],
+            force: args.output.force,
+        },
+        args.sim.threads,
+        first,
+        "optimise",
+    )?;
+    let result = job
+        .simulate(|bar| {
+            optimise::run_optimise(
+                &spec,
+                &overrides,
+                &varies,
+                args.objective,
+                &args.constraints,
+                &procedure,
+                bar,
+            )
+        })?
+        .map_err(|e| point_refusal(&args.scenario, e))?;
+    let summary = serde_json::json!({
+        "scenario": spec.name, "seed": spec.simulation.seed,
+        "optimise": output::optimise::optimise_json(&result),
+    });
+    let threads = job.threads();
+    job.write(&args.output, || {
+        Ok(Outputs {
+            tables: vec![
+                ("optimise".to_owned(), output::optimise::optimise_table(&result)?),
+                (
+                    "elimination".to_owned(),
+                    output::optimise::elimination_table(&result)?,
+                ),
+            ],
+            charts: vec![charts::elimination(&result)?],
+            summary: summary.clone(),
+            manifest: manifest(&[&args.scenario], &[&base], threads),
+        })
+    })?;
+    emit(args.output.json, &summary, || {
+        format!(
+            "funnelsim optimise · {} · {k} configurations · seed {} (all share random numbers)\nKim–Nelson sequential selection: {} replications of each first, indifference {}, confidence {}\n",
+            spec.name, spec.simulation.seed, args.first_stage, args.indifference, args.confidence
+        ) + &output::optimise::optimise_text(&result)
+    })
+}

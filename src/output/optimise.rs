@@ -1,0 +1,297 @@
+//! Formatting an optimisation: the terminal text, JSON and tables.
+
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use polars::prelude::{Column, DataFrame, NamedFrom, Series};
+use serde_json::{Value, json};
+
+use super::format::{self, human};
+use super::json::estimate;
+use super::sweep::{metric_diff, metric_value, settings_line, with_ci};
+use crate::sim::metrics::Metric;
+use crate::sim::stats::Estimate;
+use crate::study::optimise::{Fate, Optimisation, Stop};
+
+/// Rows of the terminal table; the rest are in `--json` and `--out`.
+const SHOWN: usize = 20;
+
+/// When each configuration left contention (`None` if it survived), and
+/// why, in words.
+fn fate_text(o: &Optimisation, fate: Fate) -> (Option<u32>, String) {
+    match fate {
+        Fate::Survived => (None, "survived".to_owned()),
+        Fate::Dominated { at } => (Some(at), format!("eliminated after {at}")),
+        Fate::Infeasible { at, constraint } => (
+            Some(at),
+            format!("infeasible after {at} ({})", o.constraints[constraint]),
+        ),
+        Fate::Undefined { at } => (
+            Some(at),
+            format!("undefined {} in replication {at}", o.objective.metric()),
+        ),
+    }
+}
+
+/// Configurations in the order the text lists them: the chosen one, the
+/// other survivors, then the latest eliminated first (the closest
+/// contenders), ties in grid order.
+fn ranked(o: &Optimisation) -> Vec<usize> {
+    let s = &o.selection;
+    let mut order: Vec<usize> = (0..s.candidates.len()).collect();
+    let key = |i: usize| {
+        let lasted = fate_text(o, s.candidates[i].fate).0.unwrap_or(u32::MAX);
+        (s.chosen != Some(i), std::cmp::Reverse(lasted), i)
+    };
+    order.sort_by_key(|&i| key(i));
+    order
+}
+
+/// Terminal text of an optimisation.
+pub fn optimise_text(o: &Optimisation) -> String {
+    let s = &o.selection;
+    let obj = o.objective.metric();
+    let mut out = String::new();
+    let order = ranked(o);
+    let shown = &order[..order.len().min(SHOWN)];
+    let settings_w = shown
+        .iter()
+        .map(|&i| settings_line(&o.settings[i]).len())
+        .max()
+        .unwrap_or(8)
+        .max(8);
+    let _ = writeln!(
+        out,
+        "  {:>6}  {:<settings_w$}  {:>12}  {:<36}  {:<18}  fate",
+        "config",
+        "settings",
+        "replications",
+        format!("{obj} (95% CI)"),
+        "paired vs chosen"
+    );
+    for &i in shown {
+        let c = &s.candidates[i];
+        let mark = if s.chosen == Some(i) { "  ◀ chosen" } else { "" };
+        let _ = writeln!(
+            out,
+            "  {i:>6}  {:<settings_w$}  {:>12}  {:<36}  {:<18}  {}{mark}",
+            settings_line(&o.settings[i]),
+            human(f64::from(c.replications)),
+            with_ci(obj, &c.objective),
+            if s.chosen == Some(i) {
+                String::new()
+            } else {
+                metric_diff(obj, c.versus_chosen.mean)
+            },
+            fate_text(o, c.fate).1
+        );
+    }
+    if order.len() > shown.len() {
+        let _ = writeln!(
+            out,
+            "  … and {} configurations eliminated earlier (every one is in --json and --out)",
+            order.len() - shown.len()
+        );
+    }
+    // A difference: rates in percentage points, without a sign.
+    let delta = format::difference(Metric::unit_of(obj), Some(o.procedure.indifference), 2)
+        .trim_start_matches('+')
+        .to_owned();
+    let confidence = format!("{}%", human(o.procedure.confidence * 100.0));
+    let _ = writeln!(out);
+    match s.chosen {
+        Some(c) => {
+            let _ = writeln!(
+                out,
+                "Chosen: configuration {c} — {} ({obj} {}).",
+                o.settings[c]
+                    .iter()
+                    .map(|(k, v)| format!("{k} = {v}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                metric_value(obj, s.candidates[c].objective.mean)
+            );
+        }
+        None => {
+            let _ = writeln!(out, "No configuration chosen.");
+        }
+    }
+    let others = |v: &[usize]| v.iter().map(usize::to_string).collect::<Vec<_>>().join(", ");
+    let _ = match s.stop {
+        Stop::Guarantee => writeln!(
+            out,
+            "Guarantee: with probability at least {confidence}, its {obj} is within {delta} of the best configuration's (if each replication's {obj} is roughly normal)."
+        ),
+        Stop::Budget => writeln!(
+            out,
+            "The budget of {} replications ran out first: the choice is the best mean among the {} configurations still in contention, without the guarantee.",
+            human(s.replications as f64),
+            s.inseparable.len() + usize::from(s.chosen.is_some())
+        ),
+        Stop::NoneFeasible => writeln!(
+            out,
+            "Every configuration was infeasible or had an undefined {obj}."
+        ),
+        Stop::Interrupted => writeln!(out, "Interrupted before a decision."),
+    };
+    if s.chosen.is_some() {
+        let _ = if s.inseparable.is_empty() {
+            writeln!(out, "Not separated from it at {delta}: none.")
+        } else {
+            writeln!(
+                out,
+                "Not separated from it at {delta}: configuration{} {}.",
+                if s.inseparable.len() == 1 { "" } else { "s" },
+                others(&s.inseparable)
+            )
+        };
+    }
+    // The comparison only means something when the precision was reached.
+    let grid = match s.full_grid.filter(|_| s.stop == Stop::Guarantee) {
+        Some(g) => {
+            let share = s.replications as f64 / g as f64 * 100.0;
+            // Small shares keep two significant digits rather than read 0%.
+            let decimals = if share < 1.0 { 2 } else { 0 };
+            format!(
+                ", against {} for a full grid at the same precision ({share:.decimals$}% of it)",
+                human(g as f64)
+            )
+        }
+        None => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "Replications: {} in all{grid}.",
+        human(s.replications as f64)
+    );
+    out
+}
+
+/// JSON of an optimisation.
+pub fn optimise_json(o: &Optimisation) -> Value {
+    let s = &o.selection;
+    let settings = |i: usize| -> serde_json::Map<String, Value> {
+        o.settings[i].iter().map(|(k, v)| (k.clone(), json!(v))).collect()
+    };
+    let configurations: Vec<Value> = s
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let constraints: serde_json::Map<String, Value> = o
+                .constraints
+                .iter()
+                .zip(&c.constraints)
+                .map(|(k, e)| (k.to_string(), estimate(e)))
+                .collect();
+            json!({
+                "configuration": i, "settings": settings(i), "replications": c.replications,
+                "fate": c.fate, "eliminated_after": fate_text(o, c.fate).0,
+                "objective": estimate(&c.objective), "versus_chosen": estimate(&c.versus_chosen),
+                "constraints": constraints,
+            })
+        })
+        .collect();
+    json!({
+        "objective": o.objective.metric(), "maximise": o.objective.maximise(),
+        "procedure": {
+            "method": "Kim & Nelson (2001) fully sequential, common random numbers, c = 1",
+            "indifference": o.procedure.indifference, "confidence": o.procedure.confidence,
+            "first_stage": o.procedure.first_stage, "budget": o.procedure.budget,
+            "eta": s.eta, "h2": s.h2,
+        },
+        "constraints": o.constraints.iter().map(|c| json!({"metric": c.metric, "bound": c.bound, "limit": c.limit})).collect::<Vec<_>>(),
+        "stop": s.stop,
+        "chosen": s.chosen.map(|c| json!({"configuration": c, "settings": settings(c)})),
+        "inseparable": s.inseparable,
+        "replications": s.replications, "full_grid_replications": s.full_grid,
+        "configurations": configurations, "trace": s.trace,
+    })
+}
+
+/// One row per configuration: settings, replications, fate, the objective
+/// and each constraint's metric.
+pub fn optimise_table(o: &Optimisation) -> Result<DataFrame> {
+    let s = &o.selection;
+    let n = s.candidates.len();
+    let mut cols: Vec<Column> =
+        vec![Series::new("configuration".into(), (0..n as u32).collect::<Vec<_>>()).into()];
+    for (j, (name, _)) in o.settings.first().into_iter().flatten().enumerate() {
+        let v: Vec<String> = o.settings.iter().map(|p| p[j].1.clone()).collect();
+        cols.push(Series::new(name.as_str().into(), v).into());
+    }
+    let c = &s.candidates;
+    cols.push(
+        Series::new(
+            "replications".into(),
+            c.iter().map(|c| c.replications).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    let fates: Vec<(Option<u32>, String)> = c.iter().map(|c| fate_text(o, c.fate)).collect();
+    cols.push(
+        Series::new(
+            "eliminated_after".into(),
+            fates.iter().map(|f| f.0).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(Series::new("fate".into(), fates.into_iter().map(|f| f.1).collect::<Vec<_>>()).into());
+    let mut metric = |name: String, es: Vec<&Estimate>| {
+        for (suffix, f) in [
+            ("mean", (|e: &Estimate| e.mean) as fn(&Estimate) -> Option<f64>),
+            ("ci_low", |e| e.ci_low),
+            ("ci_high", |e| e.ci_high),
+        ] {
+            let v: Vec<Option<f64>> = es.iter().map(|e| f(e).filter(|x| x.is_finite())).collect();
+            cols.push(Series::new(format!("{name}_{suffix}").into(), v).into());
+        }
+    };
+    metric(
+        o.objective.metric().to_owned(),
+        c.iter().map(|c| &c.objective).collect(),
+    );
+    metric(
+        "versus_chosen".to_owned(),
+        c.iter().map(|c| &c.versus_chosen).collect(),
+    );
+    for (j, k) in o.constraints.iter().enumerate() {
+        metric(
+            format!("constraint_{}", k.metric),
+            c.iter().map(|c| &c.constraints[j]).collect(),
+        );
+    }
+    cols.push(
+        Series::new(
+            "chosen".into(),
+            (0..n).map(|i| s.chosen == Some(i)).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    cols.push(
+        Series::new(
+            "inseparable".into(),
+            (0..n).map(|i| s.inseparable.contains(&i)).collect::<Vec<_>>(),
+        )
+        .into(),
+    );
+    Ok(DataFrame::new_infer_height(cols)?)
+}
+
+/// The elimination as a table: survivors after each screening.
+pub fn elimination_table(o: &Optimisation) -> Result<DataFrame> {
+    let t = &o.selection.trace;
+    Ok(DataFrame::new_infer_height(vec![
+        Series::new("stage".into(), t.iter().map(|s| s.stage).collect::<Vec<_>>()).into(),
+        Series::new(
+            "replications_spent".into(),
+            t.iter().map(|s| s.spent).collect::<Vec<_>>(),
+        )
+        .into(),
+        Series::new(
+            "survivors".into(),
+            t.iter().map(|s| s.survivors as u64).collect::<Vec<_>>(),
+        )
+        .into(),
+    ])?)
+}

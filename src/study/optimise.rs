@@ -1,0 +1,771 @@
+//! Sequential ranking and selection over a grid of policies: Kim & Nelson's
+//! fully sequential procedure (KN, 2001) with common random numbers, and
+//! constraints on other metrics.
+//!
+//! # The procedure
+//! Every configuration first gets `n0` replications. For each pair the
+//! variance of the paired differences, S²ᵢₗ, is estimated from those. With
+//! k configurations, confidence 1 − α and indifference zone δ > 0,
+//! η = ½[(2α/(k−1))^(−2/(n0−1)) − 1] and h² = 2η(n0 − 1) (KN with c = 1).
+//! After r replications configuration i is eliminated when its mean falls
+//! below another survivor l's by more than the continuation region
+//! Wᵢₗ(r) = max(0, δ/(2r)·(h²S²ᵢₗ/δ² − r)). Survivors get one more
+//! replication each, and so on, until one survives or every surviving pair's
+//! region has closed (then the survivors are tied and the first is chosen).
+//!
+//! # Guarantee
+//! If every configuration's per-replication objective is normal (the
+//! procedure's assumption; means over many buyers are close to it), then
+//! with probability at least 1 − α the chosen configuration's true mean is
+//! within δ of the best one's. Common random numbers are allowed: the
+//! procedure only uses paired differences. With constraints, half of α goes
+//! to selection and half to feasibility (see [`Constraint`]).
+//!
+//! # Replications
+//! Results depend only on (configuration, replication index) through the
+//! evaluation, so configurations share random numbers at the same index.
+//! Survivors' replications are simulated in batches large enough to keep
+//! every worker busy (a size that depends on the number of survivors, never
+//! on threads); the screening still looks at one replication at a time, so
+//! the decisions are exactly KN's. A configuration eliminated inside a batch
+//! has had the rest of that batch simulated: it is counted as spent.
+
+use rayon::prelude::*;
+use serde::Serialize;
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+use crate::model::scenario::overrides::Override;
+use crate::model::scenario::spec::ScenarioSpec;
+use crate::sim::engine::{RunObserver, simulate_replication};
+use crate::sim::metrics::{metric_names, metric_row};
+use crate::sim::stats::{Estimate, paired_difference};
+use crate::study::sweep::{self, Objective, PointError, Vary};
+
+/// Replications simulated per batch, at least (spread over survivors).
+const BATCH: usize = 64;
+
+/// Which side of a limit a constraint allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Bound {
+    /// `metric <= limit`.
+    AtMost,
+    /// `metric >= limit`.
+    AtLeast,
+}
+
+/// A limit on a metric's mean, e.g. `cost_per_win <= 30000`.
+///
+/// A configuration is declared infeasible once its mean's one-sided
+/// confidence bound lies on the wrong side of the limit: for `<=`, the lower
+/// bound mean − t·sd/√n exceeds the limit (for `>=`, the upper bound falls
+/// below it), with t Student's quantile at 1 − α/(2·k·m) for k
+/// configurations and m constraints (a Bonferroni share of half of α).
+/// It is checked after every replication of the configuration, over the
+/// replications where the metric is defined; configurations never shown
+/// infeasible stay in contention.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Constraint {
+    /// The metric's name.
+    pub metric: String,
+    /// Which side is allowed.
+    pub bound: Bound,
+    /// The limit, in the metric's units.
+    pub limit: f64,
+}
+
+impl std::str::FromStr for Constraint {
+    type Err = String;
+    /// Parses `METRIC <= NUMBER` or `METRIC >= NUMBER`.
+    fn from_str(s: &str) -> Result<Self, String> {
+        let (metric, bound, limit) = if let Some((m, l)) = s.split_once("<=") {
+            (m, Bound::AtMost, l)
+        } else if let Some((m, l)) = s.split_once(">=") {
+            (m, Bound::AtLeast, l)
+        } else {
+            return Err("expected METRIC <= NUMBER or METRIC >= NUMBER".into());
+        };
+        let metric = metric.trim();
+        if metric.is_empty() || metric.contains(char::is_whitespace) {
+            return Err(format!("'{metric}' is not a metric name"));
+        }
+        let limit = limit
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| format!("'{}' is not a number", limit.trim()))?;
+        Ok(Self {
+            metric: metric.to_owned(),
+            bound,
+            limit,
+        })
+    }
+}
+
+impl std::fmt::Display for Constraint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let op = match self.bound {
+            Bound::AtMost => "<=",
+            Bound::AtLeast => ">=",
+        };
+        write!(f, "{} {op} {}", self.metric, self.limit)
+    }
+}
+
+/// The procedure's settings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Procedure {
+    /// δ: differences smaller than this (in the objective's units) do not
+    /// matter. With 0 nothing is eliminated unless the paired differences
+    /// have no variance, so the procedure runs until the budget.
+    pub indifference: f64,
+    /// 1 − α, strictly between 0 and 1.
+    pub confidence: f64,
+    /// n0: replications of every configuration before any elimination (at
+    /// least 2, to estimate variances).
+    pub first_stage: u32,
+    /// Most replications over all configurations; `None` for no limit but
+    /// the procedure's own end (required when the indifference is 0).
+    pub budget: Option<u64>,
+}
+
+impl Procedure {
+    /// Checks the settings for `k` configurations.
+    ///
+    /// # Errors
+    /// A message naming the setting that is out of range.
+    pub fn check(&self, k: usize) -> Result<(), String> {
+        if !(self.confidence > 0.0 && self.confidence < 1.0) {
+            return Err(format!(
+                "the confidence must be strictly between 0 and 1, not {}",
+                self.confidence
+            ));
+        }
+        if !(self.indifference >= 0.0 && self.indifference.is_finite()) {
+            return Err(format!(
+                "the indifference zone must be a number ≥ 0, not {}",
+                self.indifference
+            ));
+        }
+        if self.first_stage < 2 {
+            return Err(format!(
+                "the first stage needs at least 2 replications (to estimate variances), not {}",
+                self.first_stage
+            ));
+        }
+        let first = k as u64 * u64::from(self.first_stage);
+        match self.budget {
+            Some(b) if b < first => Err(format!(
+                "a budget of {b} replications cannot pay for the first stage ({k} configurations × {} = {first})",
+                self.first_stage
+            )),
+            None if self.indifference == 0.0 => {
+                Err("with an indifference zone of 0 the procedure never ends by itself; give a budget".into())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What happened to a configuration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "fate", rename_all = "snake_case")]
+pub enum Fate {
+    /// Still in contention when the procedure stopped.
+    Survived,
+    /// Eliminated after `at` replications: another survivor's mean was
+    /// better by more than the continuation region.
+    Dominated {
+        /// Replications when eliminated.
+        at: u32,
+    },
+    /// Eliminated after `at` replications: constraint number `constraint`
+    /// (0-based) is clearly violated.
+    Infeasible {
+        /// Replications when eliminated.
+        at: u32,
+        /// Which constraint.
+        constraint: usize,
+    },
+    /// The objective was undefined (e.g. cost per win without wins) in
+    /// replication `at` (1-based); such a configuration cannot be ranked.
+    Undefined {
+        /// Replication where it happened.
+        at: u32,
+    },
+}
+
+/// Why the procedure stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stop {
+    /// One configuration survived, or the survivors' regions closed: the
+    /// guarantee holds.
+    Guarantee,
+    /// The budget was spent first: the survivors could not be separated.
+    Budget,
+    /// Every configuration was infeasible or undefined.
+    NoneFeasible,
+    /// The observer asked to stop.
+    Interrupted,
+}
+
+/// One configuration's outcome.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Candidate {
+    /// Replications simulated.
+    pub replications: u32,
+    /// Survived or when and why eliminated.
+    pub fate: Fate,
+    /// The objective over its replications (in the objective's units).
+    pub objective: Estimate,
+    /// Each constraint's metric over its replications.
+    pub constraints: Vec<Estimate>,
+    /// Its objective minus the chosen configuration's, paired replication
+    /// by replication over the replications both have: with common random
+    /// numbers this, not the two means over different replications, is
+    /// the comparison the procedure made.
+    pub versus_chosen: Estimate,
+}
+
+/// The number of survivors after a screening.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Step {
+    /// Replications each survivor has been screened on.
+    pub stage: u32,
+    /// Replications simulated so far, over all configurations.
+    pub spent: u64,
+    /// Configurations still in contention.
+    pub survivors: usize,
+}
+
+/// The result of [`select`].
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Selection {
+    /// Every configuration, in input order.
+    pub candidates: Vec<Candidate>,
+    /// The chosen configuration (none if all were infeasible or undefined).
+    pub chosen: Option<usize>,
+    /// Survivors other than the chosen one: not separated from it at the
+    /// indifference zone when the procedure stopped.
+    pub inseparable: Vec<usize>,
+    /// Why it stopped.
+    pub stop: Stop,
+    /// Replications simulated over all configurations.
+    pub replications: u64,
+    /// What a grid giving every configuration the same replications would
+    /// need to resolve each configuration's comparison with the chosen one
+    /// c at δ with the same η and first-stage variances:
+    /// k · max(n0, maxₗ ⌊h²·S²(c, l)/δ²⌋ + 1), the replications after which every
+    /// continuation region with c has closed (`None` without a choice, or
+    /// when δ is 0 and some difference varies: no grid is enough).
+    pub full_grid: Option<u64>,
+    /// KN's η.
+    pub eta: f64,
+    /// KN's h² = 2η(n0 − 1).
+    pub h2: f64,
+    /// Survivors after each screening.
+    pub trace: Vec<Step>,
+}
+
+/// Runs the KN procedure over `k` configurations. `evaluate(i, r)` gives
+/// configuration `i`'s values in replication `r` (0-based): the objective
+/// first, then one value per entry of `constraints`; it must be a pure
+/// function of `(i, r)`, and values at the same `r` should share random
+/// numbers. `maximise` says which way the objective is better.
+///
+/// # Panics
+/// If `procedure` does not pass [`Procedure::check`], or `k` is 0.
+pub fn select<F>(
+    k: usize,
+    procedure: &Procedure,
+    maximise: bool,
+    constraints: &[(Bound, f64)],
+    evaluate: F,
+    observer: &dyn RunObserver,
+) -> Selection
+where
+    F: Fn(usize, u64) -> Vec<f64> + Sync,
+{
+    assert!(k > 0, "nothing to select from");
+    if let Err(e) = procedure.check(k) {
+        panic!("{e}");
+    }
+    let n0 = procedure.first_stage as usize;
+    let delta = procedure.indifference;
+    let alpha = 1.0 - procedure.confidence;
+    let m = constraints.len();
+    let (alpha_select, alpha_feasible) = if m > 0 {
+        (alpha / 2.0, alpha / 2.0)
+    } else {
+        (alpha, 0.0)
+    };
+    let eta = if k > 1 {
+        0.5 * ((2.0 * alpha_select / (k - 1) as f64).powf(-2.0 / (n0 - 1) as f64) - 1.0)
+    } else {
+        0.0
+    };
+    let h2 = 2.0 * eta * (n0 - 1) as f64;
+    let budget = procedure.budget.unwrap_or(u64::MAX);
+    let sign = if maximise { 1.0 } else { -1.0 };
+
+    // values[i][r] = configuration i's values in replication r.
+    let mut values: Vec<Vec<Vec<f64>>> = vec![Vec::new(); k];
+    let mut fate = vec![Fate::Survived; k];
+    let mut spent = 0u64;
+    let mut trace = Vec::new();
+    let mut interrupted = false;
+    let run = |work: &[(usize, u64)], values: &mut Vec<Vec<Vec<f64>>>, spent: &mut u64| -> bool {
+        // Chunks so an interrupt is noticed within a chunk's time; results
+        // are appended in work order, whatever the threads.
+        for chunk in work.chunks(BATCH) {
+            if observer.cancelled() {
+                return false;
+            }
+            let out: Vec<Vec<f64>> = chunk
+                .par_iter()
+                .map(|&(i, r)| {
+                    let v = evaluate(i, r);
+                    observer.replication_finished();
+                    v
+                })
+                .collect();
+            for (&(i, _), v) in chunk.iter().zip(out) {
+                values[i].push(v);
+            }
+            *spent += chunk.len() as u64;
+        }
+        true
+    };
+    observer.planned(k as u64 * n0 as u64);
+    let first: Vec<(usize, u64)> = (0..k).flat_map(|i| (0..n0 as u64).map(move |r| (i, r))).collect();
+    if !run(&first, &mut values, &mut spent) {
+        interrupted = true;
+    }
+
+    let score = |values: &[Vec<f64>], r: usize| sign * values[r][0];
+    // Pairwise variances of the first-stage differences (of scores).
+    let mut s2 = vec![0.0; k * k];
+    if !interrupted {
+        for i in 0..k {
+            for l in i + 1..k {
+                let d: Vec<f64> = (0..n0)
+                    .map(|r| score(&values[i], r) - score(&values[l], r))
+                    .collect();
+                let mean = d.iter().sum::<f64>() / n0 as f64;
+                let v = d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n0 - 1) as f64;
+                s2[i * k + l] = v;
+                s2[l * k + i] = v;
+            }
+        }
+    }
+    // Replications after which the pair's continuation region is closed.
+    let closes = |i: usize, l: usize| -> f64 {
+        let v = s2[i * k + l];
+        if v == 0.0 {
+            0.0
+        } else if delta == 0.0 {
+            f64::INFINITY
+        } else {
+            h2 * v / (delta * delta)
+        }
+    };
+    let region = |i: usize, l: usize, r: usize| -> f64 {
+        let c = closes(i, l);
+        if c.is_infinite() {
+            f64::INFINITY
+        } else if c == 0.0 {
+            0.0
+        } else {
+            (delta / (2.0 * r as f64) * (c - r as f64)).max(0.0)
+        }
+    };
+    // Each (configuration, constraint) test's share of the feasibility α.
+    let share = (m > 0).then(|| alpha_feasible / (k * m) as f64);
+    let infeasible = |vals: &[Vec<f64>], r: usize| -> Option<usize> {
+        let p = share?;
+        constraints.iter().enumerate().find_map(|(j, &(bound, limit))| {
+            let x: Vec<f64> = vals[..r]
+                .iter()
+                .map(|v| v[1 + j])
+                .filter(|x| x.is_finite())
+                .collect();
+            let n = x.len();
+            if n < 2 {
+                return None;
+            }
+            let mean = x.iter().sum::<f64>() / n as f64;
+            let sd = (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / (n - 1) as f64).sqrt();
+            let t = StudentsT::new(0.0, 1.0, (n - 1) as f64)
+                .map(|d| d.inverse_cdf(1.0 - p))
+                .unwrap_or(f64::INFINITY);
+            let half = t * sd / (n as f64).sqrt();
+            let violated = match bound {
+                Bound::AtMost => mean - half > limit,
+                Bound::AtLeast => mean + half < limit,
+            };
+            violated.then_some(j)
+        })
+    };
+
+    let mut sums = vec![0.0; k];
+    let mut stop = Stop::Interrupted;
+    if !interrupted {
+        // Replications 1..=r have been checked and screened.
+        let mut r = n0;
+        for i in 0..k {
+            sums[i] = (0..n0).map(|q| score(&values[i], q)).sum();
+        }
+        // First-stage checks: undefined objectives, clear violations.
+        for i in 0..k {
+            if let Some(q) = (0..n0).find(|&q| !values[i][q][0].is_finite()) {
+                fate[i] = Fate::Undefined { at: q as u32 + 1 };
+            } else if let Some(j) = infeasible(&values[i], n0) {
+                fate[i] = Fate::Infeasible {
+                    at: n0 as u32,
+                    constraint: j,
+                };
+            }
+        }
+        loop {
+            // Screening at r.
+            let alive: Vec<usize> = (0..k).filter(|&i| fate[i] == Fate::Survived).collect();
+            let mean = |i: usize| sums[i] / r as f64;
+            for &i in &alive {
+                if alive
+                    .iter()
+                    .any(|&l| l != i && mean(i) < mean(l) - region(i, l, r))
+                {
+                    fate[i] = Fate::Dominated { at: r as u32 };
+                }
+            }
+            let alive: Vec<usize> = alive.into_iter().filter(|&i| fate[i] == Fate::Survived).collect();
+            trace.push(Step {
+                stage: r as u32,
+                spent,
+                survivors: alive.len(),
+            });
+            observer.status(&format!("{} of {k} in contention", alive.len()));
+            if alive.is_empty() {
+                stop = Stop::NoneFeasible;
+                break;
+            }
+            let closed = alive
+                .iter()
+                .all(|&i| alive.iter().all(|&l| l == i || region(i, l, r) == 0.0));
+            if alive.len() == 1 || (delta > 0.0 && closed) {
+                stop = Stop::Guarantee;
+                break;
+            }
+            if observer.cancelled() {
+                stop = Stop::Interrupted;
+                break;
+            }
+            // Survivors all have exactly r replications unless a batch
+            // simulated ahead.
+            if values[alive[0]].len() <= r {
+                let mut batch = BATCH.div_ceil(alive.len());
+                // No further than where every surviving region has closed.
+                let end = alive
+                    .iter()
+                    .flat_map(|&i| alive.iter().map(move |&l| (i, l)))
+                    .filter(|(i, l)| i != l)
+                    .map(|(i, l)| closes(i, l).floor() + 1.0)
+                    .fold(0.0, f64::max);
+                if end.is_finite() {
+                    batch = batch.min((end as usize).saturating_sub(r).max(1));
+                }
+                let affordable = (budget - spent) / alive.len() as u64;
+                batch = batch.min(usize::try_from(affordable).unwrap_or(usize::MAX));
+                if batch == 0 {
+                    stop = Stop::Budget;
+                    break;
+                }
+                observer.planned(spent + (batch * alive.len()) as u64);
+                let work: Vec<(usize, u64)> = alive
+                    .iter()
+                    .flat_map(|&i| (r..r + batch).map(move |q| (i, q as u64)))
+                    .collect();
+                if !run(&work, &mut values, &mut spent) {
+                    stop = Stop::Interrupted;
+                    break;
+                }
+            }
+            r += 1;
+            for &i in &alive {
+                let v = &values[i][r - 1];
+                if !v[0].is_finite() {
+                    fate[i] = Fate::Undefined { at: r as u32 };
+                    continue;
+                }
+                sums[i] += sign * v[0];
+                if let Some(j) = infeasible(&values[i], r) {
+                    fate[i] = Fate::Infeasible {
+                        at: r as u32,
+                        constraint: j,
+                    };
+                }
+            }
+        }
+    }
+    // Interrupted before the first screening: nothing is known.
+    let screened = !trace.is_empty();
+    let survivors: Vec<usize> = (0..k)
+        .filter(|&i| screened && fate[i] == Fate::Survived)
+        .collect();
+    let chosen = survivors.iter().copied().reduce(|best, i| {
+        // Ties keep the earlier configuration.
+        if sums[i] > sums[best] { i } else { best }
+    });
+    let inseparable = survivors.iter().copied().filter(|&i| Some(i) != chosen).collect();
+    // A grid must run every configuration until its comparison with the
+    // chosen one is resolved at δ.
+    let full_grid = chosen.and_then(|c| {
+        let most = (0..k)
+            .filter(|&l| l != c)
+            .map(|l| closes(c, l).floor() + 1.0)
+            .fold(n0 as f64, f64::max);
+        most.is_finite().then(|| k as u64 * most as u64)
+    });
+    let objective_of = |i: usize| values[i].iter().map(|x| x[0]).collect::<Vec<f64>>();
+    let chosen_values = chosen.map(objective_of);
+    let candidates = values
+        .iter()
+        .zip(&fate)
+        .enumerate()
+        .map(|(i, (v, &fate))| Candidate {
+            versus_chosen: chosen_values.as_ref().map_or_else(Estimate::undefined, |c| {
+                let n = c.len().min(v.len());
+                paired_difference(&c[..n], &objective_of(i)[..n])
+            }),
+            replications: v.len() as u32,
+            fate,
+            objective: Estimate::from_values(&v.iter().map(|x| x[0]).collect::<Vec<_>>()),
+            constraints: (0..m)
+                .map(|j| Estimate::from_values(&v.iter().map(|x| x[1 + j]).collect::<Vec<_>>()))
+                .collect(),
+        })
+        .collect();
+    Selection {
+        candidates,
+        chosen,
+        inseparable,
+        stop,
+        replications: spent,
+        full_grid,
+        eta,
+        h2,
+        trace,
+    }
+}
+
+/// An optimisation over a grid of scenario settings.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Optimisation {
+    /// The objective.
+    pub objective: Objective,
+    /// The constraints.
+    pub constraints: Vec<Constraint>,
+    /// The procedure's settings.
+    pub procedure: Procedure,
+    /// Each configuration's `(path, value)` settings, in grid order.
+    pub settings: Vec<Vec<(String, String)>>,
+    /// What the procedure found.
+    pub selection: Selection,
+}
+
+/// Runs [`select`] over the grid of `varies` on top of `base` (as
+/// [`sweep::grid_scenarios`] builds it), each evaluation one replication of
+/// the engine. Every configuration uses the base's seed, so replication r
+/// shares its random numbers across configurations.
+///
+/// # Errors
+/// The first grid point that does not validate, before anything runs.
+///
+/// # Panics
+/// If `procedure` does not pass [`Procedure::check`] for the grid's size.
+pub fn run_optimise(
+    base: &ScenarioSpec,
+    base_overrides: &[Override],
+    varies: &[Vary],
+    objective: Objective,
+    constraints: &[Constraint],
+    procedure: &Procedure,
+    observer: &dyn RunObserver,
+) -> Result<Optimisation, PointError> {
+    let (points, scenarios) = sweep::grid_scenarios(base, base_overrides, varies)?;
+    // Columns of the objective and constraint metrics in each scenario's
+    // metric row (a missing one reads as undefined).
+    let columns: Vec<Vec<Option<usize>>> = scenarios
+        .iter()
+        .map(|s| {
+            let names = metric_names(s);
+            std::iter::once(objective.metric())
+                .chain(constraints.iter().map(|c| c.metric.as_str()))
+                .map(|m| names.iter().position(|n| n == m))
+                .collect()
+        })
+        .collect();
+    let bounds: Vec<(Bound, f64)> = constraints.iter().map(|c| (c.bound, c.limit)).collect();
+    let selection = select(
+        scenarios.len(),
+        procedure,
+        objective.maximise(),
+        &bounds,
+        |i, r| {
+            let s = &scenarios[i];
+            let row = metric_row(s, &simulate_replication(s, r).tally);
+            columns[i]
+                .iter()
+                .map(|c| c.map_or(f64::NAN, |c| row[c]))
+                .collect()
+        },
+        observer,
+    );
+    Ok(Optimisation {
+        objective,
+        constraints: constraints.to_vec(),
+        procedure: procedure.clone(),
+        settings: points.iter().map(|p| sweep::settings_text(p)).collect(),
+        selection,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sim::engine::Silent;
+    use crate::sim::rng::{Seed, Stream};
+    use rand_distr::{Distribution, StandardNormal};
+
+    fn procedure(delta: f64, budget: Option<u64>) -> Procedure {
+        Procedure {
+            indifference: delta,
+            confidence: 0.95,
+            first_stage: 10,
+            budget,
+        }
+    }
+
+    /// A standard normal draw, a pure function of (seed, stream, index).
+    fn normal(seed: u64, stream: u64, index: u64) -> f64 {
+        StandardNormal.sample(&mut Seed(seed).buyer_rng(index, Stream::Journey, stream))
+    }
+
+    #[test]
+    fn constraints_parse_and_refuse() {
+        let c: Constraint = "cost_per_win <= 30000".parse().unwrap();
+        assert_eq!(
+            (c.metric.as_str(), c.bound, c.limit),
+            ("cost_per_win", Bound::AtMost, 30000.0)
+        );
+        let c: Constraint = "win_rate>=0.2".parse().unwrap();
+        assert_eq!(c.bound, Bound::AtLeast);
+        assert!("cost_per_win < 3".parse::<Constraint>().is_err());
+        assert!("cost_per_win <= lots".parse::<Constraint>().is_err());
+        assert!(" <= 3".parse::<Constraint>().is_err());
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        assert!(procedure(1.0, None).check(5).is_ok());
+        assert!(procedure(0.0, None).check(5).is_err());
+        assert!(procedure(-1.0, None).check(5).is_err());
+        assert!(procedure(1.0, Some(49)).check(5).is_err());
+        let mut p = procedure(1.0, None);
+        p.confidence = 1.0;
+        assert!(p.check(5).is_err());
+        p.confidence = 0.9;
+        p.first_stage = 1;
+        assert!(p.check(5).is_err());
+    }
+
+    #[test]
+    fn a_clearly_worse_configuration_goes_at_the_first_screening() {
+        // Configuration 1 is 10 standard deviations worse.
+        let s = select(
+            3,
+            &procedure(0.5, None),
+            true,
+            &[],
+            |i, r| vec![[1.0, -9.0, 0.9][i] + normal(1, i as u64, r)],
+            &Silent,
+        );
+        assert_eq!(s.candidates[1].fate, Fate::Dominated { at: 10 });
+        assert_eq!(s.stop, Stop::Guarantee);
+    }
+
+    #[test]
+    fn minimising_flips_the_order() {
+        let s = select(
+            2,
+            &procedure(0.5, None),
+            false,
+            &[],
+            |i, r| vec![[5.0, 0.0][i] + normal(2, i as u64, r)],
+            &Silent,
+        );
+        assert_eq!(s.chosen, Some(1));
+    }
+
+    #[test]
+    fn identical_configurations_at_zero_indifference_run_to_the_budget() {
+        let s = select(
+            2,
+            &procedure(0.0, Some(100)),
+            true,
+            &[],
+            |_, r| vec![normal(3, 0, r)],
+            &Silent,
+        );
+        assert_eq!(s.stop, Stop::Budget);
+        assert_eq!(s.replications, 100);
+        assert_eq!((s.chosen, s.inseparable.clone()), (Some(0), vec![1]));
+    }
+
+    #[test]
+    fn a_clear_violation_is_infeasible_and_a_margin_is_not() {
+        // Configuration 0 is best but its second value is 20 sd above the
+        // limit; configuration 1's sits 20 sd below.
+        let s = select(
+            2,
+            &procedure(0.5, None),
+            true,
+            &[(Bound::AtMost, 10.0)],
+            |i, r| {
+                let e = normal(4, i as u64, r);
+                vec![[2.0, 0.0][i] + e, [30.0, -10.0][i] + e]
+            },
+            &Silent,
+        );
+        assert_eq!(
+            s.candidates[0].fate,
+            Fate::Infeasible {
+                at: 10,
+                constraint: 0
+            }
+        );
+        assert_eq!(s.chosen, Some(1));
+    }
+
+    #[test]
+    fn undefined_objectives_are_not_ranked() {
+        let s = select(
+            2,
+            &procedure(0.5, None),
+            true,
+            &[],
+            |i, r| {
+                vec![if i == 0 && r == 3 {
+                    f64::NAN
+                } else {
+                    normal(5, i as u64, r)
+                }]
+            },
+            &Silent,
+        );
+        assert_eq!(s.candidates[0].fate, Fate::Undefined { at: 4 });
+        assert_eq!(s.chosen, Some(1));
+    }
+}
