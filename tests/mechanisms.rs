@@ -115,3 +115,39 @@ fn no_reps_means_no_touches_and_no_sales_blame() {
     // Without a touch no lead ever goes dark.
     assert_eq!(r.estimate("outcome.went_dark").unwrap().mean, Some(0.0));
 }
+
+#[test]
+fn a_scheduled_rate_brings_its_leads_but_no_event_spend() {
+    use funnelsim::model::scenario::spec::{ArrivalsSpec, SpendSpec};
+    // One trade-show channel whose every lead and event costs something:
+    // as dated events it pays per event, as a schedule of the same mean
+    // leads per 30 days it pays only per lead.
+    let mut events = spec("baseline");
+    events.simulation.replications = 40;
+    events.channels.retain(|c| c.name == "trade_shows");
+    events.channels[0].spend = SpendSpec {
+        fixed_per_year: 0.0,
+        per_lead: 0.0,
+        per_event: 1_000_000.0,
+    };
+    let mut schedule = events.clone();
+    schedule.channels[0].arrivals = ArrivalsSpec::Schedule {
+        period_days: 30.0,
+        leads_per_day: vec![5.0],
+    };
+    let (_, a) = run(events);
+    let (_, b) = run(schedule);
+    let (with_events, _) = mean_se(&a, "marketing_spend");
+    let (leads, se) = mean_se(&b, "leads");
+    assert!(with_events >= 1_000_000.0, "events cost {with_events}");
+    assert_eq!(
+        mean_se(&b, "marketing_spend").0,
+        0.0,
+        "a schedule's periods are not events"
+    );
+    // 5 leads a day over the 365-day window, a Poisson count.
+    assert!(
+        (leads - 5.0 * 365.0).abs() <= crate::common::Z * se,
+        "{leads} ± {se}"
+    );
+}

@@ -25,10 +25,20 @@ pub struct Burst {
     pub mean_leads: f64,
     /// Leads are spread uniformly over this many days.
     pub duration_days: f64,
-    /// Whether `mean_leads` is the exact count (a replayed date) rather
-    /// than the mean of a Poisson count; an exact burst is no event, so it
-    /// costs no `per_event` spend.
-    pub exact: bool,
+    /// What the burst stands for.
+    pub kind: BurstKind,
+}
+
+/// What a [`Burst`] stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BurstKind {
+    /// A dated event (a trade show): a Poisson count of leads, and the
+    /// channel's `per_event` spend.
+    Event,
+    /// A period of a scheduled rate: a Poisson count of leads, no event.
+    Period,
+    /// A replayed date: exactly `mean_leads` leads, no event.
+    Date,
 }
 
 /// What a channel costs.

@@ -15,7 +15,7 @@ use super::{
     MAX_DAYS, MAX_LIST_LEN, MAX_MONEY, MAX_REPS, MAX_SIGMA, MAX_UNANSWERED_TOUCHES, MAX_UTILITY,
     MIN_CADENCE_DAYS, MIX_TOLERANCE, Problem, Scenario, ScenarioError, did_you_mean,
 };
-use crate::model::channel::{Arrivals, Burst, Categorical, Channel, ChannelKind, Spend};
+use crate::model::channel::{Arrivals, Burst, BurstKind, Categorical, Channel, ChannelKind, Spend};
 use crate::model::decision::DecisionModel;
 use crate::model::handoff::HandoffPolicy;
 use crate::model::marketing::{MAX_SCORE, Marketing};
@@ -344,7 +344,7 @@ impl Validator {
                     day,
                     mean_leads: rate * length,
                     duration_days: length,
-                    exact: false,
+                    kind: BurstKind::Period,
                 });
             }
         }
@@ -529,7 +529,7 @@ impl Validator {
                                 day: d,
                                 mean_leads,
                                 duration_days: duration,
-                                exact: false,
+                                kind: BurstKind::Event,
                             });
                             k += 1;
                             if k > 10_000 {
@@ -569,7 +569,7 @@ impl Validator {
                                 day,
                                 mean_leads: 1.0,
                                 duration_days: 0.0,
-                                exact: true,
+                                kind: BurstKind::Date,
                             });
                         }
                     }

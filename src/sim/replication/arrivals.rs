@@ -11,7 +11,7 @@
 
 use rand_distr::{Distribution, Exp1, Poisson};
 
-use crate::model::channel::Arrivals;
+use crate::model::channel::{Arrivals, BurstKind};
 use crate::model::handoff::HandoffPolicy;
 use crate::model::scenario::Scenario;
 use crate::sim::buyer::{Buyer, Owner};
@@ -72,13 +72,13 @@ impl<R: JourneyRecorder> Sim<'_, R> {
     pub(super) fn burst(&mut self, t: f64, c: usize, i: usize) {
         if let Arrivals::Bursts(bursts) = &self.s.channels[c].arrivals {
             let burst = bursts[i];
-            if burst.exact {
+            if burst.kind == BurstKind::Date {
                 for _ in 0..burst.mean_leads as u64 {
                     self.queue.push(t, EventKind::Capture { channel: c as u32 });
                 }
                 return;
             }
-            if self.in_window(t) {
+            if burst.kind == BurstKind::Event && self.in_window(t) {
                 self.tally.events_in_window[c] += 1;
             }
             let n = Poisson::new(burst.mean_leads).map_or(0.0, |p| p.sample(&mut self.arrivals)) as u64;
