@@ -14,7 +14,7 @@
 //!
 //! [[channels]]                # one per lead source of the history
 //! name = "web"
-//! spend = { fixed_per_year = 60000.0, per_lead = 35.0 }
+//! spend = { fixed_per_year = 60000.0, per_lead = 35.0 }  # no per_event: no events
 //! ```
 
 use serde::Deserialize;
@@ -109,6 +109,14 @@ impl Costs {
             cost(format!("channels[{i}].spend.per_event"), s.per_event);
         }
         for (i, c) in costs.channels.iter().enumerate() {
+            if c.spend.per_event != 0.0 {
+                problems.push(problem(
+                    format!("channels[{i}].spend.per_event"),
+                    "a calibrated source has no dated events (its leads arrive at a steady or a scheduled rate), so per-event spend would never be charged; give it as fixed_per_year or per_lead".into(),
+                ));
+            }
+        }
+        for (i, c) in costs.channels.iter().enumerate() {
             let path = format!("channels[{i}].name");
             if costs.channels[..i].iter().any(|d| d.name == c.name) {
                 problems.push(problem(path, format!("'{}' is given twice", c.name)));
@@ -186,7 +194,7 @@ name = "web"
 spend = { per_lead = 35.0 }
 [[channels]]
 name = "shows"
-spend = { per_event = 20000.0 }
+spend = { fixed_per_year = 20000.0 }
 "#;
 
     #[test]
@@ -194,7 +202,7 @@ spend = { per_event = 20000.0 }
         let c = Costs::parse(GOOD, &sources()).unwrap();
         assert_eq!(c.outreach.cost_per_rep_day, 450.0);
         assert_eq!(c.spend_of("web").per_lead, 35.0);
-        assert_eq!(c.spend_of("shows").per_event, 20000.0);
+        assert_eq!(c.spend_of("shows").fixed_per_year, 20000.0);
     }
 
     #[test]
@@ -210,6 +218,17 @@ spend = { per_event = 20000.0 }
         );
         assert!(shown.contains("did you mean 'shows'"), "{shown}");
         assert!(shown.contains("no costs for the lead source 'shows'"), "{shown}");
+    }
+
+    #[test]
+    fn per_event_spend_is_refused_for_sources_without_events() {
+        let text = GOOD.replace("fixed_per_year = 20000.0", "per_event = 20000.0");
+        let e = Costs::parse(&text, &sources()).unwrap_err();
+        let shown = e.render("costs.toml", &text, |_| None);
+        assert!(
+            shown.contains("channels[1].spend.per_event") && shown.contains("no dated events"),
+            "{shown}"
+        );
     }
 
     #[test]

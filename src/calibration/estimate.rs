@@ -138,6 +138,10 @@ pub const ARRIVAL_PERIOD_DAYS: f64 = 30.0;
 /// worth its many parameters when the change is plain.
 pub const STEADY_REJECT_P: f64 = 0.001;
 
+/// Fewest leads every period must expect for the dispersion test to be
+/// run (the usual condition for Pearson's χ² approximation).
+pub const MIN_EXPECTED: f64 = 5.0;
+
 /// Leads counted per period, and whether a steady Poisson rate explains
 /// them.
 #[derive(Clone, Debug, PartialEq)]
@@ -147,7 +151,8 @@ pub struct ArrivalFit {
     /// period is merged into the one before.
     pub periods: Vec<(u64, f64)>,
     /// The Poisson dispersion test of the counts about the steady rate, if
-    /// there are at least two periods.
+    /// there are at least two periods and each expects at least
+    /// [`MIN_EXPECTED`] leads.
     pub steady: Option<DispersionTest>,
 }
 
@@ -185,8 +190,12 @@ impl ArrivalFit {
         }
         let total: u64 = periods.iter().map(|p| p.0).sum();
         let exposure: f64 = periods.iter().map(|p| p.1).sum();
-        let steady = (periods.len() >= 2 && total > 0).then(|| {
-            let rate = total as f64 / exposure;
+        let rate = total as f64 / exposure;
+        // Pearson's χ² is trusted when every period expects at least 5
+        // leads; a sparser source keeps its steady rate, untested.
+        let testable =
+            periods.len() >= 2 && total > 0 && periods.iter().all(|&(_, t)| rate * t >= MIN_EXPECTED);
+        let steady = testable.then(|| {
             let chi2: f64 = periods
                 .iter()
                 .map(|&(k, t)| (k as f64 - rate * t).powi(2) / (rate * t))

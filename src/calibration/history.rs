@@ -435,9 +435,11 @@ impl Staleness {
         self.stale >= STALE_MIN && self.stale as f64 >= STALE_SHARE * self.open as f64
     }
 
-    /// The `stale_after` to suggest: the longest closed deal, in whole days.
+    /// The `stale_after` to suggest: the longest closed deal, in whole days
+    /// rounded down, so that every deal counted stale is idle longer than
+    /// it (`--stale-after` closes deals idle longer than its value).
     pub fn suggested_days(&self) -> f64 {
-        self.longest_closed_days.ceil().max(1.0)
+        self.longest_closed_days.floor().max(1.0)
     }
 }
 

@@ -160,6 +160,13 @@ fn live_fit(
         .collect::<Result<Vec<_>, _>>()?;
     // Only the policy is the user's to state; the rest is the history's.
     const POLICY: [&str; 3] = ["marketing.", "handoff.", "outreach."];
+    if let Some(o) = overrides.iter().find(|o| o.path.as_str().contains("cost_per_")) {
+        return Err(BadInput(format!(
+            "--set {}: costs are not policy; give them with --costs FILE",
+            o.path
+        ))
+        .into());
+    }
     if let Some(o) = overrides
         .iter()
         .find(|o| !POLICY.iter().any(|p| o.path.as_str().starts_with(p)))
@@ -180,7 +187,7 @@ fn live_fit(
         .map_err(|e| BadInput(e.render("the calibrated scenario", &text, super::load::flag)))?;
     let spec = current.spec();
     let policy = cal_out::policy_toml(&spec.marketing, &spec.handoff, &spec.outreach);
-    let window = calibrate::check_scenario(estimate, &current, LIVE_FIT_REPLICATIONS, seed)
+    let window = calibrate::check_scenario(estimate, &current, LIVE_FIT_REPLICATIONS, live::fit_seed(seed))
         .map_err(|e| anyhow::anyhow!("internal error: live-fit scenario: {e}"))?;
     let job = Job::start(
         None,
@@ -302,7 +309,10 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     if !args.history.exists() {
         return Err(BadInput(format!("history file {} does not exist", args.history.display())).into());
     }
-    let inputs = [args.history.as_path()];
+    // The costs file is an input too: never replaced by --out.
+    let inputs: Vec<&std::path::Path> = std::iter::once(args.history.as_path())
+        .chain(args.costs.as_deref())
+        .collect();
     let owner = Guard {
         inputs: &inputs,
         force: args.force,

@@ -123,11 +123,16 @@ pub fn refuse_unknown_costs(path: &Path, s: &Scenario, flag: &str, metric: &str)
         return Ok(());
     }
     Err(BadInput(format!(
-        "{}: {flag} {metric} is made of costs, and this scenario's costs are unknown \
+        "{}: {flag} {metric}{} is made of costs, and this scenario's costs are unknown \
          (unknown = [\"costs\"]: they are placeholders, not the company's); give the company's \
          costs (`funnelsim calibrate --costs FILE`, or set them in the file and remove \"costs\" \
          from `unknown`), or choose close_rate, win_rate or revenue",
-        origin(path)
+        origin(path),
+        if flag == "--objective" && metric == "profit" {
+            " (given, or the default)"
+        } else {
+            ""
+        }
     ))
     .into())
 }

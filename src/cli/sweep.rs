@@ -77,6 +77,11 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     // The scenario as the user set it, before the varied parameters.
     let base = study_base(&args.scenario, &spec, &overrides)?;
     refuse_unknown_costs(&args.scenario, &base, "--objective", args.objective.metric())?;
+    // Placeholder costs are not shown, as in `run` and `compare`.
+    let metrics: Vec<&str> = SWEEP_METRICS
+        .into_iter()
+        .filter(|m| base.costs_known() || !funnelsim::sim::metrics::Metric::made_of_costs(m))
+        .collect();
     check_size(
         base.expected_buyers_per_replication(),
         spec.simulation.replications,
@@ -93,7 +98,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         "sweep",
     )?;
     let result = job
-        .simulate(|bar| sweep::run_sweep(&spec, &overrides, &varies, args.objective, &SWEEP_METRICS, bar))?
+        .simulate(|bar| sweep::run_sweep(&spec, &overrides, &varies, args.objective, &metrics, bar))?
         .map_err(|e| point_refusal(&args.scenario, e))?;
     let summary = serde_json::json!({
         "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,

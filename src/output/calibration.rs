@@ -173,7 +173,7 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>, live: Option<&Liv
          # {} opportunities over {} days; {} still open were treated as right-censored.\n\
          # Each fitted value has a comment: estimate ± standard error [95% confidence\n\
          # interval] and the sample it came from. What stage history cannot tell —\n\
-         # receptivity, what buyers value, how they respond to sales touches — is set\n\
+         # receptivity, what buyers value, how they respond to sales touches — is\n\
          {}\n",
         from.history,
         format_time(from.as_of),
@@ -181,13 +181,15 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>, live: Option<&Liv
         sig(cal.span_days),
         human(cal.open as f64),
         match live {
-            None => "# neutral, so this scenario reproduces the history's funnel (see the fit report),\n\
-                     # and policies have no effect on it: to explore policies, calibrate with --live."
+            None => "# set neutral, so this scenario reproduces the history's funnel (see the fit\n\
+                     # report), and policies have no effect on it: to explore policies, calibrate\n\
+                     # with --live."
                 .to_owned(),
             Some(l) => format!(
                 "# left to the model's mechanisms, which stay live: the company's current policy\n\
                  # ({}) is in force, and the buyer's own stalls, pace and\n\
-                 # preference for us are fitted so that it reproduces the history (see the fit report).",
+                 # preference for us are fitted so that it reproduces the history (see the fit\n\
+                 # report).",
                 if l.set.is_empty() {
                     "the default policy".to_owned()
                 } else {
@@ -944,6 +946,15 @@ pub fn report(
         ] {
             let _ = writeln!(t, "  {name:<30}{:>19} {:>20}", sig(obs), sig(sim));
         }
+        if !fit.converged {
+            let _ = writeln!(
+                t,
+                "! the live fit did not match the history: a figure is more than 5% off, or a\n\
+                 \x20 level ended at the edge of its range. The stated policy, with these levels\n\
+                 \x20 alone, does not reproduce this history: check the --set values (is this the\n\
+                 \x20 policy the company ran?) before trusting what-ifs from it."
+            );
+        }
     }
     let _ = writeln!(
         t,
@@ -1369,6 +1380,7 @@ pub fn json(
             "dwell_scale": num(fit.intercepts.dwell_scale),
             "base_us": num(fit.intercepts.base_us),
             "runs": fit.runs,
+            "converged": fit.converged,
             "matched": {
                 "reached_last_stage": { "observed": num(fit.reached_last.1), "simulated": num(fit.reached_last.0) },
                 "won": { "observed": num(fit.won.1), "simulated": num(fit.won.0) },

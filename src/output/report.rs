@@ -295,17 +295,27 @@ pub fn narrative(run: &Run<'_>) -> Vec<String> {
         ));
     }
 
-    // Bottom line.
-    out.push(format!(
-        "In the end {} deals were won: {} of leads and {} of decided buyers. Revenue {} against spend {} (marketing {}, sales {}).",
+    // Bottom line: spend only when the costs are the company's own.
+    let won = format!(
+        "In the end {} deals were won: {} of leads and {} of decided buyers.",
         human(get("won")),
         pct1(get("close_rate")),
         pct1(get("win_rate")),
-        human(get("revenue")),
-        human(get("total_spend")),
-        human(get("marketing_spend")),
-        human(get("sales_spend")),
-    ));
+    );
+    out.push(if run.scenario.costs_known() {
+        format!(
+            "{won} Revenue {} against spend {} (marketing {}, sales {}).",
+            human(get("revenue")),
+            human(get("total_spend")),
+            human(get("marketing_spend")),
+            human(get("sales_spend")),
+        )
+    } else {
+        format!(
+            "{won} Revenue {}; the costs are unknown, so spend is not shown.",
+            human(get("revenue"))
+        )
+    });
     out
 }
 

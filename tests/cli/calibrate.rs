@@ -847,7 +847,7 @@ fn stale_deals_are_warned_about_and_stale_after_closes_them() {
         "{stale}"
     );
     let days = stale["suggested_stale_after"].as_f64().unwrap();
-    assert_eq!(days, stale["longest_closed_days"].as_f64().unwrap().ceil());
+    assert_eq!(days, stale["longest_closed_days"].as_f64().unwrap().floor());
     let warning = format!("--stale-after {days} closes them as no decision");
     assert!(
         fit["warnings"][0].as_str().unwrap().contains(&warning),

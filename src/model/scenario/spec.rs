@@ -227,16 +227,17 @@ pub enum ArrivalsSpec {
     },
     /// A Poisson process whose rate changes from period to period (a
     /// campaign month, a quiet quarter): `leads_per_day[i]` holds over days
-    /// `[i × period_days, (i + 1) × period_days)` from the start of the
-    /// simulation, and the last rate holds after the last period.
+    /// `[i × period_days, (i + 1) × period_days)` of the measurement window
+    /// (after the warm-up); the first rate holds during the warm-up, the
+    /// last after the last period.
     Schedule {
         /// Length of each period in days, > 0.
         period_days: f64,
         /// Mean leads per day in each period, ≥ 0 (at least one).
         leads_per_day: Vec<f64>,
     },
-    /// Leads on exactly these days from the start of the simulation, one
-    /// per entry (a history's own arrivals, replayed).
+    /// Leads on exactly these days of the measurement window (after the
+    /// warm-up), one per entry (a history's own arrivals, replayed).
     Dates {
         /// The days, ≥ 0, in any order (at least one).
         days: Vec<f64>,

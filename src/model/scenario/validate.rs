@@ -275,7 +275,7 @@ impl Validator {
             segments: &segment_index,
             segment_count: spec.segments.len(),
         };
-        let channels = self.channels(&spec.channels, &names, window.end);
+        let channels = self.channels(&spec.channels, &names, &window);
         let marketing = self.marketing(&spec.marketing);
         let handoff = self.handoff(&spec, &stage_index);
         let outreach = self.outreach(&spec.outreach, &spec.segments, &segment_index);
@@ -308,8 +308,11 @@ impl Validator {
 
     /// A scheduled Poisson rate, as one burst per period: a Poisson count
     /// with the period's mean spread uniformly over it is exactly a Poisson
-    /// process of that rate there. The last rate holds until `end`.
-    fn schedule(&mut self, p: &str, period_days: f64, rates: &[f64], end: f64) -> Arrivals {
+    /// process of that rate there. Periods count from the start of the
+    /// measurement window (as a history's do, so adding a warm-up does not
+    /// shift them); the first rate holds during the warm-up and the last
+    /// until the run ends.
+    fn schedule(&mut self, p: &str, period_days: f64, rates: &[f64], window: &Days) -> Arrivals {
         let period = self.positive(&format!("{p}.arrivals.period_days"), period_days);
         if rates.is_empty() {
             self.problem(
@@ -324,10 +327,11 @@ impl Validator {
             .map(|(j, &r)| self.non_negative(&format!("{p}.arrivals.leads_per_day[{j}]"), r))
             .collect();
         let mut bursts = Vec::new();
+        let (start, end) = (window.warmup, window.end);
         if !(period > 0.0 && period.is_finite() && end.is_finite()) || rates.is_empty() {
             return Arrivals::Bursts(bursts);
         }
-        let periods = (end / period).ceil();
+        let periods = ((end - start) / period).ceil().max(0.0);
         if periods > 100_000.0 {
             self.problem(
                 format!("{p}.arrivals.period_days"),
@@ -335,10 +339,7 @@ impl Validator {
             );
             return Arrivals::Bursts(bursts);
         }
-        for i in 0..periods as usize {
-            let day = i as f64 * period;
-            let rate = rates[i.min(rates.len() - 1)];
-            let length = period.min(end - day);
+        let mut push = |day: f64, rate: f64, length: f64| {
             if rate > 0.0 && length > 0.0 {
                 bursts.push(Burst {
                     day,
@@ -347,6 +348,11 @@ impl Validator {
                     kind: BurstKind::Period,
                 });
             }
+        };
+        push(0.0, rates[0], start);
+        for i in 0..periods as usize {
+            let day = start + i as f64 * period;
+            push(day, rates[i.min(rates.len() - 1)], period.min(end - day));
         }
         Arrivals::Bursts(bursts)
     }
@@ -479,7 +485,8 @@ impl Validator {
 
     /// `[[channels]]`: arrivals (bursts expanded up to day `end`), spend,
     /// fit and the stage and segment mixes.
-    fn channels(&mut self, specs: &[ChannelSpec], names: &Names<'_>, end: f64) -> Vec<Channel> {
+    fn channels(&mut self, specs: &[ChannelSpec], names: &Names<'_>, window: &Days) -> Vec<Channel> {
+        let end = window.end;
         if specs.is_empty() {
             self.problem("channels", "at least one channel is required");
         }
@@ -547,7 +554,7 @@ impl Validator {
                 ArrivalsSpec::Schedule {
                     period_days,
                     leads_per_day,
-                } => self.schedule(&p, *period_days, leads_per_day, end),
+                } => self.schedule(&p, *period_days, leads_per_day, window),
                 ArrivalsSpec::Dates { days } => {
                     if days.is_empty() {
                         self.problem(format!("{p}.arrivals.days"), "at least one day is required");
@@ -562,7 +569,9 @@ impl Validator {
                     }
                     let mut bursts = Vec::with_capacity(days.len());
                     for (j, &d) in days.iter().enumerate() {
-                        let day = self.non_negative(&format!("{p}.arrivals.days[{j}]"), d);
+                        // Counted from the start of the measurement window,
+                        // as a history's days are: a warm-up comes before.
+                        let day = window.warmup + self.non_negative(&format!("{p}.arrivals.days[{j}]"), d);
                         // The run's last instant still processes events.
                         if day.is_finite() && day <= end {
                             bursts.push(Burst {
