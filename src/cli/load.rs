@@ -137,6 +137,19 @@ pub fn refuse_unknown_costs(path: &Path, s: &Scenario, flag: &str, metric: &str)
     .into())
 }
 
+/// Warns, once, when a study varies policy keys (`[marketing]`, `[handoff]`,
+/// `[outreach]`) of a scenario in which sales cannot change any outcome: its
+/// "best" policy is then simply the cheapest.
+pub fn warn_if_policies_cannot_matter(path: &Path, s: &Scenario, varied: &[&str]) {
+    const POLICY: [&str; 3] = ["marketing.", "handoff.", "outreach."];
+    if !s.sales_moves_outcomes() && varied.iter().any(|v| POLICY.iter().any(|p| v.starts_with(p))) {
+        eprintln!(
+            "warning: {}: sales touches change no outcome in this scenario (a calibration without --live), so policies move costs only; calibrate with --live to compare policies",
+            origin(path)
+        );
+    }
+}
+
 /// `s` with `--seed` and `--replications` applied.
 pub fn apply(s: Scenario, args: &SimArgs) -> Result<Scenario> {
     let s = match args.seed {

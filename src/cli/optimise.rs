@@ -14,7 +14,7 @@ use std::path::PathBuf;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{BadInput, load_spec, refuse_unknown_costs, study_base};
+use super::load::{BadInput, load_spec, refuse_unknown_costs, study_base, warn_if_policies_cannot_matter};
 use super::sweep::{parse_objective, parse_varies, point_refusal};
 
 /// `funnelsim optimise`.
@@ -122,6 +122,8 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
     // The scenario as the user set it, before the varied parameters.
     let base = study_base(&args.scenario, &spec, &overrides)?;
     refuse_unknown_costs(&args.scenario, &base, "--objective", args.objective.metric())?;
+    let varied: Vec<&str> = varies.iter().map(|v| v.path.as_str()).collect();
+    warn_if_policies_cannot_matter(&args.scenario, &base, &varied);
     let names = metric_names(&base);
     for c in &args.constraints {
         refuse_unknown_costs(&args.scenario, &base, "--constraint", &c.metric)?;

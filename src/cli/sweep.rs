@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{BadInput, flag, load_spec, origin, refusal, refuse_unknown_costs, study_base};
+use super::load::{
+    BadInput, flag, load_spec, origin, refusal, refuse_unknown_costs, study_base,
+    warn_if_policies_cannot_matter,
+};
 
 /// `funnelsim sweep`.
 #[derive(Debug, Args)]
@@ -77,6 +80,8 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     // The scenario as the user set it, before the varied parameters.
     let base = study_base(&args.scenario, &spec, &overrides)?;
     refuse_unknown_costs(&args.scenario, &base, "--objective", args.objective.metric())?;
+    let varied: Vec<&str> = varies.iter().map(|v| v.path.as_str()).collect();
+    warn_if_policies_cannot_matter(&args.scenario, &base, &varied);
     // Placeholder costs are not shown, as in `run` and `compare`.
     let metrics: Vec<&str> = SWEEP_METRICS
         .into_iter()

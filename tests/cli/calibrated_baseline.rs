@@ -250,6 +250,9 @@ fn a_costs_file_makes_money_figures_the_company_s_own() {
         &fitted,
     );
     assert_eq!(code, 0, "{stderr}");
+    // A neutral calibration: sales changes no outcome, so a policy sweep
+    // only compares costs, and says so.
+    assert!(stderr.contains("policies move costs only"), "{stderr}");
 }
 
 #[test]
@@ -328,6 +331,7 @@ fn a_live_calibration_reproduces_the_history_and_still_responds_to_policy() {
         &fitted,
     );
     assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("policies move costs only"), "{stderr}");
     let sweep: serde_json::Value = serde_json::from_str(&stdout).unwrap();
     let points = sweep["sweep"]["points"].as_array().unwrap();
     assert_eq!(sweep["sweep"]["best"], 1, "{sweep}");

@@ -210,6 +210,26 @@ impl Scenario {
         &self.spec.unknown
     }
 
+    /// Whether sales can change how a buyer's journey ends. Not in a
+    /// scenario whose response to touches and decision weights are all
+    /// neutral, with us on every buyer's list and no framing edge (what
+    /// `calibrate` writes without `--live`): there, policies move costs,
+    /// never outcomes.
+    pub fn sales_moves_outcomes(&self) -> bool {
+        let (r, d) = (&self.spec.response, &self.spec.decision);
+        let neutral = r.go_dark_base == 0.0
+            && r.go_dark_per_resistance == 0.0
+            && r.advance_on_welcome == 0.0
+            && d.trust_weight == 0.0
+            && d.alignment_weight == 0.0
+            && d.contact_weight == 0.0
+            && d.resistance_weight == 0.0
+            && d.risk_weight == 0.0
+            && d.reach_out_base >= 1.0
+            && d.framing_edge == 0.0;
+        !neutral
+    }
+
     /// Whether the costs are the company's own: when they are not, spend,
     /// profit, ROI and cost per win are made of placeholders.
     pub fn costs_known(&self) -> bool {
