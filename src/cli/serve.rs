@@ -18,6 +18,7 @@ pub struct ServeArgs {
     /// named NN_… in a directory are workshop steps, in order) [default:
     /// scenarios and scenarios/workshop]. No other file can be reached
     /// from the page.
+    #[arg(value_name = "SCENARIO|DIR")]
     pub scenarios: Vec<PathBuf>,
     /// Port to listen on (0 picks a free one)
     #[arg(short, long, default_value_t = 8765)]

@@ -292,7 +292,7 @@ async function refreshBoard() {
 async function start() {
   const list = await (await fetch("/api/scenarios")).json();
   scenarios = list.scenarios;
-  $("scenario").innerHTML = scenarios.map((s) => `<option value="${esc(s.id)}">${s.step ? "Step " + s.step + ": " : ""}${esc(s.name)}</option>`).join("");
+  $("scenario").innerHTML = scenarios.map((s) => `<option value="${esc(s.id)}">${s.step ? "Step " + s.step + ": " + esc(s.name.replace(/^\d+\.\s*/, "")) : esc(s.name)}</option>`).join("");
   loadHash();
   $("scenario").addEventListener("change", () => { chooseScenario($("scenario").value); changed(); });
   for (const el of document.querySelectorAll("#controls select, #controls input[type=number], #controls input[type=checkbox]")) el.addEventListener("change", changed);
