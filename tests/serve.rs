@@ -491,6 +491,15 @@ fn console_runs_in_headless_chromium() {
     let target = root().join("target").join("serve-browser-test");
     let _ = std::fs::remove_dir_all(&target);
     std::fs::create_dir_all(&target).unwrap();
+    /// Stops the console however the test ends, so a failure leaves no
+    /// server behind.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_funnelsim"))
         .args([
             "serve",
@@ -504,12 +513,10 @@ fn console_runs_in_headless_chromium() {
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _stop = Stop(child);
     let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
-        &mut line,
-    )
-    .unwrap();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("http://127.0.0.1:"))
@@ -599,6 +606,4 @@ fn console_runs_in_headless_chromium() {
         );
         eprintln!("screenshot: {}", shot.display());
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
 }
