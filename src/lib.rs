@@ -35,5 +35,7 @@ pub mod input;
 pub mod model;
 #[cfg(feature = "cli")]
 pub mod output;
+#[cfg(feature = "cli")]
+pub mod serve;
 pub mod sim;
 pub mod study;

@@ -17,4 +17,5 @@ mod markov_check;
 mod mechanisms;
 mod optimise;
 mod properties;
+mod serve;
 mod strategy;

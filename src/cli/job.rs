@@ -10,50 +10,23 @@ use anyhow::{Context, Result};
 use funnelsim::model::scenario::Scenario;
 use funnelsim::output::charts::{Chart, ImageFormat};
 use funnelsim::output::fs::{Guard, Staging};
+use funnelsim::output::guard;
 use funnelsim::output::{self};
 use funnelsim::sim::engine::RunObserver;
-use indicatif::{HumanDuration, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use polars::prelude::DataFrame;
 
 use super::args::OutArgs;
 use super::interrupt::{self, Interrupted};
 use super::load::BadInput;
 
-/// Buyers one core simulates per second, roughly (see docs/performance.md).
-const BUYERS_PER_CORE_SECOND: f64 = 3.0e6;
-
-/// Runs expected to take longer than this get an estimate before they start.
-const LONG_RUN_SECONDS: f64 = 10.0;
-
-/// Refuses runs whose work or memory is absurd for the machine, before
-/// anything runs, with the estimate and how to shrink it.
+/// Refuses runs whose work or memory is absurd for the machine (more than
+/// a day), before anything runs, with the estimate and how to shrink it;
+/// estimates long runs on stderr.
 pub fn check_size(buyers_per_replication: f64, replications: u32, runs: usize) -> Result<()> {
-    // A buyer's state is ~130 bytes and each replication keeps its buyers;
-    // pending events add about as much again.
-    let bytes_per_replication = buyers_per_replication * 300.0;
-    if bytes_per_replication > 4.0 * (1u64 << 30) as f64 {
-        return Err(BadInput(format!(
-            "one replication would simulate about {:.2e} buyers and need about {:.0} GiB; shorten the horizon or lower the channels' lead rates",
-            buyers_per_replication,
-            bytes_per_replication / (1u64 << 30) as f64
-        ))
-        .into());
-    }
-    let total = buyers_per_replication * f64::from(replications) * runs as f64;
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-    let seconds = total / BUYERS_PER_CORE_SECOND / cores;
-    let hours = seconds / 3600.0;
-    if seconds > LONG_RUN_SECONDS && hours <= 24.0 {
-        eprintln!(
-            "note: this run simulates about {total:.2e} buyers; expect roughly {} on {cores} cores (Ctrl-C stops it, writing nothing)",
-            HumanDuration(std::time::Duration::from_secs_f64(seconds))
-        );
-    }
-    if hours > 24.0 {
-        return Err(BadInput(format!(
-            "this run would simulate about {total:.2e} buyers ({buyers_per_replication:.2e} per replication × {replications} replications × {runs} runs), roughly {hours:.0} hours on {cores} cores; use fewer --replications, fewer sweep points or a shorter horizon"
-        ))
-        .into());
+    let note = guard::check_size(buyers_per_replication, replications, runs, 24.0).map_err(BadInput)?;
+    if let Some(note) = note {
+        eprintln!("{note}");
     }
     Ok(())
 }

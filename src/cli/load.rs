@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use funnelsim::model::scenario::overrides::Override;
-use funnelsim::model::scenario::{Origin, Scenario, ScenarioError, Warning, parse_spec, spec::ScenarioSpec};
+use funnelsim::model::scenario::{Scenario, ScenarioError, Warning, parse_spec, spec::ScenarioSpec};
 
 use super::args::SimArgs;
 use super::job::check_size;
@@ -17,16 +17,7 @@ use super::job::check_size;
 #[error("{0}")]
 pub struct BadInput(pub String);
 
-/// The flag a user gives each kind of key path with, for scenario errors.
-pub fn flag(origin: Origin) -> Option<&'static str> {
-    match origin {
-        Origin::File => None,
-        Origin::Override => Some("--set"),
-        Origin::Sweep => Some("--vary"),
-        Origin::Sensitivity => Some("--params"),
-        Origin::Metric => Some("--metric"),
-    }
-}
+pub use funnelsim::output::guard::flag;
 
 /// A scenario error in the command line's words, from `origin` (a file
 /// name, or empty) whose text is `source`.

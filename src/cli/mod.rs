@@ -13,6 +13,7 @@ mod optimise;
 mod report;
 mod run;
 mod sensitivity;
+mod serve;
 mod sweep;
 
 use anyhow::Result;
@@ -29,6 +30,7 @@ use optimise::OptimiseArgs;
 use report::ReportArgs;
 use run::RunArgs;
 use sensitivity::SensitivityArgs;
+use serve::ServeArgs;
 use sweep::SweepArgs;
 
 /// Monte Carlo sales-funnel simulation: lead-handoff timing, outreach
@@ -70,6 +72,9 @@ pub enum Command {
     // Boxed: its many column and map options would make every command's
     // arguments as large as calibrate's.
     Calibrate(Box<CalibrateArgs>),
+    /// Start a live console in the browser for workshops and strategy
+    /// meetings: change a decision, see the paired difference it makes.
+    Serve(ServeArgs),
 }
 
 impl Cli {
@@ -83,6 +88,7 @@ impl Cli {
             Command::Sensitivity(a) => sensitivity::sensitivity(a),
             Command::Report(a) => report::report(a),
             Command::Calibrate(a) => calibrate::calibrate(*a),
+            Command::Serve(a) => serve::serve(a),
         }
     }
 }

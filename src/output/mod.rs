@@ -9,6 +9,7 @@ pub mod charts;
 pub mod compare;
 pub mod format;
 pub mod fs;
+pub mod guard;
 pub mod history;
 pub mod json;
 pub mod optimise;

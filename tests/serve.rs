@@ -1,0 +1,609 @@
+//! `funnelsim serve`'s HTTP API, in process on loopback: runs agree with
+//! `funnelsim run --json`, refusals carry the CLI's messages and key paths,
+//! the difference is paired, a page's new request cancels its previous run,
+//! the queue answers "busy" beyond its bound, no request reaches a file, and
+//! a load of 50 clients × 10 runs is answered in full.
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use assert_cmd::Command;
+use funnelsim::serve::{self, Console, Limits};
+use serde_json::{Value, json};
+
+/// A console on a free loopback port, stopped when dropped.
+struct Server {
+    addr: SocketAddr,
+    console: Arc<Console>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            t.join().expect("the server thread ends cleanly");
+        }
+    }
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn never() -> bool {
+    false
+}
+
+fn start(limits: Limits, stopping: fn() -> bool) -> Server {
+    let entries = serve::entries(&[
+        root().join("scenarios/baseline.toml"),
+        root().join("scenarios/workshop"),
+    ])
+    .expect("the shipped scenarios load");
+    let console = Console::new(entries, limits, stopping).expect("worker pool");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let c = console.clone();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            addr_tx
+                .send(listener.local_addr().expect("address"))
+                .expect("send");
+            serve::serve(listener, c, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+    });
+    let addr = addr_rx.recv().expect("the server starts");
+    Server {
+        addr,
+        console,
+        stop: Some(tx),
+        thread: Some(thread),
+    }
+}
+
+/// One HTTP/1.1 request; returns the status and the body.
+fn request(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut out = String::new();
+    s.read_to_string(&mut out).expect("read");
+    let status = out[9..12].parse().expect("status code");
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn post(addr: SocketAddr, path: &str, body: Value) -> (u16, Value) {
+    let (status, text) = request(addr, "POST", path, Some(&body));
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+fn run(addr: SocketAddr, body: Value) -> (u16, Value) {
+    post(addr, "/api/run", body)
+}
+
+/// `funnelsim run --json` with `args`, from the repository root.
+fn cli(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("funnelsim")
+        .expect("binary")
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("runs")
+}
+
+#[test]
+fn a_run_is_the_cli_run_with_its_paired_difference_and_command() {
+    let server = start(Limits::default(), never);
+    let (status, a) = run(
+        server.addr,
+        json!({"scenario": "baseline", "set": ["outreach.reps=6"], "replications": 20}),
+    );
+    assert_eq!(status, 200, "{a}");
+    let file = root().join("scenarios/baseline.toml").display().to_string();
+    assert_eq!(
+        a["command"].as_str().unwrap(),
+        format!("funnelsim run {file} --set outreach.reps=6 -n 20")
+    );
+    // The result is `run --json`'s summary, counterfactual ledger included.
+    let out = cli(&["run", &file, "--set", "outreach.reps=6", "-n", "20", "--json"]);
+    assert!(out.status.success());
+    let expected: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["result"], expected);
+    // The starting point is the file as it is, with the same seed and
+    // replications, and the difference is paired replication by replication.
+    let out = cli(&["run", &file, "-n", "20", "--json", "--counterfactual", "0"]);
+    let start: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(a["start"], start);
+    let won = &a["difference"]["metrics"]["won"];
+    let diff = won["difference"]["mean"].as_f64().unwrap();
+    let means = a["result"]["metrics"]["won"]["mean"].as_f64().unwrap()
+        - start["metrics"]["won"]["mean"].as_f64().unwrap();
+    assert!((diff - means).abs() < 1e-9, "{diff} vs {means}");
+    assert!(
+        won["paired_ci_half_width"].as_f64().unwrap() < won["unpaired_ci_half_width"].as_f64().unwrap(),
+        "common random numbers narrow the interval: {won}"
+    );
+    assert!(!a["findings"].as_array().unwrap().is_empty());
+    assert!(!a["narrative"].as_array().unwrap().is_empty());
+
+    // The starting point against itself: exactly zero, a zero-width interval.
+    let (status, same) = run(server.addr, json!({"scenario": "baseline", "replications": 20}));
+    assert_eq!(status, 200);
+    let d = &same["difference"]["metrics"]["won"]["difference"];
+    assert_eq!(
+        (d["mean"].as_f64(), d["ci_low"].as_f64(), d["ci_high"].as_f64()),
+        (Some(0.0), Some(0.0), Some(0.0))
+    );
+    assert_eq!(
+        same["command"].as_str().unwrap(),
+        format!("funnelsim run {file} -n 20")
+    );
+}
+
+#[test]
+fn refusals_carry_the_cli_message_and_the_key_path() {
+    let server = start(Limits::default(), never);
+    let file = root().join("scenarios/baseline.toml").display().to_string();
+    for set in [
+        "outreach.reps=-1",
+        "outreach.repz=6",
+        "handoff.policy=sometimes",
+        "outreach.reps",
+    ] {
+        let (status, a) = run(
+            server.addr,
+            json!({"scenario": "baseline", "set": [set], "replications": 5}),
+        );
+        assert_eq!(status, 400, "{set}: {a}");
+        let out = cli(&["run", &file, "--set", set, "-n", "5"]);
+        assert_eq!(out.status.code(), Some(2));
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(
+            format!("error: {}\n", a["error"].as_str().unwrap()),
+            stderr,
+            "{set}: the console words a refusal as the command line does"
+        );
+        let key = set.split('=').next().unwrap();
+        assert!(
+            a["error"].as_str().unwrap().contains(&format!("--set {key}")),
+            "{a}"
+        );
+        assert!(a["problems"][0]["key"].as_str().is_some(), "{a}");
+    }
+    let (status, a) = run(server.addr, json!({"scenario": "baseline", "replications": 0}));
+    assert_eq!(status, 400, "{a}");
+    let (status, a) = run(
+        server.addr,
+        json!({"scenario": "baseline", "replications": 1_000_000}),
+    );
+    assert_eq!(status, 400, "{a}");
+    // The resource guard, as the command line has it (a smaller bound).
+    let (status, a) = run(
+        server.addr,
+        json!({"scenario": "baseline", "set": ["channels.trade_shows.arrivals.events[0].mean_leads=1e9"]}),
+    );
+    assert_eq!(status, 400, "{a}");
+    assert!(
+        a["error"].as_str().unwrap().contains("would simulate about"),
+        "{a}"
+    );
+    let (status, a) = run(server.addr, json!({"scenario": "baseline", "sett": []}));
+    assert_eq!(status, 400, "{a}");
+}
+
+#[test]
+fn no_request_reaches_a_file() {
+    let server = start(Limits::default(), never);
+    for name in [
+        "../Cargo.toml",
+        "/etc/passwd",
+        "scenarios/baseline.toml",
+        "baseline.toml",
+        "",
+    ] {
+        let (status, a) = run(server.addr, json!({"scenario": name, "replications": 5}));
+        assert_eq!(status, 404, "{name}: {a}");
+        assert!(
+            a["error"]
+                .as_str()
+                .unwrap()
+                .contains("this console serves: baseline"),
+            "{a}"
+        );
+    }
+    for path in [
+        "/../Cargo.toml",
+        "/scenarios/baseline.toml",
+        "/%2e%2e/Cargo.toml",
+        "/api/../../Cargo.toml",
+        "/src/serve/page/app.js",
+    ] {
+        let (status, body) = request(server.addr, "GET", path, None);
+        assert_ne!(status, 200, "{path}");
+        assert!(!body.contains("[package]"), "{path}");
+    }
+    let (status, list) = request(server.addr, "GET", "/api/scenarios", None);
+    assert_eq!(status, 200);
+    let list: Value = serde_json::from_str(&list).unwrap();
+    let ids: Vec<&str> = list["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids[0], "baseline");
+    assert_eq!(ids.len(), 6, "the baseline and the five workshop steps: {ids:?}");
+    let steps: Vec<u64> = list["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s["step"].as_u64())
+        .collect();
+    assert_eq!(steps, [1, 2, 3, 4, 5]);
+    let (status, page) = request(server.addr, "GET", "/", None);
+    assert_eq!(status, 200);
+    assert!(page.contains("funnelsim console"));
+}
+
+#[test]
+fn a_new_request_from_the_same_page_cancels_the_previous_run() {
+    let server = start(
+        Limits {
+            queued: 1,
+            ..Limits::default()
+        },
+        never,
+    );
+    let addr = server.addr;
+    let first = std::thread::spawn(move || {
+        run(
+            addr,
+            json!({"scenario": "baseline", "replications": 5000, "page": "p1"}),
+        )
+    });
+    while server.console.admitted() == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (status, second) = run(
+        addr,
+        json!({"scenario": "baseline", "replications": 10, "page": "p1"}),
+    );
+    assert_eq!(status, 200, "{second}");
+    let (status, first) = first.join().unwrap();
+    assert_eq!(status, 409, "{first}");
+    assert_eq!(first["cancelled"], true);
+}
+
+static STOP_BUSY: AtomicBool = AtomicBool::new(false);
+
+fn busy_stopping() -> bool {
+    STOP_BUSY.load(Ordering::SeqCst)
+}
+
+#[test]
+fn beyond_the_queue_the_answer_is_busy() {
+    let server = start(
+        Limits {
+            queued: 0,
+            ..Limits::default()
+        },
+        busy_stopping,
+    );
+    let addr = server.addr;
+    let first = std::thread::spawn(move || run(addr, json!({"scenario": "baseline", "replications": 5000})));
+    while server.console.admitted() == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (status, busy) = run(addr, json!({"scenario": "baseline", "replications": 10}));
+    assert_eq!(status, 503, "{busy}");
+    assert!(busy["error"].as_str().unwrap().starts_with("busy:"), "{busy}");
+    // Stopping ends the long run early; the queue is free again.
+    STOP_BUSY.store(true, Ordering::SeqCst);
+    let (status, _) = first.join().unwrap();
+    assert_eq!(status, 409);
+    STOP_BUSY.store(false, Ordering::SeqCst);
+    assert_eq!(server.console.admitted(), 0);
+    let (status, a) = run(addr, json!({"scenario": "baseline", "replications": 10}));
+    assert_eq!(status, 200, "{a}");
+}
+
+#[test]
+fn the_scoreboard_keeps_tries_and_exports_them() {
+    let server = start(Limits::default(), never);
+    let t = json!({"who": "Table 3", "scenario": "01_blame_game", "set": ["outreach.reps=6"], "prediction": "more, \"about\" +10",
+        "won": 101.5, "won_difference": 9.25, "won_difference_ci": [4.0, 14.5], "revenue": 1.0e6, "command": "=cmd"});
+    let (status, _) = post(server.addr, "/api/tries", t.clone());
+    assert_eq!(status, 200);
+    let (status, list) = request(server.addr, "GET", "/api/tries", None);
+    assert_eq!(status, 200);
+    let list: Value = serde_json::from_str(&list).unwrap();
+    assert_eq!(list["tries"][0], t);
+    let (_, csv) = request(server.addr, "GET", "/api/tries.csv", None);
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert_eq!(
+        lines[1],
+        r#"1,Table 3,01_blame_game,outreach.reps=6,"more, ""about"" +10",101.5,9.25,4,14.5,1000000,'=cmd"#
+    );
+    let (status, _) = post(server.addr, "/api/tries", json!({"who": "x"}));
+    assert_eq!(status, 400);
+    let (status, _) = post(server.addr, "/api/tries/clear", json!({}));
+    assert_eq!(status, 200);
+    let (_, csv) = request(server.addr, "GET", "/api/tries.csv", None);
+    assert_eq!(csv.lines().count(), 1);
+}
+
+/// 50 clients × 10 runs of the baseline (10 replications each) on loopback:
+/// every request is answered, with a result or "busy", none lost; the
+/// queue is empty afterwards and the server still answers.
+#[test]
+fn load_of_fifty_clients_is_answered_in_full() {
+    let server = start(Limits::default(), never);
+    let addr = server.addr;
+    let started = std::time::Instant::now();
+    let clients: Vec<_> = (0..50)
+        .map(|i| {
+            std::thread::spawn(move || {
+                (0..10)
+                    .map(|k| {
+                        let (status, a) = run(
+                            addr,
+                            json!({"scenario": "baseline", "replications": 10, "counterfactual": 0,
+                                   "set": [format!("outreach.reps={}", 2 + (i + k) % 6)]}),
+                        );
+                        match status {
+                            200 => assert!(a["result"]["metrics"]["won"]["mean"].is_number()),
+                            503 => assert_eq!(a["busy"], true),
+                            other => panic!("unexpected {other}: {a}"),
+                        }
+                        status
+                    })
+                    .collect::<Vec<u16>>()
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = clients.into_iter().flat_map(|c| c.join().unwrap()).collect();
+    let elapsed = started.elapsed();
+    assert_eq!(statuses.len(), 500);
+    let ok = statuses.iter().filter(|&&s| s == 200).count();
+    assert!(ok > 0, "some runs were served");
+    eprintln!(
+        "load: {ok} results and {} busy answers of 500 in {:.1} s ({:.1} results/s)",
+        500 - ok,
+        elapsed.as_secs_f64(),
+        ok as f64 / elapsed.as_secs_f64()
+    );
+    assert_eq!(server.console.admitted(), 0);
+    let (status, _) = run(addr, json!({"scenario": "baseline", "replications": 10}));
+    assert_eq!(status, 200, "still responsive");
+}
+
+/// Frames the console (cross-origin: Chromium runs with web security off
+/// for this harness), waits for its first result, changes the reps
+/// control, waits for the new result, and reports both.
+const HARNESS: &str = r#"<!DOCTYPE html>
+<html><body>
+<iframe id="f" src="URL" style="width:1920px;height:1080px"></iframe>
+<pre id="out">PENDING</pre>
+<script>
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function settled(d, before) {
+  for (let i = 0; i < 600; i++) {
+    const svg = d.querySelector('#funnel svg');
+    if (d.body.dataset.state === 'done' && svg && svg.dataset.values !== before) return svg.dataset.values;
+    if (d.body.dataset.state === 'error') throw new Error(d.getElementById('error').textContent);
+    await sleep(100);
+  }
+  throw new Error('no result');
+}
+document.getElementById('f').addEventListener('load', async () => {
+  const out = document.getElementById('out');
+  try {
+    const d = document.getElementById('f').contentDocument;
+    const first = await settled(d, undefined);
+    const won1 = d.querySelector('.card[data-metric=won] .value').textContent;
+    const reps = d.getElementById('c-reps');
+    reps.value = '8';
+    reps.dispatchEvent(new Event('change'));
+    const second = await settled(d, first);
+    const won2 = d.querySelector('.card[data-metric=won] .value').textContent;
+    const diff = d.querySelector('.card[data-metric=won] .diff').textContent;
+    const command = d.getElementById('command').textContent;
+    const hash = d.defaultView.location.hash;
+    out.textContent = 'RESULT' + JSON.stringify({ first, second, won1, won2, diff, command, hash }) + 'END';
+  } catch (e) {
+    out.textContent = 'RESULT' + JSON.stringify({ error: String(e) }) + 'END';
+  }
+});
+</script>
+</body></html>
+"#;
+
+/// Serves `page` to every request on a free loopback port (Chromium lets a
+/// page framed from another origin be scripted only between http origins,
+/// not from a file); returns its URL.
+fn serve_harness(page: String) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/harness.html", listener.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = stream.read(&mut buf);
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    url
+}
+
+/// How the page shows a count (`fmt(…, "count")` in app.js).
+fn count(x: f64) -> String {
+    if x.abs() >= 100.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// The console in headless Chromium, served by `funnelsim serve`: the page
+/// loads and runs, a changed control reruns it, the headline number is the
+/// API's, the funnel chart changes, nothing is logged to the console, and
+/// screenshots at 1920×1080 are written under target/serve-browser-test.
+#[test]
+fn console_runs_in_headless_chromium() {
+    let Some(browser) = crate::browser::chromium() else {
+        assert!(
+            std::env::var_os("FUNNELSIM_REQUIRE_BROWSER").is_none(),
+            "FUNNELSIM_REQUIRE_BROWSER is set but no chromium is installed"
+        );
+        eprintln!("skipped: chromium not found (CI installs it)");
+        return;
+    };
+    let target = root().join("target").join("serve-browser-test");
+    let _ = std::fs::remove_dir_all(&target);
+    std::fs::create_dir_all(&target).unwrap();
+    /// Stops the console however the test ends, so a failure leaves no
+    /// server behind.
+    struct Stop(std::process::Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_funnelsim"))
+        .args([
+            "serve",
+            "scenarios/baseline.toml",
+            "scenarios/workshop",
+            "--port",
+            "0",
+        ])
+        .current_dir(root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let _stop = Stop(child);
+    let mut line = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://127.0.0.1:"))
+        .unwrap_or_else(|| panic!("no URL in {line:?}"))
+        .to_owned();
+    let addr: SocketAddr = url
+        .trim_start_matches("http://")
+        .trim_end_matches('/')
+        .parse()
+        .unwrap();
+    let profile = target.join("profile");
+    let harness = serve_harness(HARNESS.replace("URL", &format!("{url}#scenario=baseline&n=40")));
+    let dump = crate::browser::headless(&browser, &profile)
+        .args([
+            "--disable-web-security",
+            "--disable-site-isolation-trials",
+            "--window-size=1920,1200",
+            "--virtual-time-budget=60000",
+            "--dump-dom",
+        ])
+        .arg(harness)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dump.stdout);
+    let log = String::from_utf8_lossy(&dump.stderr);
+    let json = dom
+        .split_once("RESULT")
+        .and_then(|(_, r)| r.split_once("END"))
+        .map(|(j, _)| j.replace("&quot;", "\"").replace("&amp;", "&"))
+        .unwrap_or_else(|| panic!("harness produced no result:\n{dom}\n{log}"));
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert!(v["error"].is_null(), "{v}");
+    assert_ne!(v["first"], v["second"], "the funnel chart changed: {v}");
+    assert_eq!(v["hash"], "#scenario=baseline&set=outreach.reps%3D8&n=40", "{v}");
+    assert_eq!(
+        v["command"],
+        "funnelsim run scenarios/baseline.toml --set outreach.reps=8 -n 40"
+    );
+    // The headline number is the API's for the same request.
+    let (status, a) = run(
+        addr,
+        json!({"scenario": "baseline", "set": ["outreach.reps=8"], "replications": 40}),
+    );
+    assert_eq!(status, 200);
+    assert_eq!(
+        v["won2"],
+        count(a["result"]["metrics"]["won"]["mean"].as_f64().unwrap()),
+        "{v}"
+    );
+    let (_, a) = run(addr, json!({"scenario": "baseline", "replications": 40}));
+    assert_eq!(
+        v["won1"],
+        count(a["result"]["metrics"]["won"]["mean"].as_f64().unwrap()),
+        "{v}"
+    );
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("Failed to load resource"))
+        .collect();
+    assert!(
+        console.is_empty(),
+        "console output from the page:\n{}",
+        console.join("\n")
+    );
+
+    // Screenshots for people: the explore view and the workshop view.
+    for (name, hash) in [
+        ("console-explore", "#scenario=baseline&set=outreach.reps%3D8&n=40"),
+        (
+            "console-workshop",
+            "#scenario=02_nurture_before_handoff&n=40&workshop=1",
+        ),
+    ] {
+        let shot = target.join(format!("{name}.png"));
+        let run = crate::browser::headless(&browser, &profile)
+            .args(["--window-size=1920,1080", "--virtual-time-budget=30000"])
+            .arg(format!("--screenshot={}", shot.display()))
+            .arg(format!("{url}{hash}"))
+            .output()
+            .unwrap();
+        assert!(run.status.success());
+        let png = std::fs::read(&shot).expect("screenshot written");
+        assert!(
+            png.len() > 20_000,
+            "screenshot of {} bytes is suspiciously small",
+            png.len()
+        );
+        eprintln!("screenshot: {}", shot.display());
+    }
+}
