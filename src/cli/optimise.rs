@@ -173,7 +173,7 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
             ],
             charts: vec![charts::elimination(&result)?],
             summary: summary.clone(),
-            manifest: manifest(&[&args.scenario], &[&base], threads),
+            manifest: manifest(&[&args.scenario], &[args.sim.set.clone()], &[&base], threads),
         })
     })?;
     emit(args.output.json, &summary, || {

@@ -117,7 +117,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let summary = output::json::summary(&run);
     let threads = job.threads();
     job.write(&args.output, || {
-        let mut m = manifest(&[&args.scenario], &[&scenario], threads);
+        let mut m = manifest(&[&args.scenario], &[args.sim.set.clone()], &[&scenario], threads);
         m["window"] = serde_json::to_value(scenario.window())?;
         Ok(Outputs {
             tables: output::tables::all_tables(&run)?
@@ -132,7 +132,16 @@ pub fn run(args: RunArgs) -> Result<()> {
     if let Some(path) = &args.export_history {
         export_history(&scenario, path, args.layout, guard)?;
     }
-    emit(args.output.json, &summary, || output::terminal::summary(&run))?;
+    emit(args.output.json, &summary, || {
+        let text = output::terminal::summary(&run);
+        // The overrides belong in the header, beside the scenario's name.
+        match text.split_once('\n') {
+            Some((title, rest)) if !args.sim.set.is_empty() => {
+                format!("{title}\n  set {}\n{rest}", args.sim.set.join(", "))
+            }
+            _ => text,
+        }
+    })?;
     if !args.output.json {
         // Buyers, warm-up and run-off included: the work the run did,
         // comparable across scenarios and engine paths.
