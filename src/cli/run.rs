@@ -117,7 +117,12 @@ pub fn run(args: RunArgs) -> Result<()> {
     let summary = output::json::summary(&run);
     let threads = job.threads();
     job.write(&args.output, || {
-        let mut m = manifest(&[&args.scenario], &[args.sim.set.clone()], &[&scenario], threads);
+        let mut m = manifest(
+            &[&args.scenario],
+            std::slice::from_ref(&args.sim.set),
+            &[&scenario],
+            threads,
+        );
         m["window"] = serde_json::to_value(scenario.window())?;
         Ok(Outputs {
             tables: output::tables::all_tables(&run)?

@@ -105,7 +105,12 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
             )],
             charts: vec![charts::tornado(&result, usize::from(args.top))?],
             summary: summary.clone(),
-            manifest: manifest(&[&args.scenario], &[args.sim.set.clone()], &[&base], threads),
+            manifest: manifest(
+                &[&args.scenario],
+                std::slice::from_ref(&args.sim.set),
+                &[&base],
+                threads,
+            ),
         })
     })?;
     emit(args.output.json, &summary, || {

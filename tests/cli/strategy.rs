@@ -260,8 +260,7 @@ fn sensitivity_shows_the_top_effects_and_lists_the_unmeasured_readably() {
     let ranks: Vec<&str> = text
         .lines()
         .filter(|l| {
-            l.trim_start()
-                .split_whitespace()
+            l.split_whitespace()
                 .next()
                 .is_some_and(|w| w.parse::<u32>().is_ok())
         })

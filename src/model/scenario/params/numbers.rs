@@ -37,7 +37,7 @@ impl Number {
                     n.checked_add(step).map(Number::Whole),
                 )
             }
-            Number::Real(x) if x == 0.0 => (None, None),
+            Number::Real(0.0) => (None, None),
             Number::Real(x) => {
                 let step = x.abs() * delta;
                 (Some(Number::Real(x - step)), Some(Number::Real(x + step)))
