@@ -161,8 +161,9 @@ pub fn run(args: RunArgs) -> Result<()> {
             String::new()
         };
         eprintln!(
-            "\n{} replications{extra} in {:.2} s ({:.2} M buyers/s)",
+            "\n{} replication{}{extra} in {:.2} s ({:.2} M buyers/s)",
             result.completed,
+            if result.completed == 1 { "" } else { "s" },
             elapsed.as_secs_f64(),
             buyers / elapsed.as_secs_f64().max(1e-9) / 1e6
         );
