@@ -1,5 +1,6 @@
 //! `funnelsim compare`: scenarios side by side with common random numbers,
-//! and each one's paired difference from the first.
+//! and each one's paired difference from the first (or, with `--chain`,
+//! from the one before it).
 
 use std::path::{Path, PathBuf};
 
@@ -12,16 +13,21 @@ use funnelsim::study::compare;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, emit, manifest};
-use super::load::load_paired;
+use super::load::{ScenarioArg, load_paired};
 use super::run_paired;
 
 /// `funnelsim compare`.
 #[derive(Debug, Args)]
 pub struct CompareArgs {
     /// Scenario files ('-' reads one from standard input); the first is the
-    /// baseline the others are compared with
+    /// baseline the others are compared with. FILE?KEY.PATH=VALUE&… gives
+    /// one scenario overrides of its own, e.g. 'a.toml?outreach.reps=6'
     #[arg(required = true, num_args = 2..)]
     pub scenarios: Vec<PathBuf>,
+    /// Compare each scenario with the one before it (steps of a story)
+    /// instead of every one with the first
+    #[arg(long)]
+    pub chain: bool,
     #[command(flatten)]
     pub sim: SimArgs,
     #[command(flatten)]
@@ -30,8 +36,10 @@ pub struct CompareArgs {
 
 /// `funnelsim compare`.
 pub fn compare(args: CompareArgs) -> Result<()> {
-    let (scenarios, seed, reps) = load_paired(&args.scenarios, &args.sim)?;
-    let inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    let parsed: Vec<ScenarioArg> = args.scenarios.iter().map(|p| ScenarioArg::parse(p)).collect();
+    let (scenarios, seed, reps) = load_paired(&parsed, &args.sim)?;
+    let inputs: Vec<&Path> = parsed.iter().map(|a| a.file.as_path()).collect();
+    let sets: Vec<Vec<String>> = parsed.iter().map(|a| a.all_set(&args.sim)).collect();
     let job = Job::start(
         args.output.out.as_deref(),
         Guard {
@@ -44,15 +52,17 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     )?;
     let (results, labels) = run_paired(&job, &scenarios)?;
     let metrics = compare::key_metrics(&scenarios.iter().collect::<Vec<_>>());
-    let rows: Vec<_> = results[1..]
-        .iter()
-        .map(|r| compare::compare(&results[0], r, &metrics))
+    // Each candidate's baseline: the first scenario, or with --chain the
+    // one before it.
+    let baseline = |i: usize| if args.chain { i - 1 } else { 0 };
+    let rows: Vec<_> = (1..results.len())
+        .map(|i| compare::compare(&results[baseline(i)], &results[i], &metrics))
         .collect();
     let versus: Vec<output::compare::Versus<'_>> = rows
         .iter()
         .enumerate()
         .map(|(i, rows)| output::compare::Versus {
-            baseline: &labels[0],
+            baseline: &labels[baseline(i + 1)],
             candidate: &labels[i + 1],
             rows,
         })
@@ -60,8 +70,9 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     let summary = serde_json::json!({
         "seed": seed,
         "replications": reps,
-        "scenarios": scenarios.iter().zip(&results).zip(&labels).zip(&args.scenarios).map(|(((s, r), l), p)| serde_json::json!({
-            "label": l, "name": s.name(), "file": p.display().to_string(),
+        "chain": args.chain,
+        "scenarios": scenarios.iter().zip(&results).zip(&labels).zip(&parsed).zip(&sets).map(|((((s, r), l), p), set)| serde_json::json!({
+            "label": l, "name": s.name(), "file": p.file.display().to_string(), "set": set,
             "summary": output::json::summary(&Run { scenario: s, result: r, counterfactual: None }),
         })).collect::<Vec<_>>(),
         "comparisons": versus.iter().map(output::compare::json).collect::<Vec<_>>(),
@@ -83,15 +94,23 @@ pub fn compare(args: CompareArgs) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>>>()?,
             summary: summary.clone(),
-            manifest: manifest(&inputs, &refs, threads),
+            manifest: manifest(&inputs, &sets, &refs, threads),
         })
     })?;
     emit(args.output.json, &summary, || {
         let mut text = format!(
             "funnelsim compare · {reps} replications · seed {seed} · common random numbers (replication k of every scenario meets the same buyers)\n"
         );
-        for ((s, l), p) in scenarios.iter().zip(&labels).zip(&args.scenarios) {
-            text.push_str(&format!("  {l} = {} ({})\n", s.name(), p.display()));
+        for (((s, l), p), set) in scenarios.iter().zip(&labels).zip(&parsed).zip(&sets) {
+            text.push_str(&format!(
+                "  {l} = {} ({}){}\n",
+                s.name(),
+                p.file.display(),
+                output::report::set_note(set)
+            ));
+        }
+        if args.chain {
+            text.push_str("  each scenario is compared with the one before it (--chain)\n");
         }
         if let Some((_, l)) = scenarios.iter().zip(&labels).find(|(s, _)| !s.costs_known()) {
             text.push_str(&format!(

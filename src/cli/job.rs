@@ -225,11 +225,18 @@ pub struct Outputs {
 }
 
 /// What produced an output directory: the funnelsim version, the scenario
-/// files and specs, seed, replications and random-number algorithms.
-pub fn manifest(files: &[&Path], scenarios: &[&Scenario], threads: usize) -> serde_json::Value {
+/// files, the overrides of each (as written: `--set` and its own), the
+/// specs, seed, replications and random-number algorithms.
+pub fn manifest(
+    files: &[&Path],
+    set: &[Vec<String>],
+    scenarios: &[&Scenario],
+    threads: usize,
+) -> serde_json::Value {
     serde_json::json!({
         "funnelsim_version": env!("CARGO_PKG_VERSION"),
         "scenario_files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
+        "overrides": set,
         "scenarios": scenarios.iter().map(|s| s.spec()).collect::<Vec<_>>(),
         "seed": scenarios.first().map(|s| s.seed().0),
         "replications": scenarios.first().map(|s| s.replications()),

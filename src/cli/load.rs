@@ -155,15 +155,63 @@ pub fn apply(s: Scenario, args: &SimArgs) -> Result<Scenario> {
     })
 }
 
-/// Loads the scenarios of a comparison or report. Common random numbers:
-/// every scenario runs with the same seed and replication count (the first
-/// scenario's unless given), so replication k of each meets the same buyers.
-pub fn load_paired(paths: &[PathBuf], sim: &SimArgs) -> Result<(Vec<Scenario>, u64, u32)> {
-    stdin_once(paths)?;
-    let overrides = sim.overrides()?;
-    let loaded = paths
+/// A scenario argument of `compare` or `report`: a file, optionally
+/// followed by overrides for that scenario alone,
+/// `FILE?KEY.PATH=VALUE&KEY.PATH=VALUE` (so a scenario can be compared with
+/// a changed copy of itself).
+#[derive(Clone, Debug)]
+pub struct ScenarioArg {
+    /// The scenario file.
+    pub file: PathBuf,
+    /// Its own overrides, as written.
+    pub set: Vec<String>,
+}
+
+impl ScenarioArg {
+    /// Splits `arg` at its first `?` (unless a file of that very name
+    /// exists) into the file and its `&`-separated overrides.
+    pub fn parse(arg: &Path) -> ScenarioArg {
+        let text = arg.to_string_lossy();
+        match text.split_once('?') {
+            Some((file, set)) if !arg.exists() => ScenarioArg {
+                file: PathBuf::from(file),
+                set: set
+                    .split('&')
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+            },
+            _ => ScenarioArg {
+                file: arg.to_path_buf(),
+                set: Vec::new(),
+            },
+        }
+    }
+
+    /// Every override of this scenario as written: `--set` ones (which apply
+    /// to every scenario) first, then its own.
+    pub fn all_set(&self, sim: &SimArgs) -> Vec<String> {
+        sim.set.iter().chain(&self.set).cloned().collect()
+    }
+}
+
+/// Loads the scenarios of a comparison or report (each argument a
+/// [`ScenarioArg`]). Common random numbers: every scenario runs with the
+/// same seed and replication count (the first scenario's unless given), so
+/// replication k of each meets the same buyers.
+pub fn load_paired(args: &[ScenarioArg], sim: &SimArgs) -> Result<(Vec<Scenario>, u64, u32)> {
+    let paths: Vec<PathBuf> = args.iter().map(|a| a.file.clone()).collect();
+    stdin_once(&paths)?;
+    let loaded = args
         .iter()
-        .map(|p| load(p, &overrides))
+        .map(|a| {
+            let overrides = a
+                .all_set(sim)
+                .iter()
+                .map(|s| Override::parse(s).map_err(|e| refusal(&e, &origin(&a.file), "").into()))
+                .collect::<Result<Vec<_>>>()?;
+            load(&a.file, &overrides)
+        })
         .collect::<Result<Vec<_>>>()?;
     let seed = sim.seed.unwrap_or(loaded[0].seed().0);
     let reps = sim.replications.unwrap_or(loaded[0].replications());
@@ -175,7 +223,7 @@ pub fn load_paired(paths: &[PathBuf], sim: &SimArgs) -> Result<(Vec<Scenario>, u
                 .map_err(|_| BadInput("--replications must be at least 1".into()).into())
         })
         .collect::<Result<Vec<_>>>()?;
-    for (s, p) in scenarios.iter().zip(paths) {
+    for (s, p) in scenarios.iter().zip(&paths) {
         warn(p, s);
         check_size(s.expected_buyers_per_replication(), reps, scenarios.len())?;
     }

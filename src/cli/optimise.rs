@@ -175,7 +175,12 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
             ],
             charts: vec![charts::elimination(&result)?],
             summary: summary.clone(),
-            manifest: manifest(&[&args.scenario], &[&base], threads),
+            manifest: manifest(
+                &[&args.scenario],
+                std::slice::from_ref(&args.sim.set),
+                &[&base],
+                threads,
+            ),
         })
     })?;
     emit(args.output.json, &summary, || {

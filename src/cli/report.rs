@@ -16,14 +16,15 @@ use funnelsim::study::compare;
 use super::args::SimArgs;
 use super::interrupt;
 use super::job::{Job, manifest};
-use super::load::load_paired;
 use super::load::scenario_label;
+use super::load::{ScenarioArg, load_paired};
 
 /// `funnelsim report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
     /// Scenario files ('-' reads one from standard input); with several, the
-    /// first is the baseline
+    /// first is the baseline. FILE?KEY.PATH=VALUE&… gives one scenario
+    /// overrides of its own
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
     #[command(flatten)]
@@ -39,8 +40,10 @@ pub struct ReportArgs {
 
 /// `funnelsim report`.
 pub fn report(args: ReportArgs) -> Result<()> {
-    let (scenarios, _, reps) = load_paired(&args.scenarios, &args.sim)?;
-    let inputs: Vec<&Path> = args.scenarios.iter().map(PathBuf::as_path).collect();
+    let parsed: Vec<ScenarioArg> = args.scenarios.iter().map(|p| ScenarioArg::parse(p)).collect();
+    let (scenarios, _, reps) = load_paired(&parsed, &args.sim)?;
+    let inputs: Vec<&Path> = parsed.iter().map(|a| a.file.as_path()).collect();
+    let sets: Vec<Vec<String>> = parsed.iter().map(|a| a.all_set(&args.sim)).collect();
     let job = Job::start(
         Some(&args.out),
         Guard {
@@ -61,7 +64,13 @@ pub fn report(args: ReportArgs) -> Result<()> {
     })?;
     let labels: Vec<String> = (0..scenarios.len()).map(scenario_label).collect();
     let mut sections = Vec::new();
-    for (((s, r), l), cf) in scenarios.iter().zip(&results).zip(&labels).zip(&counterfactuals) {
+    for ((((s, r), l), cf), set) in scenarios
+        .iter()
+        .zip(&results)
+        .zip(&labels)
+        .zip(&counterfactuals)
+        .zip(&sets)
+    {
         let mut charts = charts::run_charts(s, r)?;
         if scenarios.len() > 1 {
             for c in &mut charts {
@@ -75,6 +84,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
                 counterfactual: Some(cf),
             },
             label: l.clone(),
+            set: set.clone(),
             charts,
         });
     }
@@ -110,7 +120,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
         c.write(&staging.path(""), ImageFormat::Svg)?;
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();
-    let m = manifest(&inputs, &refs, job.threads());
+    let m = manifest(&inputs, &sets, &refs, job.threads());
     if let Some(dir) = job.commit(m)? {
         eprintln!("wrote {}", dir.join("report.html").display());
     }

@@ -117,7 +117,12 @@ pub fn run(args: RunArgs) -> Result<()> {
     let summary = output::json::summary(&run);
     let threads = job.threads();
     job.write(&args.output, || {
-        let mut m = manifest(&[&args.scenario], &[&scenario], threads);
+        let mut m = manifest(
+            &[&args.scenario],
+            std::slice::from_ref(&args.sim.set),
+            &[&scenario],
+            threads,
+        );
         m["window"] = serde_json::to_value(scenario.window())?;
         Ok(Outputs {
             tables: output::tables::all_tables(&run)?
@@ -132,7 +137,16 @@ pub fn run(args: RunArgs) -> Result<()> {
     if let Some(path) = &args.export_history {
         export_history(&scenario, path, args.layout, guard)?;
     }
-    emit(args.output.json, &summary, || output::terminal::summary(&run))?;
+    emit(args.output.json, &summary, || {
+        let text = output::terminal::summary(&run);
+        // The overrides belong in the header, beside the scenario's name.
+        match text.split_once('\n') {
+            Some((title, rest)) if !args.sim.set.is_empty() => {
+                format!("{title}\n  set {}\n{rest}", args.sim.set.join(", "))
+            }
+            _ => text,
+        }
+    })?;
     if !args.output.json {
         // Buyers, warm-up and run-off included: the work the run did,
         // comparable across scenarios and engine paths.
@@ -147,8 +161,9 @@ pub fn run(args: RunArgs) -> Result<()> {
             String::new()
         };
         eprintln!(
-            "\n{} replications{extra} in {:.2} s ({:.2} M buyers/s)",
+            "\n{} replication{}{extra} in {:.2} s ({:.2} M buyers/s)",
             result.completed,
+            if result.completed == 1 { "" } else { "s" },
             elapsed.as_secs_f64(),
             buyers / elapsed.as_secs_f64().max(1e-9) / 1e6
         );

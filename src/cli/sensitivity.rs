@@ -15,6 +15,9 @@ use super::load::{load_spec, origin, refusal, refuse_unknown_costs, study_base};
 
 /// `funnelsim sensitivity`.
 #[derive(Debug, Args)]
+// Each parameter costs two runs, so the default differs from the other
+// commands'; the shared flag's help says so here.
+#[command(mut_arg("replications", |a| a.help("Number of Monte Carlo replications per run [default: 50, or the scenario's if fewer]")))]
 pub struct SensitivityArgs {
     /// Scenario file (TOML; '-' reads it from standard input)
     pub scenario: PathBuf,
@@ -22,12 +25,17 @@ pub struct SensitivityArgs {
     /// outside [simulation]]
     #[arg(long, value_delimiter = ',', value_name = "P1,P2,…")]
     pub params: Vec<String>,
-    /// Relative perturbation, e.g. 10% or 0.1
+    /// Relative perturbation, e.g. 10% or 0.1; whole numbers move by the
+    /// nearest whole step, at least 1
     #[arg(long, default_value = "10%", value_parser = parse_delta)]
     pub delta: f64,
     /// Metric whose sensitivity is measured (any metric name of `run`)
     #[arg(long, default_value = "close_rate")]
     pub metric: String,
+    /// Largest effects shown in the terminal and the tornado chart (the
+    /// JSON and the table hold them all)
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    pub top: u16,
     #[command(flatten)]
     pub sim: SimArgs,
     #[command(flatten)]
@@ -95,15 +103,20 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
                 "sensitivity".to_owned(),
                 output::sweep::sensitivity_table(&result)?,
             )],
-            charts: vec![charts::tornado(&result)?],
+            charts: vec![charts::tornado(&result, usize::from(args.top))?],
             summary: summary.clone(),
-            manifest: manifest(&[&args.scenario], &[&base], threads),
+            manifest: manifest(
+                &[&args.scenario],
+                std::slice::from_ref(&args.sim.set),
+                &[&base],
+                threads,
+            ),
         })
     })?;
     emit(args.output.json, &summary, || {
         format!(
             "funnelsim sensitivity · {} · {} replications per run · seed {}\n",
             spec.name, spec.simulation.replications, spec.simulation.seed
-        ) + &output::sweep::sensitivity_text(&result)
+        ) + &output::sweep::sensitivity_text(&result, Some(usize::from(args.top)))
     })
 }

@@ -115,7 +115,12 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             tables: vec![("sweep".to_owned(), output::sweep::sweep_table(&result)?)],
             charts: vec![charts::sweep(&result)?],
             summary: summary.clone(),
-            manifest: manifest(&[&args.scenario], &[&base], threads),
+            manifest: manifest(
+                &[&args.scenario],
+                std::slice::from_ref(&args.sim.set),
+                &[&base],
+                threads,
+            ),
         })
     })?;
     emit(args.output.json, &summary, || {

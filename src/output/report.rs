@@ -508,8 +508,20 @@ pub struct ScenarioSection<'a> {
     pub run: Run<'a>,
     /// Label used in comparisons ("A", "B", …).
     pub label: String,
+    /// The overrides it ran with, as written (`--set` and its own).
+    pub set: Vec<String>,
     /// The charts of the run.
     pub charts: Vec<Chart>,
+}
+
+/// The overrides of a scenario for a header: "" without any, else
+/// " · set KEY=VALUE, KEY=VALUE".
+pub fn set_note(set: &[String]) -> String {
+    if set.is_empty() {
+        String::new()
+    } else {
+        format!(" · set {}", set.join(", "))
+    }
 }
 
 /// The whole report.
@@ -544,9 +556,10 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
         for s in sections {
             let _ = write!(
                 out,
-                "<li><b>{}</b> = {}</li>",
+                "<li><b>{}</b> = {}{}</li>",
                 escape(&s.label),
-                escape(s.run.scenario.name())
+                escape(s.run.scenario.name()),
+                escape(&set_note(&s.set))
             );
         }
         let _ = write!(out, "</ul>");
@@ -570,7 +583,7 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
         let r = sec.run.result;
         let _ = write!(
             out,
-            "<section class=\"scenario\"><h2>{}{}</h2><p>{}</p><p class=\"meta\">handoff: {} · outreach: {} · {}</p>",
+            "<section class=\"scenario\"><h2>{}{}</h2><p>{}</p><p class=\"meta\">handoff: {} · outreach: {}{} · {}</p>",
             if sections.len() > 1 {
                 format!("{}: ", escape(&sec.label))
             } else {
@@ -580,6 +593,7 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
             escape(&s.spec().description),
             escape(s.handoff().name()),
             escape(s.approach_name()),
+            escape(&set_note(&sec.set)),
             escape(&window_sentence(s)),
         );
         let _ = write!(out, "<div class=\"cards\">");

@@ -24,6 +24,13 @@ pub(crate) fn metric_diff(metric: &str, x: Option<f64>) -> String {
     format::difference(Metric::unit_of(metric), x, 2)
 }
 
+/// The size of a metric's difference, unsigned (rates in percentage points).
+fn metric_value_abs(metric: &str, x: f64) -> String {
+    metric_diff(metric, Some(x.abs()))
+        .trim_start_matches('+')
+        .to_owned()
+}
+
 /// A point's settings on one line: `path=value path=value`.
 pub(crate) fn settings_line(settings: &[(String, String)]) -> String {
     settings
@@ -80,7 +87,9 @@ pub fn sweep_text(r: &SweepResult) -> String {
     let _ = writeln!(out, "{header}");
     for p in &r.points {
         let settings = settings_line(&p.settings);
-        let mark = if p.point as usize == r.best {
+        let mark = if r.no_effect() {
+            ""
+        } else if p.point as usize == r.best {
             "  ◀ best"
         } else if p.indistinguishable_from_best {
             "  ≈ best"
@@ -97,6 +106,14 @@ pub fn sweep_text(r: &SweepResult) -> String {
             let _ = write!(line, "{:>14}", metric_value(m, e.flatten()));
         }
         let _ = writeln!(out, "{line}{mark}");
+    }
+    if r.no_effect() {
+        let _ = writeln!(
+            out,
+            "\nNo best point: the swept values change nothing ({obj} is identical, replication by\nreplication, at every point), so the current policy does not use {}.",
+            r.inert.join(", ")
+        );
+        return out;
     }
     let best = &r.points[r.best];
     let twins: Vec<String> = r
@@ -133,6 +150,18 @@ pub fn sweep_text(r: &SweepResult) -> String {
             twins.join(", ")
         );
     }
+    for (path, value, end) in &r.at_edge {
+        let _ = writeln!(
+            out,
+            "warning: {path} = {value} is the {end} value swept; widen the range, beyond it may be better still."
+        );
+    }
+    for path in &r.inert {
+        let _ = writeln!(
+            out,
+            "warning: {path} changes nothing here ({obj} identical at each of its values)."
+        );
+    }
     out
 }
 
@@ -153,7 +182,16 @@ pub fn sweep_json(r: &SweepResult) -> Value {
             })
         })
         .collect();
-    json!({ "objective": r.objective.metric(), "maximise": r.objective.maximise(), "best": r.best, "points": points })
+    let edges: Vec<Value> = r
+        .at_edge
+        .iter()
+        .map(|(path, value, end)| json!({ "parameter": path, "value": value, "end": end }))
+        .collect();
+    json!({
+        "objective": r.objective.metric(), "maximise": r.objective.maximise(),
+        "best": if r.no_effect() { Value::Null } else { json!(r.best) },
+        "inert": r.inert, "best_at_edge": edges, "points": points,
+    })
 }
 
 /// A sweep as one table, a row per point.
@@ -198,7 +236,7 @@ pub fn sweep_table(r: &SweepResult) -> Result<DataFrame> {
             "best".into(),
             r.points
                 .iter()
-                .map(|p| p.point as usize == r.best)
+                .map(|p| p.point as usize == r.best && !r.no_effect())
                 .collect::<Vec<_>>(),
         )
         .into(),
@@ -216,66 +254,163 @@ pub fn sweep_table(r: &SweepResult) -> Result<DataFrame> {
     Ok(DataFrame::new_infer_height(cols)?)
 }
 
-/// Terminal table of a sensitivity analysis.
-pub fn sensitivity_text(s: &Sensitivity) -> String {
-    let m = s.metric.as_str();
+/// The perturbation in words: "±10%" and, since counts cannot move by a
+/// fraction, "(counts by at least 1)".
+fn sensitivity_step(s: &Sensitivity) -> String {
+    format!(
+        "±{}% changes (whole numbers by at least 1)",
+        human(s.delta * 100.0)
+    )
+}
+
+/// Words separated by ", ", wrapped to lines of at most `width` characters
+/// (a word longer than that gets a line of its own), each line indented.
+pub(crate) fn wrap_list(words: &[String], indent: &str, width: usize) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Sensitivity of {m} to ±{:.0}% changes (base {}), largest effect first",
-        s.delta * 100.0,
-        with_ci(m, &s.base)
-    );
-    let top = s
-        .effects
-        .first()
-        .and_then(|e| e.effect.mean)
-        .map_or(0.0, f64::abs);
-    let _ = writeln!(
-        out,
-        "  {:>4}  {:<54}{:>12}  {:<26}{:<40}",
-        "rank", "parameter", "base", "low → high", "effect high − low (95% CI)"
-    );
-    for (i, e) in s.effects.iter().enumerate() {
-        let range = format!(
-            "{} → {}",
-            e.low.map_or("n/a".into(), human),
-            e.high.map_or("n/a".into(), human)
-        );
-        let eff = &e.effect;
-        let ci = match (eff.ci_low, eff.ci_high) {
-            (Some(lo), Some(hi)) => format!(
-                "{} ({} to {})",
-                metric_diff(m, eff.mean),
-                metric_diff(m, Some(lo)),
-                metric_diff(m, Some(hi))
-            ),
-            _ => metric_diff(m, eff.mean),
-        };
-        let bar = if top > 0.0 {
-            "█".repeat((eff.mean.unwrap_or(0.0).abs() / top * 20.0).round() as usize)
+    let mut line = String::new();
+    for (i, w) in words.iter().enumerate() {
+        let piece = if i + 1 < words.len() {
+            format!("{w},")
         } else {
-            String::new()
+            w.clone()
         };
-        let _ = writeln!(
-            out,
-            "  {:>4}  {:<54}{:>12}  {range:<26}{ci:<40}{bar}",
-            i + 1,
-            e.parameter,
-            human(e.base)
-        );
+        if !line.is_empty() && indent.len() + line.chars().count() + 1 + piece.chars().count() > width {
+            let _ = writeln!(out, "{indent}{line}");
+            line.clear();
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(&piece);
     }
-    if !s.skipped_zero.is_empty() {
-        let _ = writeln!(
-            out,
-            "  skipped (value 0, a relative change does nothing): {}",
-            s.skipped_zero.join(", ")
-        );
+    if !line.is_empty() {
+        let _ = writeln!(out, "{indent}{line}");
     }
     out
 }
 
-/// JSON of a sensitivity analysis.
+/// Terminal table of a sensitivity analysis: the `top` largest effects (all
+/// when `None`), then what was not measured, grouped by reason. A bar of
+/// `█` marks an effect whose 95% CI excludes zero, `░` one that does not.
+pub fn sensitivity_text(s: &Sensitivity, top: Option<usize>) -> String {
+    let m = s.metric.as_str();
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Sensitivity of {m} to {}; base {}",
+        sensitivity_step(s),
+        with_ci(m, &s.base)
+    );
+    let shown = &s.effects[..top.unwrap_or(usize::MAX).min(s.effects.len())];
+    let largest = shown.first().and_then(|e| e.effect.mean).map_or(0.0, f64::abs);
+    let values = |e: &crate::study::sensitivity::Effect| {
+        format!(
+            "{} → {}",
+            e.low.map_or("n/a".into(), human),
+            e.high.map_or("n/a".into(), human)
+        )
+    };
+    // The interval is symmetric (mean ± t·se), so its half-width says it all.
+    let effect = |e: &crate::study::sensitivity::Effect| {
+        let eff = &e.effect;
+        match (eff.ci_low, eff.ci_high) {
+            (Some(lo), Some(hi)) => format!(
+                "{} ± {}",
+                metric_diff(m, eff.mean),
+                metric_value_abs(m, (hi - lo) / 2.0)
+            ),
+            _ => metric_diff(m, eff.mean),
+        }
+    };
+    let w_name = shown
+        .iter()
+        .map(|e| e.parameter.chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(9);
+    let w_base = shown
+        .iter()
+        .map(|e| human(e.base).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(4);
+    let w_values = shown
+        .iter()
+        .map(|e| values(e).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(14);
+    let w_effect = shown
+        .iter()
+        .map(|e| effect(e).chars().count())
+        .max()
+        .unwrap_or(0)
+        .max(15);
+    if !shown.is_empty() {
+        let _ = writeln!(
+            out,
+            "Largest effect first; effect = {m} at the higher value − at the lower value."
+        );
+        let head = format!(
+            "  {:>4}  {:<w_name$}  {:>w_base$}  {:<w_values$}  {:<w_effect$}",
+            "rank", "parameter", "base", "lower → higher", "effect ± 95% CI"
+        );
+        let _ = writeln!(out, "{}", head.trim_end());
+    }
+    for (i, e) in shown.iter().enumerate() {
+        let size = e.effect.mean.unwrap_or(0.0).abs();
+        let n = if largest > 0.0 {
+            (size / largest * 10.0).round() as usize
+        } else {
+            0
+        };
+        let bar = if e.clear() { "█" } else { "░" }.repeat(n);
+        let line = format!(
+            "  {:>4}  {:<w_name$}  {:>w_base$}  {:<w_values$}  {:<w_effect$}  {bar}",
+            i + 1,
+            e.parameter,
+            human(e.base),
+            values(e),
+            effect(e)
+        );
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    let unclear = shown.iter().filter(|e| !e.clear()).count();
+    if unclear > 0 {
+        let _ = writeln!(
+            out,
+            "  ░: {unclear} of these effects cannot be told from zero (their 95% CI includes 0)."
+        );
+    }
+    if shown.len() < s.effects.len() {
+        let _ = writeln!(
+            out,
+            "  … {} more measured parameters (all {} are in --json and --out).",
+            s.effects.len() - shown.len(),
+            s.effects.len()
+        );
+    }
+    let mut reasons: Vec<&str> = Vec::new();
+    for k in &s.skipped {
+        if !reasons.contains(&k.reason.as_str()) {
+            reasons.push(&k.reason);
+        }
+    }
+    for reason in reasons {
+        let names: Vec<String> = s
+            .skipped
+            .iter()
+            .filter(|k| k.reason == reason)
+            .map(|k| k.parameter.clone())
+            .collect();
+        let _ = writeln!(out, "Not measured ({reason}): {}", names.len());
+        out += &wrap_list(&names, "    ", 80);
+    }
+    out
+}
+
+/// JSON of a sensitivity analysis: every measured effect (`clear`: its 95%
+/// CI excludes zero) and every skipped parameter with its reason.
 pub fn sensitivity_json(s: &Sensitivity) -> Value {
     let effects: Vec<Value> = s
         .effects
@@ -284,12 +419,12 @@ pub fn sensitivity_json(s: &Sensitivity) -> Value {
         .map(|(i, e)| {
             json!({
                 "rank": i + 1, "parameter": e.parameter, "base": e.base, "low": e.low, "high": e.high,
-                "effect": estimate(&e.effect), "low_minus_base": estimate(&e.low_minus_base),
+                "effect": estimate(&e.effect), "clear": e.clear(), "low_minus_base": estimate(&e.low_minus_base),
                 "high_minus_base": estimate(&e.high_minus_base),
             })
         })
         .collect();
-    json!({ "metric": s.metric, "delta": s.delta, "base": estimate(&s.base), "effects": effects, "skipped_zero": s.skipped_zero })
+    json!({ "metric": s.metric, "delta": s.delta, "base": estimate(&s.base), "effects": effects, "skipped": s.skipped })
 }
 
 /// A sensitivity analysis as a table (the data behind a tornado chart).
@@ -319,5 +454,6 @@ pub fn sensitivity_table(s: &Sensitivity) -> Result<DataFrame> {
         f("effect_mean", &|x| x.effect.mean),
         f("effect_ci_low", &|x| x.effect.ci_low),
         f("effect_ci_high", &|x| x.effect.ci_high),
+        Series::new("clear".into(), e.iter().map(|x| x.clear()).collect::<Vec<_>>()).into(),
     ])?)
 }

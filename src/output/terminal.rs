@@ -36,7 +36,8 @@ fn metric_line(out: &mut String, name: &str, label: &str, e: &Estimate) {
     let ci = match (e.ci_low, e.ci_high) {
         (Some(lo), Some(hi)) => format!("{} – {}", value(name, Some(lo)), value(name, Some(hi))),
         _ if e.n == 0 => "n/a (never defined)".to_owned(),
-        _ => "n/a (needs ≥ 2 replications)".to_owned(),
+        // Short enough for its column: the header says what it is.
+        _ => "n/a (needs ≥ 2 runs)".to_owned(),
     };
     let range = match (e.p05, e.p95) {
         (Some(lo), Some(hi)) => format!("{} … {}", value(name, Some(lo)), value(name, Some(hi))),
@@ -54,14 +55,17 @@ pub fn summary(run: &Run<'_>) -> String {
     let _ = writeln!(out, "funnelsim · {}", s.name());
     let _ = writeln!(
         out,
-        "  {} replications · seed {} · handoff {} · outreach {}",
+        "  {} replication{} · seed {} · handoff {} · outreach {}",
         r.completed,
+        if r.completed == 1 { "" } else { "s" },
         s.seed().0,
         s.handoff().name(),
         s.approach_name()
     );
     let _ = writeln!(out, "  {}", window_sentence(s));
-    if r.completed < 30 {
+    // Fewer replications than asked for (an interrupted run): the
+    // scenario's own warning, shown once on stderr, counted what was asked.
+    if r.completed < crate::model::scenario::FEW_REPLICATIONS && r.completed < s.replications() {
         let _ = writeln!(
             out,
             "  note: only {} replications; intervals are wide and percentiles rough (try --replications 200)",
@@ -197,8 +201,9 @@ fn signed_with_ci(e: &Estimate) -> String {
 fn counterfactual(out: &mut String, s: &Scenario, cf: &Counterfactual) {
     let _ = writeln!(
         out,
-        "\nWho could have won them: what was avoidable (the same buyers re-run, {} replications)",
-        cf.replications
+        "\nWho could have won them: what was avoidable (the same buyers re-run, {} replication{})",
+        cf.replications,
+        if cf.replications == 1 { "" } else { "s" }
     );
     let _ = writeln!(out, "  {:<20}{:>9}   recovered (95% CI, paired)", "world", "won");
     for (w, won) in &cf.won {

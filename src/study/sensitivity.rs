@@ -1,7 +1,9 @@
-//! One-at-a-time sensitivity: perturb each numeric parameter down and up by
-//! a relative delta, and rank parameters by the effect on a metric (the data
-//! behind a tornado chart). All runs share random numbers, so the effect of a
-//! parameter that does not matter is exactly zero.
+//! One-at-a-time sensitivity: move each numeric parameter to a lower and a
+//! higher value (a relative delta of its size; counts by at least one whole
+//! step), and rank parameters by the effect on a metric (the data behind a
+//! tornado chart). All runs share random numbers, so the effect of a
+//! parameter that does not matter is exactly zero. A parameter that could
+//! not be measured is listed as skipped with the reason, never ranked.
 
 use serde::Serialize;
 
@@ -30,16 +32,36 @@ pub struct Effect {
     pub parameter: String,
     /// Base value.
     pub base: f64,
-    /// Value tried below (None if invalid, e.g. a probability above 1).
+    /// The lower value tried (None if invalid, e.g. a negative count or a
+    /// probability below 0): always below `base`, whatever its sign.
     pub low: Option<f64>,
-    /// Value tried above.
+    /// The higher value tried (None if invalid, e.g. a probability above 1).
     pub high: Option<f64>,
-    /// Metric at the low value minus base (paired).
+    /// Metric at the low value minus base (paired; 0 without a low value).
     pub low_minus_base: Estimate,
-    /// Metric at the high value minus base (paired).
+    /// Metric at the high value minus base (paired; 0 without a high value).
     pub high_minus_base: Estimate,
-    /// Metric at high minus at low (paired): the ranking quantity.
+    /// Metric at high minus at low (paired; base stands in for a side
+    /// without a valid value): the ranking quantity. Positive means raising
+    /// the parameter raises the metric.
     pub effect: Estimate,
+}
+
+impl Effect {
+    /// Whether the effect's 95% CI excludes zero (a measured effect
+    /// distinguishable from none).
+    pub fn clear(&self) -> bool {
+        matches!((self.effect.ci_low, self.effect.ci_high), (Some(lo), Some(hi)) if lo > 0.0 || hi < 0.0)
+    }
+}
+
+/// A parameter that was not measured, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Skipped {
+    /// Key path.
+    pub parameter: String,
+    /// Why it has no effect to rank (for people).
+    pub reason: String,
 }
 
 /// A sensitivity analysis.
@@ -47,15 +69,14 @@ pub struct Effect {
 pub struct Sensitivity {
     /// The metric.
     pub metric: String,
-    /// Relative perturbation (0.1 = ±10%).
+    /// Relative perturbation (0.1 = ±10%; counts move by at least 1).
     pub delta: f64,
     /// The metric at the base values.
     pub base: Estimate,
-    /// Effects, largest |effect| first.
+    /// Measured effects, largest |effect| first.
     pub effects: Vec<Effect>,
-    /// Parameters skipped because their value is zero (a relative change
-    /// does nothing).
-    pub skipped_zero: Vec<String>,
+    /// Parameters not measured, in the order of the parameter list.
+    pub skipped: Vec<Skipped>,
 }
 
 /// The message for a metric name that does not exist: the closest names and
@@ -129,15 +150,21 @@ pub fn run_sensitivity(
     };
     let base_col = col(&base_run)?;
     let mut effects = Vec::new();
-    let mut skipped_zero = Vec::new();
+    let mut skipped = Vec::new();
+    let mut skip = |parameter: String, reason: &str| {
+        skipped.push(Skipped {
+            parameter,
+            reason: reason.to_owned(),
+        });
+    };
     for (path, value) in chosen {
-        let b = value.as_f64();
-        if b == 0.0 {
-            skipped_zero.push(path);
+        let (low, high) = value.steps(delta);
+        if low.is_none() && high.is_none() {
+            skip(path, "value 0: a relative change does nothing");
             continue;
         }
-        let side = |factor: f64| -> Result<Option<(f64, Vec<f64>)>, ScenarioError> {
-            let Some(v) = value.scaled(factor) else {
+        let side = |v: Option<Number>| -> Result<Option<(f64, Vec<f64>)>, ScenarioError> {
+            let Some(v) = v else {
                 return Ok(None);
             };
             let ov = Override {
@@ -151,18 +178,27 @@ pub fn run_sensitivity(
                 Ok(s) => Ok(Some((v.as_f64(), col(&engine::run(&s, observer))?))),
             }
         };
-        let low = side(1.0 - delta)?;
-        let high = side(1.0 + delta)?;
+        let low = side(low)?;
+        let high = side(high)?;
+        if low.is_none() && high.is_none() {
+            skip(path, "neither a lower nor a higher value is valid");
+            continue;
+        }
         let lo_col = low.as_ref().map_or(&base_col, |(_, c)| c);
         let hi_col = high.as_ref().map_or(&base_col, |(_, c)| c);
+        let effect = paired_difference(lo_col, hi_col);
+        if effect.mean.is_none() {
+            skip(path, "the metric is undefined at the values tried");
+            continue;
+        }
         effects.push(Effect {
             parameter: path,
-            base: b,
+            base: value.as_f64(),
             low: low.as_ref().map(|(v, _)| *v),
             high: high.as_ref().map(|(v, _)| *v),
             low_minus_base: paired_difference(&base_col, lo_col),
             high_minus_base: paired_difference(&base_col, hi_col),
-            effect: paired_difference(lo_col, hi_col),
+            effect,
         });
     }
     let size = |e: &Effect| e.effect.mean.map_or(0.0, f64::abs);
@@ -179,6 +215,6 @@ pub fn run_sensitivity(
             .cloned()
             .unwrap_or_else(Estimate::undefined),
         effects,
-        skipped_zero,
+        skipped,
     })
 }

@@ -217,8 +217,94 @@ pub struct SweepResult {
     pub objective: Objective,
     /// Every point, in grid order.
     pub points: Vec<SweepPoint>,
-    /// Index of the best point.
+    /// Index of the best point (meaningless when `inert` holds every
+    /// varied parameter: then no point is better than another).
     pub best: usize,
+    /// Varied parameters that change nothing: wherever only that parameter
+    /// differs between points, the objective is identical in every
+    /// replication (with shared random numbers, the sign of a parameter the
+    /// current policy does not use).
+    pub inert: Vec<String>,
+    /// Varied numeric parameters whose value at the best point is the
+    /// lowest or highest of the grid, as `(path, value, "lowest" or
+    /// "highest")`: what lies beyond the range may be better still.
+    pub at_edge: Vec<(String, String, String)>,
+}
+
+impl SweepResult {
+    /// Whether no varied parameter changes anything, so there is no best
+    /// point to name.
+    pub fn no_effect(&self) -> bool {
+        !self.points.is_empty() && self.inert.len() == self.points[0].settings.len()
+    }
+}
+
+/// The varied parameters (by position in each point's settings) that
+/// change nothing: every two points that differ only in that parameter have
+/// identical objective columns.
+fn inert_parameters(points: &[Vec<Override>], columns: &[Vec<f64>]) -> Vec<usize> {
+    let width = points.first().map_or(0, Vec::len);
+    (0..width)
+        .filter(|&k| {
+            // The first point of each group that shares every other setting.
+            let mut first: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+            (0..points.len()).all(|i| {
+                let rest: Vec<String> = points[i]
+                    .iter()
+                    .enumerate()
+                    .filter(|&(j, _)| j != k)
+                    .map(|(_, o)| o.value.to_string())
+                    .collect();
+                let j = *first.entry(rest.join("\u{1f}")).or_insert(i);
+                columns[j] == columns[i]
+            })
+        })
+        .collect()
+}
+
+/// The varied numeric parameters whose best value is an end of the range
+/// swept, where one more step beyond it (the step to its neighbour) still
+/// makes a valid scenario: a count at 0 or a probability at 1 is an end of
+/// what is possible, not only of the grid. Only for parameters with at least
+/// three values, where the range had an inside to find an optimum in.
+fn edges(
+    base: &ScenarioSpec,
+    base_overrides: &[Override],
+    best: &[Override],
+    varies: &[Vary],
+    inert: &[usize],
+) -> Vec<(String, String, String)> {
+    let num = |v: &Value| match v {
+        Value::Integer(i) => Some(*i as f64),
+        Value::Float(x) => Some(*x),
+        _ => None,
+    };
+    varies
+        .iter()
+        .enumerate()
+        .filter(|(k, v)| !inert.contains(k) && v.values.len() >= 3)
+        .filter_map(|(k, v)| {
+            let xs: Vec<f64> = v.values.iter().map(num).collect::<Option<_>>()?;
+            let x = num(&best[k].value)?;
+            let (end, neighbour) = if xs.iter().all(|&y| x <= y) {
+                ("lowest", xs.iter().copied().filter(|&y| y > x).reduce(f64::min)?)
+            } else if xs.iter().all(|&y| x >= y) {
+                ("highest", xs.iter().copied().filter(|&y| y < x).reduce(f64::max)?)
+            } else {
+                return None;
+            };
+            let beyond = match best[k].value {
+                Value::Integer(i) => Value::Integer(i + (x - neighbour) as i64),
+                _ => Value::Float(x + (x - neighbour)),
+            };
+            let mut next: Vec<Override> = base_overrides.iter().chain(best).cloned().collect();
+            next[base_overrides.len() + k].value = beyond;
+            let valid = crate::model::scenario::overrides::apply(base, &next)
+                .and_then(|(spec, _)| Scenario::from_spec(spec))
+                .is_ok();
+            valid.then(|| (v.path.to_string(), best[k].value.to_string(), end.to_owned()))
+        })
+        .collect()
 }
 
 /// A grid point that does not validate: its settings and what is wrong.
@@ -340,10 +426,22 @@ pub fn run_sweep(
         };
         out[i].versus_best = d;
     }
+    // A parameter given one value varies nothing, so it is not reported.
+    let inert: Vec<usize> = inert_parameters(&points, &columns)
+        .into_iter()
+        .filter(|&k| varies[k].values.len() > 1)
+        .collect();
+    let at_edge = if points.is_empty() {
+        Vec::new()
+    } else {
+        edges(base, base_overrides, &points[best], varies, &inert)
+    };
     Ok(SweepResult {
         objective,
         points: out,
         best,
+        inert: inert.iter().map(|&k| varies[k].path.to_string()).collect(),
+        at_edge,
     })
 }
 

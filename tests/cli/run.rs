@@ -201,3 +201,21 @@ fn every_shipped_scenario_loads() {
         "{loaded:?}"
     );
 }
+
+#[test]
+fn one_replication_keeps_its_columns_apart_and_warns_once() {
+    let s = scenario("baseline");
+    let out = funnelsim().arg("run").arg(&s).args(["-n", "1"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    let both = format!("{stdout}{stderr}");
+    assert_eq!(both.matches("only 1 replication").count(), 1, "{both}");
+    assert!(!both.contains("1 replications"), "{both}");
+    for line in stdout.lines().filter(|l| l.contains("n/a (needs")) {
+        let after = line.split(')').nth(1).unwrap_or("");
+        assert!(after.starts_with(' '), "columns collide: {line}");
+    }
+}

@@ -19,6 +19,91 @@ fn path(name: &str) -> String {
 }
 
 #[test]
+fn compare_gives_each_scenario_its_own_overrides_and_shows_them() {
+    let a = path("baseline");
+    let changed = format!("{a}?outreach.reps=6&marketing.cost_per_touch=3");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("c");
+    let o = funnelsim()
+        .args([
+            "compare",
+            &a,
+            &changed,
+            "-n",
+            "10",
+            "--set",
+            "outreach.approach=scripted",
+            "--out",
+        ])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("A = Baseline: the blame game (")
+            && text.contains("· set outreach.approach=scripted\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("· set outreach.approach=scripted, outreach.reps=6, marketing.cost_per_touch=3"),
+        "{text}"
+    );
+    let summary: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let won = summary["comparisons"][0]["metrics"]["won"].clone();
+    let d = &won["difference"];
+    assert!(
+        d["ci_low"].as_f64().unwrap() > 0.0 || d["ci_high"].as_f64().unwrap() < 0.0,
+        "twice the reps changes the deals won: {won}"
+    );
+    let manifest: Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["overrides"][1][1], "outreach.reps=6");
+    assert_eq!(manifest["scenario_files"][1], a);
+}
+
+#[test]
+fn compare_chain_compares_each_scenario_with_the_one_before() {
+    let (a, b, c) = (
+        path("baseline"),
+        path("inbound_insight"),
+        path("nurture_then_handoff"),
+    );
+    let v = json(&["compare", &a, &b, &c, "-n", "5", "--chain"]);
+    let pairs: Vec<(String, String)> = v["comparisons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["baseline"].as_str().unwrap().to_owned(),
+                c["candidate"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(pairs, [("A".into(), "B".into()), ("B".into(), "C".into())]);
+    let plain = json(&["compare", &b, &c, "-n", "5"]);
+    for m in ["won", "profit", "leads"] {
+        assert_eq!(
+            v["comparisons"][1]["metrics"][m]["difference"],
+            plain["comparisons"][0]["metrics"][m]["difference"]
+        );
+    }
+}
+
+#[test]
+fn run_shows_its_overrides_in_the_header() {
+    let a = path("baseline");
+    let o = funnelsim()
+        .args(["run", &a, "-n", "2", "--set", "outreach.reps=6"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(text.lines().nth(1), Some("  set outreach.reps=6"), "{text}");
+}
+
+#[test]
 fn compare_reports_paired_differences_with_stable_keys() {
     let (a, b) = (path("baseline"), path("inbound_insight"));
     let v = json(&["compare", &a, &b, &a, "-n", "20"]);
@@ -161,6 +246,78 @@ fn sensitivity_ranks_parameters() {
     assert_eq!(effects[0]["parameter"], "decision.base_us");
     assert_eq!(effects[1]["effect"]["mean"], 0.0);
     assert_eq!(v["sensitivity"]["delta"], 0.2);
+}
+
+#[test]
+fn sensitivity_shows_the_top_effects_and_lists_the_unmeasured_readably() {
+    let s = path("baseline");
+    let out = funnelsim()
+        .args(["sensitivity", &s, "-n", "4", "--top", "3"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let ranks: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.split_whitespace()
+                .next()
+                .is_some_and(|w| w.parse::<u32>().is_ok())
+        })
+        .collect();
+    assert_eq!(ranks.len(), 3, "{text}");
+    assert!(text.contains("more measured parameters"), "{text}");
+    // The unmeasured are listed by reason, wrapped, and never ranked.
+    assert!(text.contains("Not measured (value 0"), "{text}");
+    assert!(!ranks.iter().any(|l| l.contains("n/a → n/a")), "{text}");
+    let skipped = text.split("Not measured").nth(1).unwrap();
+    assert!(skipped.lines().all(|l| l.chars().count() <= 80), "{text}");
+    let v = json(&["sensitivity", &s, "-n", "4", "--top", "3"]);
+    let all = v["sensitivity"]["effects"].as_array().unwrap();
+    assert!(all.len() > 3, "the JSON holds every effect");
+    assert!(
+        all.iter()
+            .all(|e| e["low"].as_f64() < e["high"].as_f64() || e["low"].is_null() || e["high"].is_null())
+    );
+    let help = funnelsim().args(["sensitivity", "--help"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&help.stdout).contains("[default: 50"));
+}
+
+#[test]
+fn tornado_greys_out_effects_that_cannot_be_told_from_zero() {
+    let s = path("baseline");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("t");
+    let o = funnelsim()
+        .args([
+            "sensitivity",
+            &s,
+            "-n",
+            "4",
+            "--params",
+            "outreach.reps,marketing.cost_per_touch",
+        ])
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: Value = serde_json::from_str(&std::fs::read_to_string(out.join("summary.json")).unwrap()).unwrap();
+    let effects = v["sensitivity"]["effects"].as_array().unwrap();
+    let unclear = effects.iter().filter(|e| e["clear"] == false).count();
+    assert!(unclear >= 1, "a cost does not move the close rate: {effects:?}");
+    let svg = std::fs::read_to_string(out.join("tornado.svg")).unwrap();
+    // Grey bars for the unclear, and whiskers (CIs) on every bar.
+    assert!(
+        svg.to_lowercase().contains("#a0a0a0")
+            || svg.contains("rgb(160,160,160)")
+            || svg.to_lowercase().contains("#d7d7d7"),
+        "no grey bar"
+    );
+    assert!(
+        svg.contains("higher value"),
+        "bars are named by the direction of the change"
+    );
 }
 
 #[test]

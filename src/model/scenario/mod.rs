@@ -54,7 +54,8 @@ impl std::fmt::Display for Warning {
         match self {
             Self::FewReplications(n) => write!(
                 f,
-                "only {n} replications: intervals will be wide and percentiles rough"
+                "only {n} replication{}: intervals will be wide and percentiles rough",
+                if *n == 1 { "" } else { "s" }
             ),
             Self::NoWarmup => f.write_str(
                 "simulation.warmup_days = 0: the run starts with an empty pipeline and an idle sales team, so early figures are optimistic",

@@ -1,4 +1,6 @@
-//! The sensitivity tornado: each parameter's effect, low and high.
+//! The sensitivity tornado: for each parameter, the change in the metric at
+//! its lower and at its higher value, each with its 95% CI; a parameter
+//! whose effect cannot be told from zero is drawn in grey.
 
 use anyhow::Result;
 use plotters::coord::Shift;
@@ -8,14 +10,45 @@ use plotters::style::text_anchor;
 use super::{Chart, Draw, DrawResult, FONT, PALETTE, axis, chart, err};
 use crate::output::format::human;
 use crate::sim::metrics::{Metric, Unit};
+use crate::sim::stats::Estimate;
 use crate::study::sensitivity::Sensitivity;
+
+/// One bar: the mean change and its 95% CI (the mean again without one).
+#[derive(Clone, Copy)]
+struct Bar {
+    mean: f64,
+    low: f64,
+    high: f64,
+}
+
+impl Bar {
+    fn of(e: &Estimate) -> Bar {
+        let mean = e.mean.unwrap_or(0.0);
+        Bar {
+            mean,
+            low: e.ci_low.unwrap_or(mean),
+            high: e.ci_high.unwrap_or(mean),
+        }
+    }
+}
+
+/// A parameter's row: label, the bar at its lower value, the bar at its
+/// higher value, and whether the effect is distinguishable from zero.
+type Row = (String, Bar, Bar, bool);
 
 struct TornadoData {
     caption: String,
     x_desc: String,
     percent: bool,
-    rows: Vec<(String, f64, f64)>,
+    rows: Vec<Row>,
 }
+
+/// Light and dark bar colours of a clear effect, and of one that cannot be
+/// told from zero.
+const LOWER: RGBColor = PALETTE[4];
+const HIGHER: RGBColor = PALETTE[0];
+const LOWER_UNCLEAR: RGBColor = RGBColor(215, 215, 215);
+const HIGHER_UNCLEAR: RGBColor = RGBColor(160, 160, 160);
 
 impl Draw for TornadoData {
     fn draw<DB: DrawingBackend>(&self, root: DrawingArea<DB, Shift>) -> DrawResult<()> {
@@ -25,7 +58,8 @@ impl Draw for TornadoData {
         let m = d
             .rows
             .iter()
-            .map(|r| r.1.abs().max(r.2.abs()))
+            .flat_map(|r| [r.1.low, r.1.high, r.2.low, r.2.high])
+            .map(f64::abs)
             .fold(0.0, f64::max)
             .max(1e-12)
             * 1.15;
@@ -53,14 +87,29 @@ impl Draw for TornadoData {
             .label_style((FONT, 14))
             .draw()
             .map_err(err)?;
-        for (i, (_, low, high)) in d.rows.iter().enumerate() {
+        for (i, (_, low, high, clear)) in d.rows.iter().enumerate() {
             let y = (n - 1 - i) as f64;
-            chart
-                .draw_series([
-                    Rectangle::new([(0.0, y + 0.15), (*low, y + 0.85)], PALETTE[4].filled()),
-                    Rectangle::new([(0.0, y + 0.15), (*high, y + 0.85)], PALETTE[0].filled()),
-                ])
-                .map_err(err)?;
+            let (lc, hc) = if *clear {
+                (LOWER, HIGHER)
+            } else {
+                (LOWER_UNCLEAR, HIGHER_UNCLEAR)
+            };
+            // The higher value's bar on top, the lower value's below, each
+            // with its CI as a whisker across its middle.
+            for (bar, top, colour) in [(high, y + 0.88, hc), (low, y + 0.5, lc)] {
+                let (b, mid) = (top - 0.36, top - 0.18);
+                chart
+                    .draw_series([Rectangle::new([(0.0, b), (bar.mean, top)], colour.filled())])
+                    .map_err(err)?;
+                let ink = BLACK.stroke_width(1);
+                chart
+                    .draw_series([
+                        PathElement::new(vec![(bar.low, mid), (bar.high, mid)], ink),
+                        PathElement::new(vec![(bar.low, mid - 0.1), (bar.low, mid + 0.1)], ink),
+                        PathElement::new(vec![(bar.high, mid - 0.1), (bar.high, mid + 0.1)], ink),
+                    ])
+                    .map_err(err)?;
+            }
         }
         chart
             .draw_series(std::iter::once(PathElement::new(
@@ -70,7 +119,7 @@ impl Draw for TornadoData {
             .map_err(err)?;
         let plot = chart.plotting_area();
         let (px, _) = plot.get_pixel_range();
-        for (i, (label, _, _)) in d.rows.iter().enumerate() {
+        for (i, (label, _, _, _)) in d.rows.iter().enumerate() {
             let (_, py) = plot.map_coordinate(&(-m, (n - 1 - i) as f64 + 0.5));
             root.draw(&Text::new(
                 label.clone(),
@@ -87,33 +136,38 @@ impl Draw for TornadoData {
     }
 }
 
-/// Tornado chart of a sensitivity analysis (at most the 20 largest effects):
-/// light bars low − base, dark bars high − base.
-pub fn tornado(s: &Sensitivity) -> Result<Chart> {
-    let rows: Vec<(String, f64, f64)> = s
+/// Tornado chart of the `top` largest effects of a sensitivity analysis:
+/// light bars the change at each parameter's lower value, dark bars at its
+/// higher value, whiskers their 95% CIs, grey where the effect's CI
+/// includes zero.
+pub fn tornado(s: &Sensitivity, top: usize) -> Result<Chart> {
+    let rows: Vec<Row> = s
         .effects
         .iter()
-        .take(20)
+        .take(top)
         .map(|e| {
             (
                 e.parameter.clone(),
-                e.low_minus_base.mean.unwrap_or(0.0),
-                e.high_minus_base.mean.unwrap_or(0.0),
+                Bar::of(&e.low_minus_base),
+                Bar::of(&e.high_minus_base),
+                e.clear(),
             )
         })
         .collect();
     let percent = Metric::unit_of(&s.metric) == Unit::Rate;
-    let height = 120 + 30 * rows.len().max(1) as u32;
+    let height = 130 + 40 * rows.len().max(1) as u32;
     let data = TornadoData {
-        caption: format!("Sensitivity of {} to ±{:.0}%", s.metric, s.delta * 100.0),
-        x_desc: format!(
-            "change in {} (light: parameter −{:.0}%, dark: +{:.0}%)",
+        caption: format!(
+            "Sensitivity of {} to ±{}% (whole numbers by at least 1)",
             s.metric,
-            s.delta * 100.0,
-            s.delta * 100.0
+            human(s.delta * 100.0)
+        ),
+        x_desc: format!(
+            "change in {} (light: lower value, dark: higher value; grey: effect not clear of zero; whiskers: 95% CI)",
+            s.metric
         ),
         percent,
         rows,
     };
-    chart("tornado", "Sensitivity", (1000, height), data)
+    chart("tornado", "Sensitivity", (1100, height), data)
 }

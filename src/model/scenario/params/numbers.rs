@@ -24,15 +24,24 @@ impl Number {
         }
     }
 
-    /// The value times `factor`; a count is rounded, and `None` if that
-    /// leaves it unchanged.
-    pub fn scaled(self, factor: f64) -> Option<Number> {
+    /// The values one step below and above this one, `delta` of its size
+    /// either way (0.1 = ±10%), so that low < value < high whatever its
+    /// sign. A count moves by the nearest whole step, at least 1, and has no
+    /// value below 0; a real number 0 has no relative step (`(None, None)`).
+    pub fn steps(self, delta: f64) -> (Option<Number>, Option<Number>) {
         match self {
             Number::Whole(n) => {
-                let x = (n as f64 * factor).round() as u64;
-                (x != n).then_some(Number::Whole(x))
+                let step = ((n as f64 * delta).round() as u64).max(1);
+                (
+                    n.checked_sub(step).map(Number::Whole),
+                    n.checked_add(step).map(Number::Whole),
+                )
             }
-            Number::Real(x) => Some(Number::Real(x * factor)),
+            Number::Real(0.0) => (None, None),
+            Number::Real(x) => {
+                let step = x.abs() * delta;
+                (Some(Number::Real(x - step)), Some(Number::Real(x + step)))
+            }
         }
     }
 
