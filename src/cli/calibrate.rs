@@ -159,7 +159,6 @@ fn live_fit(
         .map(|s| Override::parse(s).map_err(|e| super::load::refusal(&e, "", "")))
         .collect::<Result<Vec<_>, _>>()?;
     // Only the policy is the user's to state; the rest is the history's.
-    const POLICY: [&str; 3] = ["marketing.", "handoff.", "outreach."];
     if let Some(o) = overrides.iter().find(|o| o.path.as_str().contains("cost_per_")) {
         return Err(BadInput(format!(
             "--set {}: costs are not policy; give them with --costs FILE",
@@ -169,7 +168,7 @@ fn live_fit(
     }
     if let Some(o) = overrides
         .iter()
-        .find(|o| !POLICY.iter().any(|p| o.path.as_str().starts_with(p)))
+        .find(|o| !super::load::is_policy(o.path.as_str()))
     {
         return Err(BadInput(format!(
             "--set {}: with --live, --set states the company's current policy, a key of [marketing], [handoff] or [outreach]; the rest is fitted from the history",

@@ -128,12 +128,19 @@ pub fn refuse_unknown_costs(path: &Path, s: &Scenario, flag: &str, metric: &str)
     .into())
 }
 
+/// Whether a key path is the company's policy: a key of `[marketing]`,
+/// `[handoff]` or `[outreach]`.
+pub fn is_policy(path: &str) -> bool {
+    ["marketing.", "handoff.", "outreach."]
+        .iter()
+        .any(|p| path.starts_with(p))
+}
+
 /// Warns, once, when a study varies policy keys (`[marketing]`, `[handoff]`,
 /// `[outreach]`) of a scenario in which sales cannot change any outcome: its
 /// "best" policy is then simply the cheapest.
 pub fn warn_if_policies_cannot_matter(path: &Path, s: &Scenario, varied: &[&str]) {
-    const POLICY: [&str; 3] = ["marketing.", "handoff.", "outreach."];
-    if !s.sales_moves_outcomes() && varied.iter().any(|v| POLICY.iter().any(|p| v.starts_with(p))) {
+    if !s.sales_moves_outcomes() && varied.iter().any(|v| is_policy(v)) {
         eprintln!(
             "warning: {}: sales touches change no outcome in this scenario (a calibration without --live), so policies move costs only; calibrate with --live to compare policies",
             origin(path)
