@@ -5,19 +5,23 @@
 
 mod args;
 mod calibrate;
+mod check;
 mod compare;
+mod completions;
 pub mod interrupt;
 mod job;
 mod load;
+mod man;
 mod optimise;
 mod report;
 mod run;
 mod sensitivity;
 mod serve;
 mod sweep;
+pub mod term;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use funnelsim::model::scenario::Scenario;
 use funnelsim::sim::engine::{self, RunResult};
 
@@ -25,19 +29,31 @@ pub use interrupt::Interrupted;
 pub use load::BadInput;
 
 use calibrate::CalibrateArgs;
+use check::CheckArgs;
 use compare::CompareArgs;
+use completions::CompletionsArgs;
+use man::ManArgs;
 use optimise::OptimiseArgs;
 use report::ReportArgs;
 use run::RunArgs;
 use sensitivity::SensitivityArgs;
 use serve::ServeArgs;
 use sweep::SweepArgs;
+use term::ColorWhen;
 
 /// Monte Carlo sales-funnel simulation: lead-handoff timing, outreach
 /// policies, and who is to blame for lost deals.
 #[derive(Debug, Parser)]
-#[command(name = "funnelsim", version, about, long_about = None)]
+#[command(name = "funnelsim", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// Print no progress bar, notes or warnings on stderr (errors still
+    /// are); what goes to stdout is unchanged
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to use colour: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never
+    #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -75,9 +91,30 @@ pub enum Command {
     /// Start a live console in the browser for workshops and strategy
     /// meetings: change a decision, see the paired difference it makes.
     Serve(ServeArgs),
+    /// Check scenario files as `run` would load them, without running
+    /// anything: one line per file, exit status 2 if any is invalid.
+    Check(CheckArgs),
+    /// Print a shell's completion script for funnelsim on stdout.
+    Completions(CompletionsArgs),
+    /// Print funnelsim's man page (roff) on stdout, or write one page per
+    /// command into a directory.
+    Man(ManArgs),
 }
 
 impl Cli {
+    /// Parses the command line `args` (program name first), with clap's
+    /// help and error messages coloured as its `--color` (read before
+    /// parsing) and the environment say; exits on a bad command line, as
+    /// clap does. Applies `--quiet` and `--color`.
+    pub fn parse_with_color(args: Vec<std::ffi::OsString>) -> Self {
+        let when = ColorWhen::from_args(&args);
+        let matches = Self::command().color(when.clap()).get_matches_from(args);
+        let cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        term::set_quiet(cli.quiet);
+        term::set_color(cli.color);
+        cli
+    }
+
     /// Runs the chosen command.
     pub fn run(self) -> Result<()> {
         match self.command {
@@ -89,6 +126,9 @@ impl Cli {
             Command::Report(a) => report::report(a),
             Command::Calibrate(a) => calibrate::calibrate(*a),
             Command::Serve(a) => serve::serve(a),
+            Command::Check(a) => check::check(a),
+            Command::Completions(a) => completions::completions(a),
+            Command::Man(a) => man::man(a),
         }
     }
 }

@@ -18,6 +18,7 @@ use super::interrupt;
 use super::job::{Job, manifest};
 use super::load::scenario_label;
 use super::load::{ScenarioArg, load_paired};
+use super::term::note;
 
 /// `funnelsim report`.
 #[derive(Debug, Args)]
@@ -122,7 +123,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
     let refs: Vec<&Scenario> = scenarios.iter().collect();
     let m = manifest(&inputs, &sets, &refs, job.threads());
     if let Some(dir) = job.commit(m)? {
-        eprintln!("wrote {}", dir.join("report.html").display());
+        note!("wrote {}", dir.join("report.html").display());
     }
     Ok(())
 }

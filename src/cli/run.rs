@@ -17,6 +17,7 @@ use super::args::{OutArgs, SimArgs};
 use super::interrupt;
 use super::job::{Job, Outputs, check_size, emit, manifest};
 use super::load::{BadInput, apply, load, warn};
+use super::term::note;
 
 /// `funnelsim run`.
 #[derive(Debug, Args)]
@@ -160,7 +161,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         } else {
             String::new()
         };
-        eprintln!(
+        note!(
             "\n{} replication{}{extra} in {:.2} s ({:.2} M buyers/s)",
             result.completed,
             if result.completed == 1 { "" } else { "s" },
@@ -187,7 +188,7 @@ fn export_history(scenario: &Scenario, path: &Path, layout: Layout, guard: Guard
         Layout::Long => String::new(),
         other => format!("layout {}: ", other.name()),
     };
-    eprintln!(
+    note!(
         "wrote the stage history of replication 1 ({layout}{} opportunities, {} rows, as of day {} = {}) to {}",
         journeys.len(),
         df.height(),
