@@ -140,3 +140,38 @@ fn run_paired(job: &job::Job, scenarios: &[Scenario]) -> Result<(Vec<RunResult>,
     let labels = (0..scenarios.len()).map(load::scenario_label).collect();
     Ok((results, labels))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use clap::CommandFactory;
+
+    /// clap checks its definitions only in debug builds, and tests run in
+    /// release: no command may have two options with one flag (the global
+    /// `-q`, `--quiet` and `--color` included).
+    #[test]
+    fn no_two_options_of_a_command_share_a_flag() {
+        let mut cli = super::Cli::command();
+        cli.build();
+        for command in std::iter::once(&cli).chain(cli.get_subcommands()) {
+            let (mut shorts, mut longs) = (HashSet::new(), HashSet::new());
+            for arg in command.get_arguments() {
+                if let Some(s) = arg.get_short() {
+                    assert!(shorts.insert(s), "{}: -{s} twice", command.get_name());
+                }
+                if let Some(l) = arg.get_long() {
+                    assert!(longs.insert(l), "{}: --{l} twice", command.get_name());
+                }
+            }
+            // clap's own `help` command takes no options.
+            if command.get_name() != "help" {
+                assert!(
+                    longs.contains("quiet") && longs.contains("color"),
+                    "{}",
+                    command.get_name()
+                );
+            }
+        }
+    }
+}
