@@ -355,3 +355,33 @@ fn check_json_lists_every_file() {
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["valid"], true);
 }
+
+#[test]
+fn bad_command_lines_of_the_new_commands_are_refused() {
+    let good = scenario("baseline");
+    let good = good.to_str().unwrap();
+    let cases: &[(&[&str], &str)] = &[
+        (&["check"], "<SCENARIO>"),
+        (&["check", good, "--set", "outreach..reps=3"], "empty key"),
+        (&["check", good, "-n", "0"], "--replications must be at least 1"),
+        (&["check", "-", "-"], "only one of the scenarios"),
+        (
+            &["check", "no_such.toml"],
+            "cannot read scenario file no_such.toml",
+        ),
+        (&["completions"], "<SHELL>"),
+        (&["completions", "tcsh"], "tcsh"),
+        (&["man", "--force"], "--out"),
+        (&["man", "run", "--out", "x"], "cannot be used with"),
+        (&["--color", "purple", "check", good], "purple"),
+    ];
+    for (args, expected) in cases {
+        let cwd = tempfile::tempdir().unwrap();
+        let out = funnelsim().current_dir(cwd.path()).args(*args).output().unwrap();
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(listing(cwd.path()).is_empty(), "{args:?} wrote something");
+    }
+}
