@@ -42,15 +42,31 @@ fn pages() -> Result<Vec<(String, String)>> {
     commands
         .map(|c| {
             let man = clap_mangen::Man::new(c).source(format!("funnelsim {}", env!("CARGO_PKG_VERSION")));
-            let mut text = format!(
-                "{MARK}{}; regenerate with `funnelsim man`\n",
-                env!("CARGO_PKG_VERSION")
-            )
-            .into_bytes();
-            man.render(&mut text)?;
-            Ok((man.get_filename(), String::from_utf8(text)?))
+            let mut roff = Vec::new();
+            man.render(&mut roff)?;
+            let text = format!(
+                "{MARK}{}; regenerate with `funnelsim man`\n{}",
+                env!("CARGO_PKG_VERSION"),
+                title_first(&String::from_utf8(roff)?)
+            );
+            Ok((man.get_filename(), text))
         })
         .collect()
+}
+
+/// `roff` with its `.TH` line moved first, before the string definitions
+/// clap_mangen opens every page with, as man page checkers expect. The
+/// title uses none of those strings (it would be left in place if it did).
+fn title_first(roff: &str) -> String {
+    let mut lines: Vec<&str> = roff.lines().collect();
+    if let Some(at) = lines
+        .iter()
+        .position(|l| l.starts_with(".TH ") && !l.contains("\\*("))
+    {
+        let title = lines.remove(at);
+        lines.insert(0, title);
+    }
+    lines.iter().map(|l| format!("{l}\n")).collect()
 }
 
 /// `funnelsim man`.
