@@ -1,7 +1,9 @@
 //! The command line: argument types, one file per command, and the pieces
 //! they share — loading scenarios ([`load`]), the simulate-and-write
-//! skeleton ([`job`]) and interrupts ([`interrupt`]). The library does the
-//! work; this module reads files, drives progress and writes outputs.
+//! skeleton ([`job`]), interrupts ([`interrupt`]) and what is said on
+//! stderr, in what colour ([`term`]: `--quiet`, `--color`). The library
+//! does the work; this module reads files, drives progress and writes
+//! outputs.
 
 mod args;
 mod calibrate;
