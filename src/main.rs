@@ -6,10 +6,8 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::Parser;
-
 fn main() -> ExitCode {
-    let args = cli::Cli::parse();
+    let args = cli::Cli::parse_with_color(std::env::args_os().collect());
     cli::interrupt::install_handler();
     match args.run() {
         Ok(()) => ExitCode::SUCCESS,

@@ -20,6 +20,7 @@ use funnelsim::output::{self};
 use super::interrupt;
 use super::job::{Job, check_size, emit};
 use super::load::BadInput;
+use super::term::note;
 
 /// `funnelsim calibrate`.
 #[derive(Debug, Args)]
@@ -455,12 +456,12 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         || cal_out::report(&estimate, &data, &checks, args.replications, &from),
     )?;
     if let Some((_, path, _, _)) = &drawn {
-        eprintln!(
+        note!(
             "\nwrote the dwell fits vs Kaplan–Meier chart to {}",
             path.display()
         );
     }
-    eprintln!(
+    note!(
         "\nwrote the fitted scenario to {0}; try: funnelsim run {0}",
         args.out.display()
     );

@@ -19,6 +19,7 @@ use polars::prelude::DataFrame;
 use super::args::OutArgs;
 use super::interrupt::{self, Interrupted};
 use super::load::BadInput;
+use super::term::note;
 
 /// Refuses runs whose work or memory is absurd for the machine (more than
 /// a day), before anything runs, with the estimate and how to shrink it;
@@ -26,12 +27,13 @@ use super::load::BadInput;
 pub fn check_size(buyers_per_replication: f64, replications: u32, runs: usize) -> Result<()> {
     let note = guard::check_size(buyers_per_replication, replications, runs, 24.0).map_err(BadInput)?;
     if let Some(note) = note {
-        eprintln!("{note}");
+        note!("{note}");
     }
     Ok(())
 }
 
-/// A simulation's progress bar (on stderr when it is a terminal), which
+/// A simulation's progress bar (on stderr when it is a terminal, unless
+/// `--quiet`; coloured as `--color` says), which
 /// also tells the engine when the user interrupted.
 pub struct Progress(ProgressBar);
 
@@ -60,16 +62,18 @@ impl Progress {
         } else {
             label.to_owned()
         };
-        let target = if std::io::stderr().is_terminal() {
+        let target = if std::io::stderr().is_terminal() && !super::term::quiet() {
             ProgressDrawTarget::stderr()
         } else {
             ProgressDrawTarget::hidden()
         };
         let bar = ProgressBar::with_draw_target(Some(len), target);
         bar.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {pos}/{len} replications {msg} ({eta} left)")
-                .expect("static template is valid")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix:.bold} [{bar:30.cyan/blue}] {pos}/{len} replications {msg} ({eta} left)",
+            )
+            .expect("static template is valid")
+            .progress_chars("=> "),
         );
         bar.set_prefix(label);
         Self(bar)
@@ -201,7 +205,7 @@ impl Job {
         }
         staging.write("summary.json", serde_json::to_string_pretty(&summary)?.as_bytes())?;
         if let Some(dir) = self.commit(manifest)? {
-            eprintln!(
+            note!(
                 "wrote tables ({}), {} charts, summary.json and manifest.json to {}",
                 format.extension(),
                 charts.len(),

@@ -11,6 +11,7 @@ use funnelsim::model::scenario::{Scenario, ScenarioError, Warning, parse_spec, s
 
 use super::args::SimArgs;
 use super::job::check_size;
+use super::term::note;
 
 /// A scenario file that could not be loaded; exit status 2.
 #[derive(Debug, thiserror::Error)]
@@ -70,7 +71,7 @@ pub fn warn(path: &Path, s: &Scenario) {
             Warning::FewReplications(_) => " (try --replications 200)",
             _ => "",
         };
-        eprintln!("warning: {}: {w}{hint}", origin(path));
+        note!("warning: {}: {w}{hint}", origin(path));
     }
 }
 
@@ -141,7 +142,7 @@ pub fn is_policy(path: &str) -> bool {
 /// "best" policy is then simply the cheapest.
 pub fn warn_if_policies_cannot_matter(path: &Path, s: &Scenario, varied: &[&str]) {
     if !s.sales_moves_outcomes() && varied.iter().any(|v| is_policy(v)) {
-        eprintln!(
+        note!(
             "warning: {}: sales touches change no outcome in this scenario (a calibration without --live), so policies move costs only; calibrate with --live to compare policies",
             origin(path)
         );

@@ -1,14 +1,19 @@
 //! The command line: argument types, one file per command, and the pieces
 //! they share — loading scenarios ([`load`]), the simulate-and-write
-//! skeleton ([`job`]) and interrupts ([`interrupt`]). The library does the
-//! work; this module reads files, drives progress and writes outputs.
+//! skeleton ([`job`]), interrupts ([`interrupt`]) and what is said on
+//! stderr, in what colour ([`term`]: `--quiet`, `--color`). The library
+//! does the work; this module reads files, drives progress and writes
+//! outputs.
 
 mod args;
 mod calibrate;
+mod check;
 mod compare;
+mod completions;
 pub mod interrupt;
 mod job;
 mod load;
+mod man;
 mod merge;
 mod optimise;
 mod report;
@@ -17,9 +22,10 @@ mod sensitivity;
 mod serve;
 mod shard;
 mod sweep;
+pub mod term;
 
 use anyhow::Result;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use funnelsim::model::scenario::Scenario;
 use funnelsim::sim::engine::{Rows, RunResult};
 use funnelsim::sim::shard::Runner;
@@ -28,7 +34,10 @@ pub use interrupt::Interrupted;
 pub use load::BadInput;
 
 use calibrate::CalibrateArgs;
+use check::CheckArgs;
 use compare::CompareArgs;
+use completions::CompletionsArgs;
+use man::ManArgs;
 use merge::MergeArgs;
 use optimise::OptimiseArgs;
 use report::ReportArgs;
@@ -36,12 +45,21 @@ use run::RunArgs;
 use sensitivity::SensitivityArgs;
 use serve::ServeArgs;
 use sweep::SweepArgs;
+use term::ColorWhen;
 
 /// Monte Carlo sales-funnel simulation: lead-handoff timing, outreach
 /// policies, and who is to blame for lost deals.
 #[derive(Debug, Parser)]
-#[command(name = "funnelsim", version, about, long_about = None)]
+#[command(name = "funnelsim", version, about, long_about = None, propagate_version = true)]
 pub struct Cli {
+    /// Print no progress bar, notes or warnings on stderr (errors still
+    /// are); what goes to stdout is unchanged
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    /// When to use colour: auto (on a terminal, unless NO_COLOR is set),
+    /// always or never
+    #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorWhen::Auto)]
+    pub color: ColorWhen,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -82,9 +100,30 @@ pub enum Command {
     /// Put the parts of a sharded command (--shard K/N) together: writes
     /// exactly what the command writes when run whole on one machine.
     Merge(MergeArgs),
+    /// Check scenario files as `run` would load them, without running
+    /// anything: one line per file, exit status 2 if any is invalid.
+    Check(CheckArgs),
+    /// Print a shell's completion script for funnelsim on stdout.
+    Completions(CompletionsArgs),
+    /// Print funnelsim's man page (roff) on stdout, or write one page per
+    /// command into a directory.
+    Man(ManArgs),
 }
 
 impl Cli {
+    /// Parses the command line `args` (program name first), with clap's
+    /// help and error messages coloured as its `--color` (read before
+    /// parsing) and the environment say; exits on a bad command line, as
+    /// clap does. Applies `--quiet` and `--color`.
+    pub fn parse_with_color(args: Vec<std::ffi::OsString>) -> Self {
+        let when = ColorWhen::from_args(&args);
+        let matches = Self::command().color(when.clap()).get_matches_from(args);
+        let cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+        term::set_quiet(cli.quiet);
+        term::set_color(cli.color);
+        cli
+    }
+
     /// Runs the chosen command.
     pub fn run(self) -> Result<()> {
         match self.command {
@@ -97,6 +136,9 @@ impl Cli {
             Command::Calibrate(a) => calibrate::calibrate(*a),
             Command::Serve(a) => serve::serve(a),
             Command::Merge(a) => merge::merge(a),
+            Command::Check(a) => check::check(a),
+            Command::Completions(a) => completions::completions(a),
+            Command::Man(a) => man::man(a),
         }
     }
 }
@@ -132,4 +174,39 @@ fn run_paired(
     })?;
     let labels = (0..scenarios.len()).map(load::scenario_label).collect();
     Ok((results, labels))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use clap::CommandFactory;
+
+    /// clap checks its definitions only in debug builds, and tests run in
+    /// release: no command may have two options with one flag (the global
+    /// `-q`, `--quiet` and `--color` included).
+    #[test]
+    fn no_two_options_of_a_command_share_a_flag() {
+        let mut cli = super::Cli::command();
+        cli.build();
+        for command in std::iter::once(&cli).chain(cli.get_subcommands()) {
+            let (mut shorts, mut longs) = (HashSet::new(), HashSet::new());
+            for arg in command.get_arguments() {
+                if let Some(s) = arg.get_short() {
+                    assert!(shorts.insert(s), "{}: -{s} twice", command.get_name());
+                }
+                if let Some(l) = arg.get_long() {
+                    assert!(longs.insert(l), "{}: --{l} twice", command.get_name());
+                }
+            }
+            // clap's own `help` command takes no options.
+            if command.get_name() != "help" {
+                assert!(
+                    longs.contains("quiet") && longs.contains("color"),
+                    "{}",
+                    command.get_name()
+                );
+            }
+        }
+    }
 }

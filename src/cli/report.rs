@@ -19,6 +19,7 @@ use super::interrupt;
 use super::job::{Job, manifest};
 use super::load::scenario_label;
 use super::load::{ScenarioArg, load_paired};
+use super::term::note;
 
 /// `funnelsim report`.
 #[derive(Debug, Args)]
@@ -123,7 +124,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
     let refs: Vec<&Scenario> = scenarios.iter().collect();
     let m = manifest(&inputs, &sets, &refs);
     if let Some(dir) = job.commit(m)? {
-        eprintln!("wrote {}", dir.join("report.html").display());
+        note!("wrote {}", dir.join("report.html").display());
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ use super::interrupt;
 use super::job::{Job, Outputs, check_size, emit, manifest};
 use super::load::{BadInput, apply, load, warn};
 use super::shard::{ShardArgs, Source};
+use super::term::note;
 
 /// `funnelsim run`.
 #[derive(Debug, Args)]
@@ -155,7 +156,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
     })?;
     if merged {
-        eprintln!("\nmerged {} replications from the parts", result.completed);
+        note!("\nmerged {} replications from the parts", result.completed);
     } else if !args.output.json {
         // Buyers, warm-up and run-off included: the work the run did,
         // comparable across scenarios and engine paths.
@@ -169,7 +170,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         } else {
             String::new()
         };
-        eprintln!(
+        note!(
             "\n{} replication{}{extra} in {:.2} s ({:.2} M buyers/s)",
             result.completed,
             if result.completed == 1 { "" } else { "s" },
@@ -196,7 +197,7 @@ fn export_history(scenario: &Scenario, path: &Path, layout: Layout, guard: Guard
         Layout::Long => String::new(),
         other => format!("layout {}: ", other.name()),
     };
-    eprintln!(
+    note!(
         "wrote the stage history of replication 1 ({layout}{} opportunities, {} rows, as of day {} = {}) to {}",
         journeys.len(),
         df.height(),

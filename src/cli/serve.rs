@@ -10,6 +10,7 @@ use funnelsim::serve::{self, Console, Limits};
 
 use super::interrupt;
 use super::load::BadInput;
+use super::term::note;
 
 /// `funnelsim serve`.
 #[derive(Debug, Args)]
@@ -73,7 +74,7 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         let n = console.entries().len();
         println!("funnelsim console: http://{bound}/ ({n} scenarios; Ctrl-C stops it)");
         if !bound.ip().is_loopback() {
-            eprintln!(
+            note!(
                 "note: listening on {} — anyone on this network can use the console",
                 bound.ip()
             );
@@ -88,6 +89,6 @@ pub fn serve(args: ServeArgs) -> Result<()> {
             .await
             .context("the server failed")
     })?;
-    eprintln!("stopped");
+    note!("stopped");
     Ok(())
 }

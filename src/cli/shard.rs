@@ -34,6 +34,7 @@ use sha2::{Digest, Sha256};
 use super::args::OutArgs;
 use super::job::Job;
 use super::load::BadInput;
+use super::term::note;
 
 /// `--shard K/N`.
 #[derive(Debug, Args)]
@@ -198,7 +199,7 @@ impl Source {
                         Some(first) if share.iter().all(|s| s == first) => format!("replications {first}"),
                         _ => "its share of replications".to_owned(),
                     };
-                    eprintln!(
+                    note!(
                         "shard {}: {share} of {} configuration{} written to {}",
                         w.shard,
                         share_len(&partial.configs),
