@@ -20,25 +20,30 @@ cp scenarios/baseline.toml "$work/"
 cd "$work"
 sweep=(sweep baseline.toml --vary outreach.reps=1:4:1 --vary outreach.approach=scripted,insight_led -n "$reps")
 
-# CPU seconds (user + system) of the children this shell waited for so far.
-cpu() { times | tail -1 | awk '{ split($1, u, /m|s/); split($2, s, /m|s/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }'; }
+# CPU seconds (user + system) of the children this shell waited for so far
+# (`times` runs in this shell: in a command substitution it would report
+# the subshell's children).
+cpu_now() {
+  times > "$work/times"
+  cpu=$(tail -1 "$work/times" | awk '{ split($1, u, /m|s/); split($2, s, /m|s/); print u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
+}
 
 start=$(date +%s.%N)
-c0=$(cpu)
+cpu_now; c0=$cpu
 "$bin" "${sweep[@]}" -j "$parallel" --out whole > /dev/null 2>&1
 whole_wall=$(echo "$(date +%s.%N) - $start" | bc)
-whole_cpu=$(echo "$(cpu) - $c0" | bc)
+cpu_now; whole_cpu=$(echo "$cpu - $c0" | bc)
 printf 'whole:   %3s shards  wall %7.1f s  cpu %7.1f s\n' 1 "$whole_wall" "$whole_cpu"
 
 for n in 1 2 4 8; do
   mkdir -p "parts-$n"
   start=$(date +%s.%N)
-  c0=$(cpu)
+  cpu_now; c0=$cpu
   seq 1 "$n" | xargs -P "$parallel" -I{} "$bin" "${sweep[@]}" -j 1 --shard "{}/$n" --out "parts-$n/{}" 2> /dev/null
-  shards_cpu=$(echo "$(cpu) - $c0" | bc)
-  c1=$(cpu)
+  cpu_now; shards_cpu=$(echo "$cpu - $c0" | bc)
+  cpu_now; c1=$cpu
   "$bin" merge "parts-$n"/* --out "merged-$n" > /dev/null 2>&1
-  merge_cpu=$(echo "$(cpu) - $c1" | bc)
+  cpu_now; merge_cpu=$(echo "$cpu - $c1" | bc)
   wall=$(echo "$(date +%s.%N) - $start" | bc)
   same=$(diff -r whole "merged-$n" > /dev/null && echo identical || echo DIFFERENT)
   overhead=$(echo "scale=1; 100 * ($shards_cpu + $merge_cpu - $whole_cpu) / $whole_cpu" | bc)
