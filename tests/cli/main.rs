@@ -5,6 +5,7 @@ mod bad_args;
 mod bad_input;
 mod calibrate;
 mod calibrated_baseline;
+mod cluster;
 mod reliability;
 mod report;
 mod run;
