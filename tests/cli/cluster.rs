@@ -11,7 +11,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -364,8 +364,8 @@ fn slurm_array_and_merge_equal_the_unsharded_sweep() {
     env.insert("FUNNELSIM_PARTS".into(), local("parts"));
     env.insert("FUNNELSIM_OUT".into(), local("merged"));
     let sbatch = |args: &[String]| -> Output {
-        let mut c = Command::new("timeout");
-        c.arg("300").arg("sbatch").args(args).current_dir(repo());
+        let mut c = Command::new("sbatch");
+        c.args(args).current_dir(repo());
         for (k, _) in std::env::vars() {
             if k.starts_with("FUNNELSIM") || k.starts_with("SLURM_") {
                 c.env_remove(k);
@@ -393,30 +393,37 @@ fn slurm_array_and_merge_equal_the_unsharded_sweep() {
     let array_id = String::from_utf8_lossy(&array.stdout).trim().to_string();
     let merge = sbatch(&[
         "--parsable".into(),
-        "--wait".into(),
         format!("--dependency=afterok:{array_id}"),
         "--kill-on-invalid-dep=yes".into(),
         format!("--chdir={repo_dir}"),
         format!("--output={}/merge.out", log_dir.display()),
         "deploy/slurm/merge.sbatch".into(),
     ]);
-    let merge_id = String::from_utf8_lossy(&merge.stdout)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    if merge.status.code() == Some(124) {
-        let _ = Command::new("scancel").args([&array_id, &merge_id]).status();
-        panic!(
-            "the jobs did not finish in 300 s: {:?} {:?}\n{}",
-            job_states(&array_id),
-            job_states(&merge_id),
-            logs(&log_dir)
-        );
+    assert!(
+        merge.status.success(),
+        "sbatch: {}",
+        String::from_utf8_lossy(&merge.stderr)
+    );
+    let merge_id = String::from_utf8_lossy(&merge.stdout).trim().to_string();
+    // Wait until neither job is queued or running (polling squeue: quicker
+    // than `sbatch --wait`, which also reports a cancelled job as success).
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let queued = stdout_of(Command::new("squeue").args([
+            "--noheader",
+            "--format=%i %T",
+            "--jobs",
+            &format!("{array_id},{merge_id}"),
+        ]));
+        if queued.as_deref() == Some("") {
+            break;
+        }
+        if Instant::now() > deadline {
+            let _ = Command::new("scancel").args([&array_id, &merge_id]).status();
+            panic!("the jobs did not finish in 300 s: {queued:?}\n{}", logs(&log_dir));
+        }
+        std::thread::sleep(Duration::from_millis(250));
     }
-    // `sbatch --wait` reports a cancelled merge as success: ask Slurm.
-    std::thread::sleep(Duration::from_millis(200));
     let states = [job_states(&array_id), job_states(&merge_id)].concat();
     assert_eq!(states.len(), n as usize + 1, "{states:?}");
     assert!(
