@@ -73,7 +73,6 @@ sweep_args() {
     set -- "$@" "$a"
   done
   set +f
-  SWEEP_ARGS_N=$#
   # Quote each argument for eval in the caller.
   SWEEP_ARGS=
   for a in "$@"; do
@@ -94,9 +93,9 @@ case $cmd in
     elif [ -n "${SLURM_ARRAY_TASK_ID:-}" ]; then
       # Any contiguous array works (--array=1-4, --array=0-3): K counts from
       # its first index.
-      n=${SLURM_ARRAY_TASK_COUNT:?}
-      k=$((SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN + 1))
-      [ $((SLURM_ARRAY_TASK_MAX - SLURM_ARRAY_TASK_MIN + 1)) -eq "$n" ] \
+      n=${SLURM_ARRAY_TASK_COUNT:?} first=${SLURM_ARRAY_TASK_MIN:?} last=${SLURM_ARRAY_TASK_MAX:?}
+      k=$((SLURM_ARRAY_TASK_ID - first + 1))
+      [ $((last - first + 1)) -eq "$n" ] \
         || die "the Slurm array must be contiguous with step 1 (e.g. --array=1-$n)"
       if [ -n "${FUNNELSIM_SHARDS:-}" ] && [ "$FUNNELSIM_SHARDS" != "$n" ]; then
         die "FUNNELSIM_SHARDS=$FUNNELSIM_SHARDS but the array has $n tasks"
