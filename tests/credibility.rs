@@ -280,7 +280,7 @@ fn every_handoff_policy_recycles_leads_by_the_same_rule() {
 
 fn ledger(spec: ScenarioSpec, reps: u32) -> (Scenario, blame::Counterfactual) {
     let s = Scenario::from_spec(spec).unwrap();
-    let cf = blame::counterfactual(&s, reps, &Silent);
+    let cf = blame::counterfactual(&s, reps, &funnelsim::sim::shard::Simulate, &Silent);
     (s, cf)
 }
 

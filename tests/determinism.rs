@@ -36,7 +36,8 @@ fn the_counterfactual_ledger_does_not_depend_on_threads() {
     sp.simulation.replications = 12;
     let s = Scenario::from_spec(sp).unwrap();
     let ledger = |threads| {
-        let cf = pool(threads).install(|| blame::counterfactual(&s, 12, &Silent));
+        let cf = pool(threads)
+            .install(|| blame::counterfactual(&s, 12, &funnelsim::sim::shard::Simulate, &Silent));
         format!("{cf:?}")
     };
     let one = ledger(1);

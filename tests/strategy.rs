@@ -3,6 +3,7 @@
 use crate::common::{run, spec};
 use funnelsim::model::scenario::parse_spec;
 use funnelsim::sim::engine::Silent;
+use funnelsim::sim::shard::Simulate;
 use funnelsim::study::compare::{KEY_METRICS, compare};
 use funnelsim::study::sensitivity::run_sensitivity;
 use funnelsim::study::sweep::{Objective, Vary, run_sweep};
@@ -53,7 +54,16 @@ fn a_sweep_finds_the_optimum_known_by_construction() {
     .unwrap();
     let sp = parse_spec(&text).unwrap();
     let vary = [Vary::parse("handoff.threshold=10:100:10").unwrap()];
-    let r = run_sweep(&sp, &[], &vary, Objective::CloseRate, &["won"], &Silent).unwrap();
+    let r = run_sweep(
+        &sp,
+        &[],
+        &vary,
+        Objective::CloseRate,
+        &["won"],
+        &Simulate,
+        &Silent,
+    )
+    .unwrap();
     assert_eq!(r.points.len(), 10);
     assert_eq!(
         r.points[r.best].settings,
@@ -83,7 +93,7 @@ fn sensitivity_ranks_a_parameter_without_effect_last_with_exactly_zero() {
     ]
     .map(String::from)
     .to_vec();
-    let s = run_sensitivity(&sp, &params, 0.1, "close_rate", &Silent).unwrap();
+    let s = run_sensitivity(&sp, &params, 0.1, "close_rate", &Simulate, &Silent).unwrap();
     let last = s.effects.last().unwrap();
     assert_eq!(last.parameter, "marketing.cost_per_touch");
     assert_eq!(
@@ -117,7 +127,15 @@ fn sensitivity_steps_a_whole_number_by_one_and_measures_its_effect() {
     let mut sp = spec("baseline");
     sp.simulation.replications = 30;
     let reps = sp.outreach.reps;
-    let s = run_sensitivity(&sp, &["outreach.reps".into()], 0.1, "close_rate", &Silent).unwrap();
+    let s = run_sensitivity(
+        &sp,
+        &["outreach.reps".into()],
+        0.1,
+        "close_rate",
+        &Simulate,
+        &Silent,
+    )
+    .unwrap();
     assert!(s.skipped.is_empty(), "{:?}", s.skipped);
     let e = &s.effects[0];
     // 10% of a handful of reps rounds to 0: the nearest whole step is 1.
@@ -137,7 +155,15 @@ fn sensitivity_of_a_negative_parameter_has_the_sign_of_raising_it() {
     let mut sp = spec("markov_check");
     sp.simulation.replications = 30;
     sp.decision.base_us = -0.8;
-    let s = run_sensitivity(&sp, &["decision.base_us".into()], 0.1, "close_rate", &Silent).unwrap();
+    let s = run_sensitivity(
+        &sp,
+        &["decision.base_us".into()],
+        0.1,
+        "close_rate",
+        &Simulate,
+        &Silent,
+    )
+    .unwrap();
     let e = &s.effects[0];
     // Lower means lower in value, not smaller in size.
     assert_eq!(e.low, Some(-0.8 - 0.8 * 0.1));
@@ -165,6 +191,7 @@ fn sensitivity_lists_what_it_did_not_measure_as_skipped_never_ranked() {
         &["decision.base_us".into(), "marketing.cost_per_touch".into()],
         0.1,
         "close_rate",
+        &Simulate,
         &Silent,
     )
     .unwrap();
@@ -185,10 +212,19 @@ fn a_sweep_of_a_parameter_the_policy_does_not_use_names_no_best_point() {
         Vary::parse("outreach.max_unanswered_touches=1:5:2").unwrap(),
         Vary::parse("decision.base_us=0.2,0.4").unwrap(),
     ];
-    let r = run_sweep(&sp, &[], &vary, Objective::CloseRate, &[], &Silent).unwrap();
+    let r = run_sweep(&sp, &[], &vary, Objective::CloseRate, &[], &Simulate, &Silent).unwrap();
     assert_eq!(r.inert, vec!["outreach.max_unanswered_touches".to_owned()]);
     assert!(!r.no_effect(), "base_us does matter");
-    let r = run_sweep(&sp, &[], &vary[..1], Objective::CloseRate, &[], &Silent).unwrap();
+    let r = run_sweep(
+        &sp,
+        &[],
+        &vary[..1],
+        Objective::CloseRate,
+        &[],
+        &Simulate,
+        &Silent,
+    )
+    .unwrap();
     assert!(r.no_effect());
     assert!(r.at_edge.is_empty(), "an inert parameter has no edge to widen");
 }
@@ -199,7 +235,7 @@ fn a_best_point_at_the_end_of_the_range_says_so_unless_nothing_lies_beyond() {
     sp.simulation.replications = 20;
     // Profit rises with the deal value wherever it is: the best is the top.
     let vary = [Vary::parse("segments.enterprise.deal_value.median=50000:70000:10000").unwrap()];
-    let r = run_sweep(&sp, &[], &vary, Objective::Profit, &[], &Silent).unwrap();
+    let r = run_sweep(&sp, &[], &vary, Objective::Profit, &[], &Simulate, &Silent).unwrap();
     assert_eq!(
         r.at_edge,
         vec![(
@@ -213,7 +249,7 @@ fn a_best_point_at_the_end_of_the_range_says_so_unless_nothing_lies_beyond() {
     let mut sp = spec("markov_check");
     sp.simulation.replications = 10;
     let vary = [Vary::parse("outreach.reps=0:4:2").unwrap()];
-    let r = run_sweep(&sp, &[], &vary, Objective::Profit, &[], &Silent).unwrap();
+    let r = run_sweep(&sp, &[], &vary, Objective::Profit, &[], &Simulate, &Silent).unwrap();
     assert_eq!(r.points[r.best].settings[0].1, "0");
     assert!(r.at_edge.is_empty(), "{:?}", r.at_edge);
 }
@@ -221,8 +257,15 @@ fn a_best_point_at_the_end_of_the_range_says_so_unless_nothing_lies_beyond() {
 #[test]
 fn sensitivity_refuses_unknown_parameters_with_suggestions() {
     let sp = spec("markov_check");
-    let e = run_sensitivity(&sp, &["outreach.repz".into()], 0.1, "close_rate", &Silent)
-        .unwrap_err()
-        .to_string();
+    let e = run_sensitivity(
+        &sp,
+        &["outreach.repz".into()],
+        0.1,
+        "close_rate",
+        &Simulate,
+        &Silent,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(e.contains("outreach.reps"), "{e}");
 }

@@ -15,6 +15,7 @@ use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, emit, manifest};
 use super::load::{ScenarioArg, load_paired};
 use super::run_paired;
+use super::shard::{ShardArgs, Source};
 
 /// `funnelsim compare`.
 #[derive(Debug, Args)]
@@ -32,6 +33,8 @@ pub struct CompareArgs {
     pub sim: SimArgs,
     #[command(flatten)]
     pub output: OutArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// `funnelsim compare`.
@@ -50,8 +53,14 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         u64::from(reps) * scenarios.len() as u64,
         "compare",
     )?;
-    let (results, labels) = run_paired(&job, &scenarios)?;
+    let source = Source::new(args.shard.shard, &job, &inputs)?;
     let metrics = compare::key_metrics(&scenarios.iter().collect::<Vec<_>>());
+    // Only the compared metrics are kept per replication (for the paired
+    // differences): memory stays flat in the replication count.
+    let (results, labels) = run_paired(&job, source.runner(), &scenarios, &metrics)?;
+    let Some(job) = source.finish(job)? else {
+        return Ok(());
+    };
     // Each candidate's baseline: the first scenario, or with --chain the
     // one before it.
     let baseline = |i: usize| if args.chain { i - 1 } else { 0 };
@@ -77,7 +86,6 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         })).collect::<Vec<_>>(),
         "comparisons": versus.iter().map(output::compare::json).collect::<Vec<_>>(),
     });
-    let threads = job.threads();
     job.write(&args.output, || {
         let refs: Vec<&Scenario> = scenarios.iter().collect();
         Ok(Outputs {
@@ -94,7 +102,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
                 })
                 .collect::<Result<Vec<_>>>()?,
             summary: summary.clone(),
-            manifest: manifest(&inputs, &sets, &refs, threads),
+            manifest: manifest(&inputs, &sets, &refs),
         })
     })?;
     emit(args.output.json, &summary, || {

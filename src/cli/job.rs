@@ -132,11 +132,6 @@ impl Job {
         self.staging.is_some()
     }
 
-    /// Worker threads (informational: results never depend on them).
-    pub fn threads(&self) -> usize {
-        self.pool.current_num_threads()
-    }
-
     /// Runs `work` on the worker pool, with the progress bar as the
     /// engine's observer. An interrupt during the work ends the command.
     pub fn simulate<T: Send>(&self, work: impl FnOnce(&Progress) -> T + Send) -> Result<T> {
@@ -158,6 +153,11 @@ impl Job {
         self.staging
             .as_ref()
             .expect("the command writes an output directory")
+    }
+
+    /// The `--out` directory. Panics if the command has none.
+    pub fn target(&self) -> &Path {
+        self.staged().target()
     }
 
     /// Writes `manifest.json` and swaps the staged directory into place
@@ -227,12 +227,7 @@ pub struct Outputs {
 /// What produced an output directory: the funnelsim version, the scenario
 /// files, the overrides of each (as written: `--set` and its own), the
 /// specs, seed, replications and random-number algorithms.
-pub fn manifest(
-    files: &[&Path],
-    set: &[Vec<String>],
-    scenarios: &[&Scenario],
-    threads: usize,
-) -> serde_json::Value {
+pub fn manifest(files: &[&Path], set: &[Vec<String>], scenarios: &[&Scenario]) -> serde_json::Value {
     serde_json::json!({
         "funnelsim_version": env!("CARGO_PKG_VERSION"),
         "scenario_files": files.iter().map(|f| f.display().to_string()).collect::<Vec<_>>(),
@@ -241,8 +236,7 @@ pub fn manifest(
         "seed": scenarios.first().map(|s| s.seed().0),
         "replications": scenarios.first().map(|s| s.replications()),
         "rng": funnelsim::sim::rng::RNG_ALGORITHMS,
-        "threads": threads,
-        "note": "results depend only on (scenario, seed, replications) and the funnelsim version; threads is informational",
+        "note": "results depend only on (scenario, seed, replications) and the funnelsim version, not on threads or shards",
     })
 }
 

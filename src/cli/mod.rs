@@ -9,23 +9,27 @@ mod compare;
 pub mod interrupt;
 mod job;
 mod load;
+mod merge;
 mod optimise;
 mod report;
 mod run;
 mod sensitivity;
 mod serve;
+mod shard;
 mod sweep;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
 use funnelsim::model::scenario::Scenario;
-use funnelsim::sim::engine::{self, RunResult};
+use funnelsim::sim::engine::{Rows, RunResult};
+use funnelsim::sim::shard::Runner;
 
 pub use interrupt::Interrupted;
 pub use load::BadInput;
 
 use calibrate::CalibrateArgs;
 use compare::CompareArgs;
+use merge::MergeArgs;
 use optimise::OptimiseArgs;
 use report::ReportArgs;
 use run::RunArgs;
@@ -75,6 +79,9 @@ pub enum Command {
     /// Start a live console in the browser for workshops and strategy
     /// meetings: change a decision, see the paired difference it makes.
     Serve(ServeArgs),
+    /// Put the parts of a sharded command (--shard K/N) together: writes
+    /// exactly what the command writes when run whole on one machine.
+    Merge(MergeArgs),
 }
 
 impl Cli {
@@ -89,14 +96,40 @@ impl Cli {
             Command::Report(a) => report::report(a),
             Command::Calibrate(a) => calibrate::calibrate(*a),
             Command::Serve(a) => serve::serve(a),
+            Command::Merge(a) => merge::merge(a),
         }
     }
 }
 
-/// Runs every scenario of a comparison or report in `job`, one after the
-/// other (each on all workers), and labels them A, B, C, …
-fn run_paired(job: &job::Job, scenarios: &[Scenario]) -> Result<(Vec<RunResult>, Vec<String>)> {
-    let results = job.simulate(|bar| scenarios.iter().map(|s| engine::run(s, bar)).collect())?;
+impl Command {
+    /// The options of a command that can be sharded which do not change
+    /// its results: output options, `--shard` and `--threads`.
+    pub fn sharding(&mut self) -> Option<shard::Sharding<'_>> {
+        match self {
+            Command::Run(a) => Some((&mut a.output, &mut a.shard.shard, &mut a.sim.threads)),
+            Command::Compare(a) => Some((&mut a.output, &mut a.shard.shard, &mut a.sim.threads)),
+            Command::Sweep(a) => Some((&mut a.output, &mut a.shard.shard, &mut a.sim.threads)),
+            Command::Sensitivity(a) => Some((&mut a.output, &mut a.shard.shard, &mut a.sim.threads)),
+            _ => None,
+        }
+    }
+}
+
+/// Runs every scenario of a comparison in `job`, one after the other (each
+/// on all workers), keeping each replication's value of the `paired`
+/// metrics only, and labels them A, B, C, …
+fn run_paired(
+    job: &job::Job,
+    runner: &dyn Runner,
+    scenarios: &[Scenario],
+    paired: &[&str],
+) -> Result<(Vec<RunResult>, Vec<String>)> {
+    let results = job.simulate(|bar| {
+        scenarios
+            .iter()
+            .map(|s| runner.run(s, bar, Rows::Only(paired)))
+            .collect()
+    })?;
     let labels = (0..scenarios.len()).map(load::scenario_label).collect();
     Ok((results, labels))
 }

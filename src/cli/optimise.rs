@@ -163,7 +163,6 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
         "scenario": spec.name, "seed": spec.simulation.seed,
         "optimise": output::optimise::optimise_json(&result),
     });
-    let threads = job.threads();
     job.write(&args.output, || {
         Ok(Outputs {
             tables: vec![
@@ -175,12 +174,7 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
             ],
             charts: vec![charts::elimination(&result)?],
             summary: summary.clone(),
-            manifest: manifest(
-                &[&args.scenario],
-                std::slice::from_ref(&args.sim.set),
-                &[&base],
-                threads,
-            ),
+            manifest: manifest(&[&args.scenario], std::slice::from_ref(&args.sim.set), &[&base]),
         })
     })?;
     emit(args.output.json, &summary, || {

@@ -10,6 +10,7 @@ use funnelsim::output::charts::{self, ImageFormat};
 use funnelsim::output::fs::Guard;
 use funnelsim::output::{self, Run};
 use funnelsim::sim::engine;
+use funnelsim::sim::shard::Simulate;
 use funnelsim::study::blame;
 use funnelsim::study::compare;
 
@@ -58,7 +59,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
         let results: Vec<_> = scenarios.iter().map(|s| engine::run(s, bar)).collect();
         let counterfactuals: Vec<_> = scenarios
             .iter()
-            .map(|s| blame::counterfactual(s, s.replications(), bar))
+            .map(|s| blame::counterfactual(s, s.replications(), &Simulate, bar))
             .collect();
         (results, counterfactuals)
     })?;
@@ -120,7 +121,7 @@ pub fn report(args: ReportArgs) -> Result<()> {
         c.write(&staging.path(""), ImageFormat::Svg)?;
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();
-    let m = manifest(&inputs, &sets, &refs, job.threads());
+    let m = manifest(&inputs, &sets, &refs);
     if let Some(dir) = job.commit(m)? {
         eprintln!("wrote {}", dir.join("report.html").display());
     }

@@ -17,6 +17,7 @@ use super::args::{OutArgs, SimArgs};
 use super::interrupt;
 use super::job::{Job, Outputs, check_size, emit, manifest};
 use super::load::{BadInput, apply, load, warn};
+use super::shard::{ShardArgs, Source};
 
 /// `funnelsim run`.
 #[derive(Debug, Args)]
@@ -28,6 +29,8 @@ pub struct RunArgs {
     pub sim: SimArgs,
     #[command(flatten)]
     pub output: OutArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     /// Also write the stage history of the first replication, as a CRM
     /// export at the end of the window would hold it (CSV, or Parquet if
     /// FILE ends in .parquet); `calibrate` reads it
@@ -95,6 +98,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         u64::from(scenario.replications()) + u64::from(cf_reps) * blame::WORLDS,
         scenario.name(),
     )?;
+    let source = Source::new(args.shard.shard, &job, &inputs)?;
     let started = Instant::now();
     // Rows are only needed for the replications table; without --out the
     // run's memory stays flat however many replications it makes.
@@ -104,10 +108,15 @@ pub fn run(args: RunArgs) -> Result<()> {
         engine::Rows::Drop
     };
     let (result, counterfactual) = job.simulate(|bar| {
-        let result = engine::run_with(&scenario, bar, rows);
-        let counterfactual = (cf_reps > 0).then(|| blame::counterfactual(&scenario, cf_reps, bar));
+        let runner = source.runner();
+        let result = runner.run(&scenario, bar, rows);
+        let counterfactual = (cf_reps > 0).then(|| blame::counterfactual(&scenario, cf_reps, runner, bar));
         (result, counterfactual)
     })?;
+    let merged = source.reads();
+    let Some(job) = source.finish(job)? else {
+        return Ok(());
+    };
     let elapsed = started.elapsed();
     let run = Run {
         scenario: &scenario,
@@ -115,13 +124,11 @@ pub fn run(args: RunArgs) -> Result<()> {
         counterfactual: counterfactual.as_ref(),
     };
     let summary = output::json::summary(&run);
-    let threads = job.threads();
     job.write(&args.output, || {
         let mut m = manifest(
             &[&args.scenario],
             std::slice::from_ref(&args.sim.set),
             &[&scenario],
-            threads,
         );
         m["window"] = serde_json::to_value(scenario.window())?;
         Ok(Outputs {
@@ -147,7 +154,9 @@ pub fn run(args: RunArgs) -> Result<()> {
             _ => text,
         }
     })?;
-    if !args.output.json {
+    if merged {
+        eprintln!("\nmerged {} replications from the parts", result.completed);
+    } else if !args.output.json {
         // Buyers, warm-up and run-off included: the work the run did,
         // comparable across scenarios and engine paths.
         // Each counterfactual world simulates the buyers of a replication

@@ -12,6 +12,7 @@ use funnelsim::study::sensitivity;
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
 use super::load::{load_spec, origin, refusal, refuse_unknown_costs, study_base};
+use super::shard::{ShardArgs, Source};
 
 /// `funnelsim sensitivity`.
 #[derive(Debug, Args)]
@@ -40,6 +41,8 @@ pub struct SensitivityArgs {
     pub sim: SimArgs,
     #[command(flatten)]
     pub output: OutArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 fn parse_delta(s: &str) -> Result<f64, String> {
@@ -89,14 +92,26 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
         runs as u64 * u64::from(spec.simulation.replications),
         "sensitivity",
     )?;
+    let source = Source::new(args.shard.shard, &job, &[args.scenario.as_path()])?;
     let result = job
-        .simulate(|bar| sensitivity::run_sensitivity(&spec, &args.params, args.delta, &args.metric, bar))?
+        .simulate(|bar| {
+            sensitivity::run_sensitivity(
+                &spec,
+                &args.params,
+                args.delta,
+                &args.metric,
+                source.runner(),
+                bar,
+            )
+        })?
         .map_err(|e| refusal(&e, &origin(&args.scenario), ""))?;
+    let Some(job) = source.finish(job)? else {
+        return Ok(());
+    };
     let summary = serde_json::json!({
         "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
         "sensitivity": output::sweep::sensitivity_json(&result),
     });
-    let threads = job.threads();
     job.write(&args.output, || {
         Ok(Outputs {
             tables: vec![(
@@ -105,12 +120,7 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
             )],
             charts: vec![charts::tornado(&result, usize::from(args.top))?],
             summary: summary.clone(),
-            manifest: manifest(
-                &[&args.scenario],
-                std::slice::from_ref(&args.sim.set),
-                &[&base],
-                threads,
-            ),
+            manifest: manifest(&[&args.scenario], std::slice::from_ref(&args.sim.set), &[&base]),
         })
     })?;
     emit(args.output.json, &summary, || {

@@ -14,6 +14,7 @@ use super::load::{
     BadInput, flag, load_spec, origin, refusal, refuse_unknown_costs, study_base,
     warn_if_policies_cannot_matter,
 };
+use super::shard::{ShardArgs, Source};
 
 /// `funnelsim sweep`.
 #[derive(Debug, Args)]
@@ -32,6 +33,8 @@ pub struct SweepArgs {
     pub sim: SimArgs,
     #[command(flatten)]
     pub output: OutArgs,
+    #[command(flatten)]
+    pub shard: ShardArgs,
 }
 
 /// Parses `--objective`.
@@ -102,25 +105,33 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         points as u64 * u64::from(spec.simulation.replications),
         "sweep",
     )?;
+    let source = Source::new(args.shard.shard, &job, &[args.scenario.as_path()])?;
     let result = job
-        .simulate(|bar| sweep::run_sweep(&spec, &overrides, &varies, args.objective, &metrics, bar))?
+        .simulate(|bar| {
+            sweep::run_sweep(
+                &spec,
+                &overrides,
+                &varies,
+                args.objective,
+                &metrics,
+                source.runner(),
+                bar,
+            )
+        })?
         .map_err(|e| point_refusal(&args.scenario, e))?;
+    let Some(job) = source.finish(job)? else {
+        return Ok(());
+    };
     let summary = serde_json::json!({
         "scenario": spec.name, "seed": spec.simulation.seed, "replications": spec.simulation.replications,
         "sweep": output::sweep::sweep_json(&result),
     });
-    let threads = job.threads();
     job.write(&args.output, || {
         Ok(Outputs {
             tables: vec![("sweep".to_owned(), output::sweep::sweep_table(&result)?)],
             charts: vec![charts::sweep(&result)?],
             summary: summary.clone(),
-            manifest: manifest(
-                &[&args.scenario],
-                std::slice::from_ref(&args.sim.set),
-                &[&base],
-                threads,
-            ),
+            manifest: manifest(&[&args.scenario], std::slice::from_ref(&args.sim.set), &[&base]),
         })
     })?;
     emit(args.output.json, &summary, || {

@@ -428,6 +428,11 @@ impl Staging {
         })
     }
 
+    /// The output directory this staging directory becomes at commit.
+    pub fn target(&self) -> &Path {
+        &self.target
+    }
+
     fn staged(&self) -> &Path {
         self.dir
             .as_ref()

@@ -304,8 +304,14 @@ fn simulate(c: &Console, p: Prepared, flag: &AtomicBool) -> Option<Value> {
             }
         };
         let result = engine::run_with(&p.scenario, &observer, Rows::Keep);
-        let cf =
-            (p.counterfactual > 0).then(|| blame::counterfactual(&p.scenario, p.counterfactual, &observer));
+        let cf = (p.counterfactual > 0).then(|| {
+            blame::counterfactual(
+                &p.scenario,
+                p.counterfactual,
+                &crate::sim::shard::Simulate,
+                &observer,
+            )
+        });
         (!stop()).then_some((start, result, cf))
     })?;
     Some(answer(

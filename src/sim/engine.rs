@@ -62,9 +62,12 @@ pub struct PipelineBand {
 pub struct RunResult {
     /// Metric names (columns of `rows`).
     pub names: Vec<String>,
-    /// One row per replication, in replication order (empty when the run
-    /// was made with [`Rows::Drop`]).
+    /// One row per replication, in replication order, of the metrics in
+    /// [`kept`](Self::kept) (see [`Rows`]).
     pub rows: Vec<Vec<f64>>,
+    /// The metrics of each of `rows`, in order: all of `names` with
+    /// [`Rows::Keep`], none with [`Rows::Drop`].
+    pub kept: Vec<String>,
     /// One estimate per metric.
     pub estimates: Vec<Estimate>,
     /// Pipeline bands (snapshot-major, then stage).
@@ -93,6 +96,13 @@ impl RunResult {
             .map(|i| &self.estimates[i])
     }
 
+    /// Every replication's value of metric `name`, in replication order,
+    /// if the run kept it (see [`Rows`]).
+    pub fn column(&self, name: &str) -> Option<Vec<f64>> {
+        let j = self.kept.iter().position(|n| n == name)?;
+        Some(self.rows.iter().map(|row| row[j]).collect())
+    }
+
     /// The mean of a count the run always reports (`won`, `reached.<stage>`,
     /// `blame.<cause>`, …); 0 when no replication defined it.
     ///
@@ -111,14 +121,18 @@ impl RunResult {
 /// Bounds memory; does not affect results.
 const CHUNK: u32 = 64;
 
-/// Whether a run keeps every replication's metric row.
+/// Which per-replication metric values a run keeps (estimates are the
+/// same either way: they are built while the results stream in).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Rows {
-    /// Keep them: for the replications table and paired comparisons.
+pub enum Rows<'a> {
+    /// Every metric: for the replications table.
     Keep,
-    /// Drop them once summarised: memory no longer grows with the
-    /// replication count (estimates are the same either way).
+    /// None: memory does not grow with the replication count.
     Drop,
+    /// Only these metrics (names of the run's metrics; others are
+    /// ignored): for paired statistics, which need each replication's value
+    /// of the metrics they compare, and nothing else.
+    Only(&'a [&'a str]),
 }
 
 /// Runs all replications of `s` in parallel on the current rayon pool,
@@ -127,90 +141,205 @@ pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
     run_with(s, observer, Rows::Keep)
 }
 
-/// Runs all replications of `s` in parallel on the current rayon pool.
-/// Estimates are built while the results stream in ([`Summary`]), so they
-/// do not depend on `rows`.
-pub fn run_with(s: &Scenario, observer: &dyn RunObserver, keep: Rows) -> RunResult {
-    let names = metric_names(s);
-    let days = s.snapshot_days();
-    let n_stages = s.stages.len();
-    let cells = days.len() * n_stages;
-    let mut rows = Vec::new();
-    let mut summaries = vec![Summary::new(); names.len()];
-    let mut completed = 0u32;
-    let mut count_sum = vec![0.0; cells];
-    let mut value_sum = vec![0.0; cells];
-    let new_sketch = || [P2Quantile::new(0.05), P2Quantile::new(0.5), P2Quantile::new(0.95)];
-    let mut count_q: Vec<_> = (0..cells).map(|_| new_sketch()).collect();
-    let mut value_q: Vec<_> = (0..cells).map(|_| new_sketch()).collect();
-    let (mut events, mut buyers) = (0, 0);
-    let mut cycle_histogram = vec![0u64; CYCLE_BINS];
-    let mut start = 0;
-    while start < s.replications && !observer.cancelled() {
-        let end = (start + CHUNK).min(s.replications);
-        let chunk: Vec<Replication> = (start..end)
+/// What a run keeps of one replication: everything its result is folded
+/// from. A shard of a run stores these, so that merging the shards folds
+/// exactly what one machine would have folded.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Record {
+    /// The replication's index.
+    pub replication: u32,
+    /// Its metric values, in the order of [`metric_names`].
+    pub row: Vec<f64>,
+    /// Open buyers per snapshot and stage (snapshot-major).
+    pub pipeline_count: Vec<u32>,
+    /// Open pipeline value per snapshot and stage (snapshot-major).
+    pub pipeline_value: Vec<f64>,
+    /// Events processed.
+    pub events: u64,
+    /// Buyers simulated, warm-up and run-off included.
+    pub buyers: u64,
+    /// Won deals by sales-cycle length (see [`RunResult::cycle_histogram`]).
+    pub cycle_histogram: Vec<u32>,
+}
+
+impl Record {
+    /// The record of replication `replication` of `s`, simulated as `r`.
+    pub fn of(s: &Scenario, replication: u32, r: Replication) -> Self {
+        Self {
+            replication,
+            row: metric_row(s, &r.tally),
+            events: r.tally.events_processed,
+            buyers: r.tally.buyers,
+            cycle_histogram: r.tally.cycle_histogram,
+            pipeline_count: r.pipeline_count,
+            pipeline_value: r.pipeline_value,
+        }
+    }
+}
+
+/// Folds records, in replication order, into a [`RunResult`]: running
+/// estimates, pipeline sketches and totals, so memory does not grow with
+/// the replication count (unless rows are kept).
+///
+/// The fold is serial and order-dependent (floating-point sums, quantile
+/// sketches); feeding it the same records in the same order gives a
+/// bit-identical result, whichever machine or thread simulated them.
+pub struct Fold {
+    names: Vec<String>,
+    days: Vec<f64>,
+    n_stages: usize,
+    /// Positions in a record's row of the metrics kept.
+    kept: Vec<usize>,
+    rows: Vec<Vec<f64>>,
+    summaries: Vec<Summary>,
+    completed: u32,
+    count_sum: Vec<f64>,
+    value_sum: Vec<f64>,
+    count_q: Vec<[P2Quantile; 3]>,
+    value_q: Vec<[P2Quantile; 3]>,
+    events: u64,
+    buyers: u64,
+    cycle_histogram: Vec<u64>,
+}
+
+impl Fold {
+    /// An empty fold for runs of `s`.
+    pub fn new(s: &Scenario, keep: Rows<'_>) -> Self {
+        let names = metric_names(s);
+        let kept = match keep {
+            Rows::Keep => (0..names.len()).collect(),
+            Rows::Drop => Vec::new(),
+            Rows::Only(wanted) => (0..names.len())
+                .filter(|&j| wanted.contains(&names[j].as_str()))
+                .collect(),
+        };
+        let days = s.snapshot_days();
+        let n_stages = s.stages.len();
+        let cells = days.len() * n_stages;
+        let new_sketch = || [P2Quantile::new(0.05), P2Quantile::new(0.5), P2Quantile::new(0.95)];
+        Self {
+            summaries: vec![Summary::new(); names.len()],
+            names,
+            days,
+            n_stages,
+            kept,
+            rows: Vec::new(),
+            completed: 0,
+            count_sum: vec![0.0; cells],
+            value_sum: vec![0.0; cells],
+            count_q: (0..cells).map(|_| new_sketch()).collect(),
+            value_q: (0..cells).map(|_| new_sketch()).collect(),
+            events: 0,
+            buyers: 0,
+            cycle_histogram: vec![0; CYCLE_BINS],
+        }
+    }
+
+    /// Folds in the next replication's record.
+    ///
+    /// # Panics
+    /// If the record is shaped for another scenario (metric or pipeline
+    /// sizes differ).
+    pub fn push(&mut self, r: Record) {
+        assert_eq!(r.row.len(), self.names.len(), "a record of another scenario");
+        assert_eq!(
+            r.pipeline_count.len(),
+            self.count_sum.len(),
+            "a record of another scenario"
+        );
+        self.events += r.events;
+        self.buyers += r.buyers;
+        for (h, &c) in self.cycle_histogram.iter_mut().zip(&r.cycle_histogram) {
+            *h += u64::from(c);
+        }
+        for (summary, &x) in self.summaries.iter_mut().zip(&r.row) {
+            summary.push(x);
+        }
+        for i in 0..self.count_sum.len() {
+            let c = f64::from(r.pipeline_count[i]);
+            let v = r.pipeline_value[i];
+            self.count_sum[i] += c;
+            self.value_sum[i] += v;
+            self.count_q[i].iter_mut().for_each(|q| q.push(c));
+            self.value_q[i].iter_mut().for_each(|q| q.push(v));
+        }
+        if self.kept.len() == r.row.len() {
+            self.rows.push(r.row);
+        } else if !self.kept.is_empty() {
+            self.rows.push(self.kept.iter().map(|&j| r.row[j]).collect());
+        }
+        self.completed += 1;
+    }
+
+    /// The run's result.
+    pub fn finish(self) -> RunResult {
+        let estimates = self.summaries.iter().map(Summary::estimate).collect();
+        let n = f64::from(self.completed.max(1));
+        let q = |s: &[P2Quantile; 3], i: usize| s[i].value().unwrap_or(f64::NAN);
+        let n_stages = self.n_stages;
+        let pipeline = (0..self.count_sum.len())
+            .map(|i| PipelineBand {
+                day: self.days[i / n_stages],
+                stage: i % n_stages,
+                count: [
+                    self.count_sum[i] / n,
+                    q(&self.count_q[i], 0),
+                    q(&self.count_q[i], 1),
+                    q(&self.count_q[i], 2),
+                ],
+                value: [
+                    self.value_sum[i] / n,
+                    q(&self.value_q[i], 0),
+                    q(&self.value_q[i], 1),
+                    q(&self.value_q[i], 2),
+                ],
+            })
+            .collect();
+        RunResult {
+            kept: self.kept.iter().map(|&j| self.names[j].clone()).collect(),
+            names: self.names,
+            rows: self.rows,
+            estimates,
+            pipeline,
+            completed: self.completed,
+            events: self.events,
+            buyers: self.buyers,
+            cycle_histogram: self.cycle_histogram,
+        }
+    }
+}
+
+/// Simulates replications `range` of `s` in parallel on the current rayon
+/// pool, a chunk at a time, and hands their records to `sink` serially in
+/// replication order. Stops between chunks when the observer cancels.
+pub fn simulate_records(
+    s: &Scenario,
+    range: std::ops::Range<u32>,
+    observer: &dyn RunObserver,
+    mut sink: impl FnMut(Record),
+) {
+    let mut start = range.start;
+    while start < range.end && !observer.cancelled() {
+        let end = start.saturating_add(CHUNK).min(range.end);
+        let chunk: Vec<Record> = (start..end)
             .into_par_iter()
             .map(|rep| {
-                let r = simulate_replication(s, u64::from(rep));
+                let r = Record::of(s, rep, simulate_replication(s, u64::from(rep)));
                 observer.replication_finished();
                 r
             })
             .collect();
-        // Serial fold in replication order: thread-count independent.
-        for r in chunk {
-            events += r.tally.events_processed;
-            buyers += r.tally.buyers;
-            for (h, &c) in cycle_histogram.iter_mut().zip(&r.tally.cycle_histogram) {
-                *h += u64::from(c);
-            }
-            let row = metric_row(s, &r.tally);
-            for (summary, &x) in summaries.iter_mut().zip(&row) {
-                summary.push(x);
-            }
-            if keep == Rows::Keep {
-                rows.push(row);
-            }
-            completed += 1;
-            for i in 0..cells {
-                let c = f64::from(r.pipeline_count[i]);
-                let v = r.pipeline_value[i];
-                count_sum[i] += c;
-                value_sum[i] += v;
-                count_q[i].iter_mut().for_each(|q| q.push(c));
-                value_q[i].iter_mut().for_each(|q| q.push(v));
-            }
-        }
+        // Serial hand-over in replication order: thread-count independent.
+        chunk.into_iter().for_each(&mut sink);
         start = end;
     }
-    let estimates = summaries.iter().map(Summary::estimate).collect();
-    let n = f64::from(completed.max(1));
-    let q = |s: &[P2Quantile; 3], i: usize| s[i].value().unwrap_or(f64::NAN);
-    let pipeline = (0..cells)
-        .map(|i| PipelineBand {
-            day: days[i / n_stages],
-            stage: i % n_stages,
-            count: [
-                count_sum[i] / n,
-                q(&count_q[i], 0),
-                q(&count_q[i], 1),
-                q(&count_q[i], 2),
-            ],
-            value: [
-                value_sum[i] / n,
-                q(&value_q[i], 0),
-                q(&value_q[i], 1),
-                q(&value_q[i], 2),
-            ],
-        })
-        .collect();
-    RunResult {
-        names,
-        rows,
-        estimates,
-        pipeline,
-        completed,
-        events,
-        buyers,
-        cycle_histogram,
-    }
+}
+
+/// Runs all replications of `s` in parallel on the current rayon pool.
+/// Estimates are built while the results stream in ([`Fold`]), so they
+/// do not depend on `rows`.
+pub fn run_with(s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>) -> RunResult {
+    let mut fold = Fold::new(s, keep);
+    simulate_records(s, 0..s.replications, observer, |r| fold.push(r));
+    fold.finish()
 }

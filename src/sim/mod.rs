@@ -13,4 +13,5 @@ pub mod metrics;
 pub mod replication;
 pub mod rng;
 pub(crate) mod rules;
+pub mod shard;
 pub mod stats;

@@ -30,7 +30,6 @@
 //! the scenario gets a negative share: the scenario already does better
 //! than that reference.
 
-use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::model::handoff::HandoffPolicy;
@@ -38,6 +37,7 @@ use crate::model::outcome::Outcome;
 use crate::model::outreach::{Approach, ApproachKind};
 use crate::model::scenario::Scenario;
 use crate::sim::engine::{RunObserver, simulate_replication};
+use crate::sim::shard::Runner;
 use crate::sim::stats::Estimate;
 
 /// Runs of the scenario the study makes per replication: as is, and each
@@ -199,7 +199,12 @@ pub struct Counterfactual {
 /// world's replication (four per replication) and may stop the study
 /// between replications; the ledger then covers the replications before
 /// the first one skipped, whatever the scheduling.
-pub fn counterfactual(s: &Scenario, replications: u32, observer: &dyn RunObserver) -> Counterfactual {
+pub fn counterfactual(
+    s: &Scenario,
+    replications: u32,
+    runner: &dyn Runner,
+    observer: &dyn RunObserver,
+) -> Counterfactual {
     use Timing::{FramingStage, OwnPolicy};
     use World::{AsIs, BothPerfect, MarketingPerfect, SalesPerfect};
     let runs = [
@@ -211,7 +216,7 @@ pub fn counterfactual(s: &Scenario, replications: u32, observer: &dyn RunObserve
         (BothPerfect, OwnPolicy),
     ]
     .map(|(w, t)| world(s, w, t));
-    let runs = per_replication_wins(&runs, replications, observer);
+    let runs = per_replication_wins(s, &runs, replications, runner, observer);
     // Perfect marketing takes the better timing, by the deals it wins over
     // the ledger's replications (the framing stage on a tie).
     let better = |gate: usize, own: usize| {
@@ -264,34 +269,35 @@ pub fn counterfactual(s: &Scenario, replications: u32, observer: &dyn RunObserve
 /// replication, for the first `replications` replications — or those
 /// before the first one the observer cancelled.
 fn per_replication_wins(
+    s: &Scenario,
     worlds: &[Scenario],
     replications: u32,
+    runner: &dyn Runner,
     observer: &dyn RunObserver,
 ) -> Vec<(Vec<f64>, f64)> {
-    (0..u64::from(replications))
-        .into_par_iter()
-        .map(|rep| {
-            if observer.cancelled() {
-                return None;
+    let per_replication = |rep: u64| {
+        // The worlds' wins, then the deals lost as is.
+        let mut row = vec![0.0; worlds.len() + 1];
+        for (i, w) in worlds.iter().enumerate() {
+            let r = simulate_replication(w, rep);
+            let outcomes = &r.tally.outcomes;
+            row[i] = outcomes[Outcome::Won as usize] as f64;
+            if i == 0 {
+                let leads: u64 = outcomes.iter().sum();
+                row[worlds.len()] =
+                    (leads - outcomes[Outcome::Won as usize] - outcomes[Outcome::Open as usize]) as f64;
             }
-            let mut won = vec![0.0; worlds.len()];
-            let mut lost = 0.0;
-            for (i, w) in worlds.iter().enumerate() {
-                let r = simulate_replication(w, rep);
-                let outcomes = &r.tally.outcomes;
-                won[i] = outcomes[Outcome::Won as usize] as f64;
-                if i == 0 {
-                    let leads: u64 = outcomes.iter().sum();
-                    lost =
-                        (leads - outcomes[Outcome::Won as usize] - outcomes[Outcome::Open as usize]) as f64;
-                }
-                observer.replication_finished();
-            }
-            Some((won, lost))
-        })
-        .collect::<Vec<_>>()
+            observer.replication_finished();
+        }
+        row
+    };
+    runner
+        .map(s, replications, observer, &per_replication)
         .into_iter()
-        .map_while(|r| r)
+        .map(|mut row| {
+            let lost = row.pop().expect("a row holds the deals lost");
+            (row, lost)
+        })
         .collect()
 }
 

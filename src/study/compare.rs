@@ -87,7 +87,8 @@ impl PairedComparison {
 }
 
 /// Compares `candidate` with `baseline` on `metrics` (names of the
-/// catalogue; others are skipped).
+/// catalogue; others, and metrics the runs did not keep per replication,
+/// are skipped).
 pub fn compare(baseline: &RunResult, candidate: &RunResult, metrics: &[&str]) -> Vec<PairedComparison> {
     metrics
         .iter()
@@ -96,8 +97,8 @@ pub fn compare(baseline: &RunResult, candidate: &RunResult, metrics: &[&str]) ->
             let (label, unit) = (info.label.to_owned(), info.unit);
             let ia = baseline.names.iter().position(|n| n == metric)?;
             let ib = candidate.names.iter().position(|n| n == metric)?;
-            let a: Vec<f64> = baseline.rows.iter().map(|r| r[ia]).collect();
-            let b: Vec<f64> = candidate.rows.iter().map(|r| r[ib]).collect();
+            let a = baseline.column(metric)?;
+            let b = candidate.column(metric)?;
             let (ea, eb) = (&baseline.estimates[ia], &candidate.estimates[ib]);
             let difference = paired_difference(&a, &b);
             let relative = match (difference.mean, ea.mean) {

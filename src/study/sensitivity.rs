@@ -11,7 +11,8 @@ use crate::model::scenario::error::closest;
 use crate::model::scenario::overrides::{Override, apply};
 use crate::model::scenario::params::{Number, ParamPath, numbers};
 use crate::model::scenario::{Origin, Scenario, ScenarioError, spec::ScenarioSpec};
-use crate::sim::engine::{self, RunObserver, RunResult};
+use crate::sim::engine::{Rows, RunObserver, RunResult};
+use crate::sim::shard::Runner;
 use crate::sim::stats::{Estimate, paired_difference};
 
 /// Numeric parameters of a spec, as `(path, value)`: every number in the
@@ -108,6 +109,7 @@ pub fn run_sensitivity(
     params: &[String],
     delta: f64,
     metric: &str,
+    runner: &dyn Runner,
     observer: &dyn RunObserver,
 ) -> Result<Sensitivity, ScenarioError> {
     let all = numeric_parameters(base);
@@ -139,14 +141,11 @@ pub fn run_sensitivity(
             unknown_metric(metric, &names),
         ));
     }
-    let base_run = engine::run(&base_scenario, observer);
+    let keep = [metric];
+    let base_run = runner.run(&base_scenario, observer, Rows::Only(&keep));
     let col = |r: &RunResult| -> Result<Vec<f64>, ScenarioError> {
-        let i = r
-            .names
-            .iter()
-            .position(|n| n == metric)
-            .ok_or_else(|| ScenarioError::from(Origin::Metric, "", unknown_metric(metric, &r.names)))?;
-        Ok(r.rows.iter().map(|row| row[i]).collect())
+        r.column(metric)
+            .ok_or_else(|| ScenarioError::from(Origin::Metric, "", unknown_metric(metric, &r.names)))
     };
     let base_col = col(&base_run)?;
     let mut effects = Vec::new();
@@ -175,7 +174,10 @@ pub fn run_sensitivity(
             match Scenario::from_spec(spec) {
                 // Out of the valid range (say a probability above 1): that side is skipped.
                 Err(_) => Ok(None),
-                Ok(s) => Ok(Some((v.as_f64(), col(&engine::run(&s, observer))?))),
+                Ok(s) => Ok(Some((
+                    v.as_f64(),
+                    col(&runner.run(&s, observer, Rows::Only(&keep)))?,
+                ))),
             }
         };
         let low = side(low)?;

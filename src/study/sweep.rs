@@ -10,7 +10,8 @@ use crate::sim::metrics::{Direction, Metric};
 use crate::model::scenario::overrides::{Override, parse_value};
 use crate::model::scenario::params::ParamPath;
 use crate::model::scenario::{Origin, Scenario, ScenarioError, spec::ScenarioSpec};
-use crate::sim::engine::{self, RunObserver, RunResult};
+use crate::sim::engine::{Rows, RunObserver, RunResult};
+use crate::sim::shard::Runner;
 use crate::sim::stats::{Estimate, paired_difference};
 
 /// Largest grid a sweep accepts.
@@ -382,19 +383,15 @@ pub fn run_sweep(
     varies: &[Vary],
     objective: Objective,
     key_metrics: &[&str],
+    runner: &dyn Runner,
     observer: &dyn RunObserver,
 ) -> Result<SweepResult, PointError> {
     let (points, scenarios) = grid_scenarios(base, base_overrides, varies)?;
     let mut columns = Vec::with_capacity(points.len());
     let mut out = Vec::with_capacity(points.len());
     for (i, (s, p)) in scenarios.iter().zip(&points).enumerate() {
-        let r: RunResult = engine::run(s, observer);
-        let col = r
-            .names
-            .iter()
-            .position(|n| n == objective.metric())
-            .expect("objective is a metric");
-        columns.push(r.rows.iter().map(|row| row[col]).collect::<Vec<f64>>());
+        let r: RunResult = runner.run(s, observer, Rows::Only(&[objective.metric()]));
+        columns.push(r.column(objective.metric()).expect("objective is a metric"));
         out.push(SweepPoint {
             point: i as u32,
             settings: settings_text(p),

@@ -10,6 +10,7 @@ mod reliability;
 mod report;
 mod run;
 mod safety;
+mod shard;
 mod snapshots;
 mod strategy;
 

@@ -1,0 +1,755 @@
+//! `--shard K/N` and the parts it writes; `merge` reads them back.
+//!
+//! A shard runs the command exactly as given, but each configuration the
+//! command simulates (the scenario of `run`, every scenario of `compare`,
+//! every point of `sweep`, every perturbation of `sensitivity`, the worlds
+//! of the blame ledger) gets only the shard's contiguous share of its
+//! replications ([`Shard::range`]). Their records go into the partial
+//! result directory, one Parquet file per configuration and 4,096
+//! replications, beside `manifest.json`, which records the command line,
+//! the shard, and each configuration's kind, replication count and
+//! scenario hash (SHA-256 of its resolved spec).
+//!
+//! `merge` checks the parts belong together, then runs the same command
+//! line again with a [`Runner`] that reads the records instead of
+//! simulating: the command folds exactly the records one machine would
+//! have folded, in the same order, and writes what it always writes.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+
+use anyhow::{Context, Result, anyhow};
+use clap::Args;
+use funnelsim::model::scenario::Scenario;
+use funnelsim::output::tables::{self, Format};
+use funnelsim::sim::engine::{Fold, Record, Rows, RunObserver, RunResult, simulate_records};
+use funnelsim::sim::metrics::CYCLE_BINS;
+use funnelsim::sim::shard::{Runner, Shard, Simulate, map_range};
+use polars::prelude::{Column, DataFrame, ParquetReader, SerReader};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::args::OutArgs;
+use super::job::Job;
+use super::load::BadInput;
+
+/// `--shard K/N`.
+#[derive(Debug, Args)]
+pub struct ShardArgs {
+    /// Run only shard K of N (numbered from 1) of every configuration's
+    /// replications and write a partial result into --out; `funnelsim
+    /// merge` puts the parts together (see docs/cluster.md)
+    #[arg(long, value_name = "K/N", requires = "out")]
+    pub shard: Option<Shard>,
+}
+
+/// The options of a sharded command that do not change its results (see
+/// [`Command::sharding`](super::Command::sharding)).
+pub type Sharding<'a> = (&'a mut OutArgs, &'a mut Option<Shard>, &'a mut Option<usize>);
+
+/// Replications per Parquet file of a part: bounds the memory of a merge.
+const ROWS_PER_FILE: usize = 4096;
+
+/// What a part records of one configuration the command ran.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Config {
+    /// `run` (engine records) or `map` (a study's own numbers).
+    pub kind: String,
+    /// SHA-256 of the configuration's resolved scenario spec.
+    pub scenario_hash: String,
+    /// The configuration's replications (all shards together).
+    pub replications: u32,
+    /// The files holding this shard's share, in replication order.
+    pub files: Vec<String>,
+}
+
+/// The `partial` object of a part's `manifest.json`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Partial {
+    /// The command line the shard ran (program name first).
+    pub command: Vec<String>,
+    /// `K/N`.
+    pub shard: String,
+    /// The configurations, in the order the command ran them.
+    pub configs: Vec<Config>,
+}
+
+/// The SHA-256 of a scenario's resolved spec: equal hashes mean the same
+/// configuration however it was written.
+pub fn scenario_hash(s: &Scenario) -> String {
+    let text = serde_json::to_string(s.spec()).expect("a spec serialises");
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// The parts a merge reads, sorted by shard; set once by `merge` before it
+/// runs the parts' command line.
+static PARTS: OnceLock<Vec<(Shard, PathBuf, Partial)>> = OnceLock::new();
+
+/// Makes the commands that run next read their records from `parts`.
+pub fn read_from(parts: Vec<(Shard, PathBuf, Partial)>) {
+    PARTS.set(parts).expect("one merge per process");
+}
+
+/// Where a command's replications come from: simulated here, simulated
+/// for one shard and stored, or read back from the parts of a merge.
+pub enum Source {
+    /// Every replication, here.
+    Simulate,
+    /// One shard's, stored in the staged `--out` directory.
+    Write(Writer),
+    /// Read from the parts given to `merge`.
+    Read(Reader),
+}
+
+impl Source {
+    /// The source for a command started as `job` with `shard`, reading
+    /// `inputs`.
+    ///
+    /// # Errors
+    /// A shard of a scenario read from standard input: the merge could
+    /// not read it again.
+    pub fn new(shard: Option<Shard>, job: &Job, inputs: &[&Path]) -> Result<Self> {
+        if let Some(parts) = PARTS.get() {
+            return Ok(Self::Read(Reader {
+                parts,
+                state: Mutex::new(State::default()),
+            }));
+        }
+        Ok(match shard {
+            None => Self::Simulate,
+            Some(_) if inputs.iter().any(|p| p.as_os_str() == "-") => {
+                return Err(BadInput(
+                    "--shard needs scenario files: `funnelsim merge` reads them again, and standard input cannot be read twice".into(),
+                )
+                .into());
+            }
+            Some(shard) => Self::Write(Writer {
+                shard,
+                dir: job.staged().path(""),
+                siblings: siblings(job.target(), shard),
+                state: Mutex::new(State::default()),
+            }),
+        })
+    }
+
+    /// Whether the replications are read from a merge's parts rather than
+    /// simulated.
+    pub fn reads(&self) -> bool {
+        matches!(self, Self::Read(_))
+    }
+
+    /// The runner commands pass to the studies.
+    pub fn runner(&self) -> &dyn Runner {
+        match self {
+            Self::Simulate => &Simulate,
+            Self::Write(w) => w,
+            Self::Read(r) => r,
+        }
+    }
+
+    /// Ends the simulation part of a command. A shard writes its manifest,
+    /// commits its part and returns `None`: the command stops there. A
+    /// merge checks it used every stored configuration. Otherwise the job
+    /// is handed back to write the command's outputs.
+    pub fn finish(self, job: Job) -> Result<Option<Job>> {
+        match self {
+            Self::Simulate => Ok(Some(job)),
+            Self::Read(r) => {
+                let state = r.state.into_inner().unwrap_or_else(|e| e.into_inner());
+                state.failed()?;
+                let stored = r.parts[0].2.configs.len();
+                if state.next != stored {
+                    return Err(BadInput(format!(
+                        "the parts hold {stored} configurations but the command ran {}; were they made by another version of the scenario files?",
+                        state.next
+                    ))
+                    .into());
+                }
+                Ok(Some(job))
+            }
+            Self::Write(w) => {
+                let state = w.state.into_inner().unwrap_or_else(|e| e.into_inner());
+                state.failed()?;
+                let partial = Partial {
+                    command: std::env::args().collect(),
+                    shard: w.shard.to_string(),
+                    configs: state.configs,
+                };
+                let share: Vec<String> = partial
+                    .configs
+                    .iter()
+                    .map(|c| {
+                        let r = w.shard.range(c.replications);
+                        format!("{}–{}", r.start + 1, r.end)
+                    })
+                    .collect();
+                let manifest = serde_json::json!({
+                    "funnelsim_version": env!("CARGO_PKG_VERSION"),
+                    "partial": partial,
+                    "note": "one shard of a command's replications; `funnelsim merge` puts all shards together",
+                });
+                if let Some(dir) = job.commit(manifest)? {
+                    let share = match share.first() {
+                        Some(first) if share.iter().all(|s| s == first) => format!("replications {first}"),
+                        _ => "its share of replications".to_owned(),
+                    };
+                    eprintln!(
+                        "shard {}: {share} of {} configuration{} written to {}",
+                        w.shard,
+                        share_len(&partial.configs),
+                        if partial.configs.len() == 1 { "" } else { "s" },
+                        dir.display()
+                    );
+                }
+                Ok(None)
+            }
+        }
+    }
+}
+
+fn share_len(configs: &[Config]) -> String {
+    match configs.len() {
+        1 => "its".to_owned(),
+        n => format!("each of {n}"),
+    }
+}
+
+/// The configurations a command has run so far, and the first failure.
+#[derive(Default)]
+struct State {
+    next: usize,
+    configs: Vec<Config>,
+    error: Option<String>,
+}
+
+impl State {
+    fn failed(&self) -> Result<()> {
+        match &self.error {
+            Some(e) => Err(BadInput(e.clone()).into()),
+            None => Ok(()),
+        }
+    }
+
+    /// Records the first failure; later calls then do nothing.
+    fn fail(&mut self, e: impl std::fmt::Display) {
+        if self.error.is_none() {
+            self.error = Some(e.to_string());
+        }
+    }
+}
+
+/// Other parts of the same job already in `target`'s directory: parts of
+/// the same command line and shard count (their configurations, by
+/// directory).
+fn siblings(target: &Path, shard: Shard) -> Vec<(PathBuf, Partial)> {
+    let Some(parent) = std::path::absolute(target)
+        .ok()
+        .and_then(|t| t.parent().map(Path::to_path_buf))
+    else {
+        return Vec::new();
+    };
+    let ours = normalised(&std::env::args().collect::<Vec<_>>());
+    let Ok(entries) = std::fs::read_dir(&parent) else {
+        return Vec::new();
+    };
+    let target = std::path::absolute(target).unwrap_or_default();
+    entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| *p != target)
+        .filter_map(|p| read_partial(&p).ok().map(|partial| (p, partial)))
+        .filter(|(_, partial)| {
+            partial
+                .shard
+                .parse::<Shard>()
+                .is_ok_and(|s| s.count() == shard.count())
+                && normalised(&partial.command).ok() == ours.as_ref().ok().cloned()
+        })
+        .collect()
+}
+
+/// A command line without its `--shard` and `--out` (what every shard of
+/// one job shares), as clap understood it.
+pub fn normalised(argv: &[String]) -> Result<String> {
+    let mut cli = <super::Cli as clap::Parser>::try_parse_from(argv)
+        .map_err(|e| anyhow!("cannot read the command line {argv:?}: {e}"))?;
+    cli.command
+        .sharding()
+        .ok_or_else(|| anyhow!("{:?} is not a command that can be sharded", argv.get(1)))
+        .map(|(out, shard, threads)| {
+            out.out = None;
+            out.force = false;
+            *shard = None;
+            *threads = None;
+        })?;
+    Ok(format!("{:?}", cli.command))
+}
+
+/// Reads the `partial` object of a part's manifest.
+pub fn read_partial(dir: &Path) -> Result<Partial> {
+    let path = dir.join("manifest.json");
+    if !dir.is_dir() {
+        return Err(BadInput(format!(
+            "{} is not a directory: give the --out directory of each shard",
+            dir.display()
+        ))
+        .into());
+    }
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        BadInput(format!(
+            "{} is not a part of a sharded command: cannot read its manifest.json ({e})",
+            dir.display()
+        ))
+    })?;
+    let manifest: serde_json::Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+    let version = manifest["funnelsim_version"].as_str().unwrap_or("unknown");
+    let partial = manifest.get("partial").ok_or_else(|| {
+        BadInput(format!(
+            "{} is not a part of a sharded command (its manifest has no \"partial\")",
+            dir.display()
+        ))
+    })?;
+    if version != env!("CARGO_PKG_VERSION") {
+        return Err(BadInput(format!(
+            "{} was written by funnelsim {version}, this is {}; run every shard and the merge with one version",
+            dir.display(),
+            env!("CARGO_PKG_VERSION")
+        ))
+        .into());
+    }
+    serde_json::from_value(partial.clone())
+        .with_context(|| format!("{} has a damaged \"partial\"", path.display()))
+}
+
+/// The runner of a shard: simulates the shard's replications of every
+/// configuration and stores their records.
+pub struct Writer {
+    shard: Shard,
+    dir: PathBuf,
+    siblings: Vec<(PathBuf, Partial)>,
+    state: Mutex<State>,
+}
+
+impl Writer {
+    /// Starts configuration `kind` of `s`: checks the other shards ran the
+    /// same configuration at this place, and returns its number.
+    fn start(&self, kind: &str, s: &Scenario) -> Option<(usize, Config)> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.error.is_some() {
+            return None;
+        }
+        let k = state.next;
+        state.next += 1;
+        let config = Config {
+            kind: kind.to_owned(),
+            scenario_hash: scenario_hash(s),
+            replications: s.replications(),
+            files: Vec::new(),
+        };
+        for (dir, other) in &self.siblings {
+            if let Some(theirs) = other.configs.get(k)
+                && (theirs.scenario_hash != config.scenario_hash
+                    || theirs.replications != config.replications
+                    || theirs.kind != config.kind)
+            {
+                state.fail(format_args!(
+                    "shard {}'s configuration {} differs from what shard {} recorded in {} (scenario hash {} there, {} here): a scenario file changed between shards; rerun every shard, or remove the stale parts",
+                    self.shard,
+                    k + 1,
+                    other.shard,
+                    dir.display(),
+                    short(&theirs.scenario_hash),
+                    short(&config.scenario_hash),
+                ));
+                return None;
+            }
+        }
+        Some((k, config))
+    }
+
+    fn finish_config(&self, config: Config, result: Result<()>) {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        match result {
+            Ok(()) => state.configs.push(config),
+            Err(e) => state.fail(format_args!("{e:#}")),
+        }
+    }
+}
+
+fn short(hash: &str) -> &str {
+    &hash[..hash.len().min(12)]
+}
+
+impl Runner for Writer {
+    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>) -> RunResult {
+        let mut fold = Fold::new(s, keep);
+        let Some((k, mut config)) = self.start("run", s) else {
+            return fold.finish();
+        };
+        let mut batch = Vec::with_capacity(ROWS_PER_FILE);
+        let mut result = Ok(());
+        let mut flush = |batch: &mut Vec<Record>, config: &mut Config| {
+            if result.is_ok() && !batch.is_empty() {
+                let name = format!("run-{k:05}-{:05}.parquet", config.files.len());
+                result = write_frame(records_frame(batch), &self.dir.join(&name));
+                config.files.push(name);
+            }
+            batch.clear();
+        };
+        simulate_records(s, self.shard.range(s.replications()), observer, |r| {
+            batch.push(r.clone());
+            fold.push(r);
+            if batch.len() == ROWS_PER_FILE {
+                flush(&mut batch, &mut config);
+            }
+        });
+        flush(&mut batch, &mut config);
+        self.finish_config(config, result);
+        fold.finish()
+    }
+
+    fn map(
+        &self,
+        of: &Scenario,
+        replications: u32,
+        observer: &dyn RunObserver,
+        per_replication: &(dyn Fn(u64) -> Vec<f64> + Sync),
+    ) -> Vec<Vec<f64>> {
+        let Some((k, mut config)) = self.start("map", &with_replications(of, replications)) else {
+            return Vec::new();
+        };
+        let range = self.shard.range(replications);
+        let values = map_range(range.clone(), observer, per_replication);
+        let name = format!("map-{k:05}.parquet");
+        let result = write_frame(values_frame(range.start, &values), &self.dir.join(&name));
+        config.files.push(name);
+        self.finish_config(config, result);
+        values
+    }
+}
+
+/// `s` with its replication count set to a study's own (the hash and the
+/// count of a `map` configuration are the study's).
+fn with_replications(s: &Scenario, replications: u32) -> Scenario {
+    s.clone()
+        .with_replications(replications.max(1))
+        .expect("at least one")
+}
+
+/// The runner of a merge: reads every shard's records of each
+/// configuration, in shard order.
+pub struct Reader {
+    parts: &'static [(Shard, PathBuf, Partial)],
+    state: Mutex<State>,
+}
+
+impl Reader {
+    /// Starts configuration `kind` of `s`: checks every part holds the
+    /// same configuration at this place; returns its number.
+    fn start(&self, kind: &str, s: &Scenario) -> Option<usize> {
+        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if state.error.is_some() {
+            return None;
+        }
+        let k = state.next;
+        state.next += 1;
+        let hash = scenario_hash(s);
+        for (shard, dir, partial) in self.parts {
+            match partial.configs.get(k) {
+                None => {
+                    state.fail(format_args!(
+                        "{} (shard {shard}) holds {} configurations; the command runs more: the scenario files or the version changed since the shards ran",
+                        dir.display(),
+                        partial.configs.len()
+                    ));
+                    return None;
+                }
+                Some(c)
+                    if c.kind != kind || c.scenario_hash != hash || c.replications != s.replications() =>
+                {
+                    state.fail(format_args!(
+                        "configuration {} of {} (shard {shard}) is not what the command runs now (scenario hash {} there, {} here): a scenario file changed since the shards ran; restore it or rerun the shards",
+                        k + 1,
+                        dir.display(),
+                        short(&c.scenario_hash),
+                        short(&hash)
+                    ));
+                    return None;
+                }
+                Some(_) => {}
+            }
+        }
+        Some(k)
+    }
+
+    fn fail(&self, e: impl std::fmt::Display) {
+        self.state.lock().unwrap_or_else(|e| e.into_inner()).fail(e);
+    }
+}
+
+impl Runner for Reader {
+    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>) -> RunResult {
+        let mut fold = Fold::new(s, keep);
+        let Some(k) = self.start("run", s) else {
+            return fold.finish();
+        };
+        let mut next = 0u32;
+        for (shard, dir, partial) in self.parts {
+            let range = shard.range(s.replications());
+            if next != range.start {
+                self.fail(format_args!(
+                    "{} (shard {shard}) does not start where the shard before it ended",
+                    dir.display()
+                ));
+                return fold.finish();
+            }
+            for f in &partial.configs[k].files {
+                let path = dir.join(f);
+                let records = match read_frame(&path).and_then(|df| frame_records(&df)) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        self.fail(format_args!("{e:#}"));
+                        return fold.finish();
+                    }
+                };
+                for r in records {
+                    if r.replication != next || !range.contains(&r.replication) {
+                        self.fail(format_args!(
+                            "{} holds replication {} where {} was due: the part is damaged",
+                            path.display(),
+                            r.replication + 1,
+                            next + 1
+                        ));
+                        return fold.finish();
+                    }
+                    next += 1;
+                    fold.push(r);
+                    observer.replication_finished();
+                }
+            }
+            if next != range.end {
+                self.fail(format_args!(
+                    "{} (shard {shard}) holds replications up to {} of {}–{}: the part is incomplete",
+                    dir.display(),
+                    next,
+                    range.start + 1,
+                    range.end
+                ));
+                return fold.finish();
+            }
+        }
+        fold.finish()
+    }
+
+    fn map(
+        &self,
+        of: &Scenario,
+        replications: u32,
+        observer: &dyn RunObserver,
+        _per_replication: &(dyn Fn(u64) -> Vec<f64> + Sync),
+    ) -> Vec<Vec<f64>> {
+        let Some(k) = self.start("map", &with_replications(of, replications)) else {
+            return Vec::new();
+        };
+        let mut out = Vec::with_capacity(replications as usize);
+        for (shard, dir, partial) in self.parts {
+            let range = shard.range(replications);
+            let Some(path) = partial.configs[k].files.first().map(|f| dir.join(f)) else {
+                self.fail(format_args!(
+                    "{} (shard {shard}) lacks a file: the part is damaged",
+                    dir.display()
+                ));
+                return Vec::new();
+            };
+            match read_frame(&path).and_then(|df| frame_values(&df)) {
+                Ok((first, values))
+                    if values.len() == range.len() && (values.is_empty() || first == range.start) =>
+                {
+                    for v in values {
+                        observer.replication_finished();
+                        out.push(v);
+                    }
+                }
+                Ok(_) => {
+                    self.fail(format_args!(
+                        "{} (shard {shard}) does not hold its share: the part is damaged",
+                        path.display()
+                    ));
+                    return Vec::new();
+                }
+                Err(e) => {
+                    self.fail(format_args!("{e:#}"));
+                    return Vec::new();
+                }
+            }
+        }
+        out
+    }
+}
+
+fn write_frame(df: Result<DataFrame>, path: &Path) -> Result<()> {
+    tables::write(&mut df?, path, Format::Parquet)
+}
+
+fn read_frame(path: &Path) -> Result<DataFrame> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    ParquetReader::new(file)
+        .finish()
+        .with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Records as columns: `replication`, `events`, `buyers`, then `row.{j}`,
+/// `count.{i}`, `value.{i}` and `cycle.{b}`.
+fn records_frame(records: &[Record]) -> Result<DataFrame> {
+    let Some(first) = records.first() else {
+        return Err(anyhow!("no records"));
+    };
+    let mut cols = vec![
+        Column::new(
+            "replication".into(),
+            records.iter().map(|r| r.replication).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "events".into(),
+            records.iter().map(|r| r.events).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "buyers".into(),
+            records.iter().map(|r| r.buyers).collect::<Vec<_>>(),
+        ),
+    ];
+    for j in 0..first.row.len() {
+        cols.push(Column::new(
+            format!("row.{j}").into(),
+            records.iter().map(|r| r.row[j]).collect::<Vec<_>>(),
+        ));
+    }
+    for i in 0..first.pipeline_count.len() {
+        cols.push(Column::new(
+            format!("count.{i}").into(),
+            records.iter().map(|r| r.pipeline_count[i]).collect::<Vec<_>>(),
+        ));
+        cols.push(Column::new(
+            format!("value.{i}").into(),
+            records.iter().map(|r| r.pipeline_value[i]).collect::<Vec<_>>(),
+        ));
+    }
+    for b in 0..CYCLE_BINS {
+        cols.push(Column::new(
+            format!("cycle.{b}").into(),
+            records.iter().map(|r| r.cycle_histogram[b]).collect::<Vec<_>>(),
+        ));
+    }
+    DataFrame::new_infer_height(cols).context("cannot build a part's table")
+}
+
+/// The columns of `df` whose names are `prefix` followed by 0, 1, 2, …
+fn numbered<'a>(df: &'a DataFrame, prefix: &str) -> Vec<&'a Column> {
+    let mut found = BTreeMap::new();
+    for c in df.columns() {
+        if let Some(i) = c
+            .name()
+            .strip_prefix(prefix)
+            .and_then(|i| i.parse::<usize>().ok())
+        {
+            found.insert(i, c);
+        }
+    }
+    found.into_values().collect()
+}
+
+fn frame_records(df: &DataFrame) -> Result<Vec<Record>> {
+    let damaged = || anyhow!("a part's table has damaged columns");
+    let u32s = |c: &Column| -> Result<Vec<u32>> {
+        Ok(c.u32().map_err(|_| damaged())?.into_no_null_iter().collect())
+    };
+    let u64s = |c: &Column| -> Result<Vec<u64>> {
+        Ok(c.u64().map_err(|_| damaged())?.into_no_null_iter().collect())
+    };
+    let f64s = |c: &Column| -> Result<Vec<f64>> {
+        Ok(c.f64().map_err(|_| damaged())?.into_no_null_iter().collect())
+    };
+    let col = |name: &str| df.column(name).map_err(|_| damaged());
+    let replication = u32s(col("replication")?)?;
+    let events = u64s(col("events")?)?;
+    let buyers = u64s(col("buyers")?)?;
+    let rows = numbered(df, "row.")
+        .into_iter()
+        .map(f64s)
+        .collect::<Result<Vec<_>>>()?;
+    let counts = numbered(df, "count.")
+        .into_iter()
+        .map(u32s)
+        .collect::<Result<Vec<_>>>()?;
+    let values = numbered(df, "value.")
+        .into_iter()
+        .map(f64s)
+        .collect::<Result<Vec<_>>>()?;
+    let cycles = numbered(df, "cycle.")
+        .into_iter()
+        .map(u32s)
+        .collect::<Result<Vec<_>>>()?;
+    if cycles.len() != CYCLE_BINS || counts.len() != values.len() {
+        return Err(damaged());
+    }
+    Ok((0..df.height())
+        .map(|n| Record {
+            replication: replication[n],
+            row: rows.iter().map(|c| c[n]).collect(),
+            pipeline_count: counts.iter().map(|c| c[n]).collect(),
+            pipeline_value: values.iter().map(|c| c[n]).collect(),
+            events: events[n],
+            buyers: buyers[n],
+            cycle_histogram: cycles.iter().map(|c| c[n]).collect(),
+        })
+        .collect())
+}
+
+/// A study's per-replication numbers: `replication`, then `v.{j}`.
+fn values_frame(first: u32, values: &[Vec<f64>]) -> Result<DataFrame> {
+    let width = values.first().map_or(0, Vec::len);
+    let mut cols = vec![Column::new(
+        "replication".into(),
+        (first..first + values.len() as u32).collect::<Vec<_>>(),
+    )];
+    for j in 0..width {
+        cols.push(Column::new(
+            format!("v.{j}").into(),
+            values.iter().map(|v| v[j]).collect::<Vec<_>>(),
+        ));
+    }
+    DataFrame::new_infer_height(cols).context("cannot build a part's table")
+}
+
+fn frame_values(df: &DataFrame) -> Result<(u32, Vec<Vec<f64>>)> {
+    let damaged = || anyhow!("a part's table has damaged columns");
+    let first = if df.height() == 0 {
+        0
+    } else {
+        df.column("replication")
+            .and_then(|c| c.u32().cloned())
+            .map_err(|_| damaged())?
+            .get(0)
+            .unwrap_or(0)
+    };
+    let cols = numbered(df, "v.")
+        .into_iter()
+        .map(|c| {
+            Ok(c.f64()
+                .map_err(|_| damaged())?
+                .into_no_null_iter()
+                .collect::<Vec<f64>>())
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok((
+        first,
+        (0..df.height())
+            .map(|n| cols.iter().map(|c| c[n]).collect())
+            .collect(),
+    ))
+}
