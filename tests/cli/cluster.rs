@@ -345,12 +345,6 @@ fn slurm_array_and_merge_equal_the_unsharded_sweep() {
         return;
     }
     let bin = env!("CARGO_BIN_EXE_funnelsim");
-    // Sharding came with `merge`; until this binary has it, the jobs print
-    // the command lines they would run instead of running them.
-    let sharding = Command::new(bin)
-        .args(["merge", "--help"])
-        .output()
-        .is_ok_and(|o| o.status.success());
 
     let dir = repo().join("target").join("slurm-test");
     let _ = std::fs::remove_dir_all(&dir);
@@ -372,9 +366,6 @@ fn slurm_array_and_merge_equal_the_unsharded_sweep() {
             }
         }
         c.envs(&env);
-        if !sharding {
-            c.env("FUNNELSIM_DRY_RUN", "1");
-        }
         c.output().unwrap()
     };
     let repo_dir = repo().to_string_lossy().into_owned();
@@ -444,14 +435,6 @@ fn slurm_array_and_merge_equal_the_unsharded_sweep() {
     let log = std::fs::read_to_string(log_dir.join("merge.out")).unwrap();
     assert_eq!(logged_command(&log), Some(dry_run(&env, &[], &["merge"])));
 
-    if !sharding {
-        eprintln!(
-            "not compared: this funnelsim has no `merge` yet, so the Slurm jobs only printed \
-             their command lines (checked above); the merged result is compared with the \
-             unsharded run once sharding is in"
-        );
-        return;
-    }
     let mut whole = env.clone();
     whole.insert("FUNNELSIM_OUT".into(), local("unsharded"));
     let out = shard_sh(&whole, &["unsharded"]);
