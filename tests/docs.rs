@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The documents whose transcripts are checked.
-const DOCUMENTS: [&str; 7] = [
+const DOCUMENTS: [&str; 8] = [
     "README.md",
     "docs/model.md",
     "docs/output.md",
@@ -19,6 +19,7 @@ const DOCUMENTS: [&str; 7] = [
     "docs/reliability.md",
     "docs/workshop.md",
     "docs/analysis.md",
+    "docs/cluster.md",
 ];
 
 /// Documents whose prose quotes results: every such number must be one a

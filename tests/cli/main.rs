@@ -6,6 +6,7 @@ mod bad_input;
 mod calibrate;
 mod calibrated_baseline;
 mod conventions;
+mod cluster;
 mod reliability;
 mod report;
 mod run;
