@@ -18,7 +18,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cp scenarios/baseline.toml "$work/"
 cd "$work"
-sweep=(sweep baseline.toml --vary outreach.reps=1:4:1 --vary outreach.approach=scripted,insight_led -n "$reps")
+sweep=(sweep baseline.toml --vary outreach.reps=1:4:1 --vary "outreach.approach=scripted,insight_led" -n "$reps")
 
 # CPU seconds (user + system) of the children this shell waited for so far
 # (`times` runs in this shell: in a command substitution it would report
