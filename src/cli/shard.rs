@@ -25,9 +25,11 @@ use clap::Args;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::output::tables::{self, Format};
 use funnelsim::sim::engine::{Fold, Record, Rows, RunObserver, RunResult, simulate_records};
-use funnelsim::sim::metrics::CYCLE_BINS;
+use funnelsim::sim::metrics::metric_names;
 use funnelsim::sim::shard::{Runner, Shard, Simulate, map_range};
-use polars::prelude::{Column, DataFrame, ParquetReader, SerReader};
+use polars::prelude::{
+    Column, DataFrame, IntoColumn, ListChunked, NamedFrom, ParquetReader, PlSmallStr, SerReader, Series,
+};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -392,12 +394,13 @@ impl Runner for Writer {
         let Some((k, mut config)) = self.start("run", s) else {
             return fold.finish();
         };
+        let names = metric_names(s);
         let mut batch = Vec::with_capacity(ROWS_PER_FILE);
         let mut result = Ok(());
         let mut flush = |batch: &mut Vec<Record>, config: &mut Config| {
             if result.is_ok() && !batch.is_empty() {
                 let name = format!("run-{k:05}-{:05}.parquet", config.files.len());
-                result = write_frame(records_frame(batch), &self.dir.join(&name));
+                result = write_frame(records_frame(&names, batch), &self.dir.join(&name));
                 config.files.push(name);
             }
             batch.clear();
@@ -499,6 +502,7 @@ impl Runner for Reader {
         let Some(k) = self.start("run", s) else {
             return fold.finish();
         };
+        let names = metric_names(s);
         let mut next = 0u32;
         for (shard, dir, partial) in self.parts {
             let range = shard.range(s.replications());
@@ -511,7 +515,7 @@ impl Runner for Reader {
             }
             for f in &partial.configs[k].files {
                 let path = dir.join(f);
-                let records = match read_frame(&path).and_then(|df| frame_records(&df)) {
+                let records = match read_frame(&path).and_then(|df| frame_records(&names, &df)) {
                     Ok(r) => r,
                     Err(e) => {
                         self.fail(format_args!("{e:#}"));
@@ -604,11 +608,13 @@ fn read_frame(path: &Path) -> Result<DataFrame> {
         .with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// Records as columns: `replication`, `events`, `buyers`, then `row.{j}`,
-/// `count.{i}`, `value.{i}` and `cycle.{b}`.
-fn records_frame(records: &[Record]) -> Result<DataFrame> {
-    let Some(first) = records.first() else {
-        return Err(anyhow!("no records"));
+/// Records as columns: `replication`, `events`, `buyers`, one column per
+/// metric (named as in `run`'s replications table), then the pipeline
+/// snapshot and sales-cycle histogram as list columns (`pipeline_count`,
+/// `pipeline_value`, `cycle_histogram`).
+fn records_frame(names: &[String], records: &[Record]) -> Result<DataFrame> {
+    let list = |name: &str, lists: Vec<Series>| -> Column {
+        ListChunked::from_iter(lists).with_name(name.into()).into_column()
     };
     let mut cols = vec![
         Column::new(
@@ -624,28 +630,25 @@ fn records_frame(records: &[Record]) -> Result<DataFrame> {
             records.iter().map(|r| r.buyers).collect::<Vec<_>>(),
         ),
     ];
-    for j in 0..first.row.len() {
+    for (j, name) in names.iter().enumerate() {
         cols.push(Column::new(
-            format!("row.{j}").into(),
+            name.into(),
             records.iter().map(|r| r.row[j]).collect::<Vec<_>>(),
         ));
     }
-    for i in 0..first.pipeline_count.len() {
-        cols.push(Column::new(
-            format!("count.{i}").into(),
-            records.iter().map(|r| r.pipeline_count[i]).collect::<Vec<_>>(),
-        ));
-        cols.push(Column::new(
-            format!("value.{i}").into(),
-            records.iter().map(|r| r.pipeline_value[i]).collect::<Vec<_>>(),
-        ));
-    }
-    for b in 0..CYCLE_BINS {
-        cols.push(Column::new(
-            format!("cycle.{b}").into(),
-            records.iter().map(|r| r.cycle_histogram[b]).collect::<Vec<_>>(),
-        ));
-    }
+    let series = |f: &dyn Fn(&Record) -> Series| records.iter().map(f).collect::<Vec<_>>();
+    cols.push(list(
+        "pipeline_count",
+        series(&|r| Series::new(PlSmallStr::EMPTY, &r.pipeline_count)),
+    ));
+    cols.push(list(
+        "pipeline_value",
+        series(&|r| Series::new(PlSmallStr::EMPTY, &r.pipeline_value)),
+    ));
+    cols.push(list(
+        "cycle_histogram",
+        series(&|r| Series::new(PlSmallStr::EMPTY, &r.cycle_histogram)),
+    ));
     DataFrame::new_infer_height(cols).context("cannot build a part's table")
 }
 
@@ -664,51 +667,69 @@ fn numbered<'a>(df: &'a DataFrame, prefix: &str) -> Vec<&'a Column> {
     found.into_values().collect()
 }
 
-fn frame_records(df: &DataFrame) -> Result<Vec<Record>> {
-    let damaged = || anyhow!("a part's table has damaged columns");
-    let u32s = |c: &Column| -> Result<Vec<u32>> {
-        Ok(c.u32().map_err(|_| damaged())?.into_no_null_iter().collect())
+/// The records of a part's table of a scenario with metrics `names`.
+fn frame_records(names: &[String], df: &DataFrame) -> Result<Vec<Record>> {
+    let damaged = |what: &str| anyhow!("a part's table has a damaged or missing column {what}");
+    let col = |name: &str| df.column(name).map_err(|_| damaged(name));
+    let u32s = |name: &str| -> Result<Vec<u32>> {
+        Ok(col(name)?
+            .u32()
+            .map_err(|_| damaged(name))?
+            .into_no_null_iter()
+            .collect())
     };
-    let u64s = |c: &Column| -> Result<Vec<u64>> {
-        Ok(c.u64().map_err(|_| damaged())?.into_no_null_iter().collect())
+    let u64s = |name: &str| -> Result<Vec<u64>> {
+        Ok(col(name)?
+            .u64()
+            .map_err(|_| damaged(name))?
+            .into_no_null_iter()
+            .collect())
     };
-    let f64s = |c: &Column| -> Result<Vec<f64>> {
-        Ok(c.f64().map_err(|_| damaged())?.into_no_null_iter().collect())
+    let f64s = |name: &str| -> Result<Vec<f64>> {
+        Ok(col(name)?
+            .f64()
+            .map_err(|_| damaged(name))?
+            .into_no_null_iter()
+            .collect())
     };
-    let col = |name: &str| df.column(name).map_err(|_| damaged());
-    let replication = u32s(col("replication")?)?;
-    let events = u64s(col("events")?)?;
-    let buyers = u64s(col("buyers")?)?;
-    let rows = numbered(df, "row.")
-        .into_iter()
-        .map(f64s)
-        .collect::<Result<Vec<_>>>()?;
-    let counts = numbered(df, "count.")
-        .into_iter()
-        .map(u32s)
-        .collect::<Result<Vec<_>>>()?;
-    let values = numbered(df, "value.")
-        .into_iter()
-        .map(f64s)
-        .collect::<Result<Vec<_>>>()?;
-    let cycles = numbered(df, "cycle.")
-        .into_iter()
-        .map(u32s)
-        .collect::<Result<Vec<_>>>()?;
-    if cycles.len() != CYCLE_BINS || counts.len() != values.len() {
-        return Err(damaged());
-    }
-    Ok((0..df.height())
-        .map(|n| Record {
-            replication: replication[n],
-            row: rows.iter().map(|c| c[n]).collect(),
-            pipeline_count: counts.iter().map(|c| c[n]).collect(),
-            pipeline_value: values.iter().map(|c| c[n]).collect(),
-            events: events[n],
-            buyers: buyers[n],
-            cycle_histogram: cycles.iter().map(|c| c[n]).collect(),
+    let lists = |name: &str| -> Result<Vec<Series>> {
+        let list = col(name)?.list().map_err(|_| damaged(name))?;
+        (0..list.len())
+            .map(|i| list.get_as_series(i).ok_or_else(|| damaged(name)))
+            .collect()
+    };
+    let replication = u32s("replication")?;
+    let events = u64s("events")?;
+    let buyers = u64s("buyers")?;
+    let rows = names.iter().map(|n| f64s(n)).collect::<Result<Vec<_>>>()?;
+    let counts = lists("pipeline_count")?;
+    let values = lists("pipeline_value")?;
+    let cycles = lists("cycle_histogram")?;
+    (0..df.height())
+        .map(|n| {
+            Ok(Record {
+                replication: replication[n],
+                row: rows.iter().map(|c| c[n]).collect(),
+                pipeline_count: counts[n]
+                    .u32()
+                    .map_err(|_| damaged("pipeline_count"))?
+                    .into_no_null_iter()
+                    .collect(),
+                pipeline_value: values[n]
+                    .f64()
+                    .map_err(|_| damaged("pipeline_value"))?
+                    .into_no_null_iter()
+                    .collect(),
+                events: events[n],
+                buyers: buyers[n],
+                cycle_histogram: cycles[n]
+                    .u32()
+                    .map_err(|_| damaged("cycle_histogram"))?
+                    .into_no_null_iter()
+                    .collect(),
+            })
         })
-        .collect())
+        .collect()
 }
 
 /// A study's per-replication numbers: `replication`, then `v.{j}`.
