@@ -5,12 +5,12 @@
 #
 #   benches/shard_scaling.sh [REPLICATIONS] [PARALLEL]
 #
-# REPLICATIONS (default 1000) sets the sweep's size; PARALLEL (default: the
+# REPLICATIONS (default 2000: about a minute of CPU) sets the sweep's size; PARALLEL (default: the
 # number of cores) is how many shards run at once, each on one thread, as
 # the tasks of a job array would on one node per task.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-reps="${1:-1000}"
+reps="${1:-2000}"
 parallel="${2:-$(nproc)}"
 cargo build --release --quiet
 bin="$PWD/target/release/funnelsim"

@@ -39,6 +39,7 @@ use crate::model::outcome::Outcome;
 use crate::model::scenario::spec::ArrivalsSpec;
 use crate::model::scenario::{Scenario, ScenarioError};
 use crate::sim::engine::{self, RunObserver};
+use crate::sim::shard::Runner;
 use crate::sim::stats::Estimate;
 
 /// Stages with fewer completed stays than this are flagged as having too
@@ -637,15 +638,17 @@ pub fn replay_scenario(cal: &Calibration, check: &Scenario) -> Result<Scenario, 
 /// Simulates the histories of `check` (from [`check_scenario`]) and of
 /// `replay` (from [`replay_scenario`]) and compares each stage's reach,
 /// wins and cycle time with what the history shows (a parametric
-/// bootstrap). `observer` sees each replication and may cancel the run.
+/// bootstrap), with the replications `runner` provides. `observer` sees
+/// each replication and may cancel the run.
 pub fn check(
     cal: &Calibration,
     check: &Scenario,
     replay: &Scenario,
+    runner: &dyn Runner,
     observer: &dyn RunObserver,
 ) -> Vec<Check> {
-    let r = engine::run_with(check, observer, engine::Rows::Drop);
-    let replayed = engine::run_with(replay, observer, engine::Rows::Drop);
+    let r = runner.run(check, observer, engine::Rows::Drop, engine::Detail::Estimates);
+    let replayed = runner.run(replay, observer, engine::Rows::Drop, engine::Detail::Estimates);
     let z = |observed: Option<f64>, e: &Estimate| match (observed, e.mean, e.sd) {
         (Some(o), Some(m), Some(sd)) if sd > 0.0 => Some((o - m) / sd),
         _ => None,

@@ -123,7 +123,7 @@ pub fn fit(
     let simulate = |x: &Intercepts| -> Result<(f64, f64, f64), ScenarioError> {
         runs.set(runs.get() + 1);
         let s = Scenario::from_spec(x.apply(base))?;
-        let r = engine::run_with(&s, observer, engine::Rows::Drop);
+        let r = engine::run_detailed(&s, observer, engine::Rows::Drop, engine::Detail::Estimates);
         let mean = |m: &str| r.estimate(m).and_then(|e| e.mean).unwrap_or(f64::NAN);
         Ok((mean("won"), mean(&format!("reached.{last}")), mean("cycle_days")))
     };

@@ -16,10 +16,12 @@ use funnelsim::output::calibration::{self as cal_out, Provenance};
 use funnelsim::output::charts::{self, Chart, ImageFormat};
 use funnelsim::output::fs::{self, Guard};
 use funnelsim::output::{self};
+use funnelsim::sim::shard::Shard;
 
 use super::interrupt;
 use super::job::{Job, check_size, emit};
 use super::load::BadInput;
+use super::shard::Source;
 use super::term::note;
 
 /// `funnelsim calibrate`.
@@ -105,6 +107,12 @@ pub struct CalibrateArgs {
     /// Worker threads [default: all cores]
     #[arg(short = 'j', long, value_name = "T")]
     pub threads: Option<usize>,
+    /// Run only shard K of N (numbered from 1) of the fit check's
+    /// replications and write a partial result into the directory --out;
+    /// `funnelsim merge PART… --out FILE` then writes the fitted scenario
+    /// and prints the report (see docs/cluster.md)
+    #[arg(long, value_name = "K/N", requires = "out")]
+    pub shard: Option<Shard>,
     /// Opportunity id column [default: the layout's, e.g. opportunity_id,
     /// OpportunityId, Record ID]
     #[arg(long, value_name = "NAME")]
@@ -317,7 +325,10 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         inputs: &inputs,
         force: args.force,
     };
-    fs::check_file_target(&args.out, owner, CALIBRATED)?;
+    // A shard writes a part directory at --out instead (checked when staged).
+    if args.shard.is_none() {
+        fs::check_file_target(&args.out, owner, CALIBRATED)?;
+    }
     let chart = match &args.chart {
         Some(path) => {
             let (format, ownership) = chart_format(path)?;
@@ -428,13 +439,26 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("internal error: fit-check scenario on the observed arrivals: {e}"))?;
     check_size(check.expected_buyers_per_replication(), args.replications, 2)?;
     let job = Job::start(
-        None,
+        args.shard.map(|_| args.out.as_path()),
         owner,
         args.threads,
         2 * u64::from(args.replications),
         "fit check",
     )?;
-    let checks = job.simulate(|bar| calibrate::check(&estimate, &check, &replay, bar))?;
+    let source = Source::new(args.shard, &job, &inputs)?;
+    let checks = job.simulate(|bar| calibrate::check(&estimate, &check, &replay, source.runner(), bar))?;
+    let part = || {
+        serde_json::json!({
+            "funnelsim_version": env!("CARGO_PKG_VERSION"),
+            "history": args.history.display().to_string(),
+            "scenarios": [fitted.spec()],
+            "seed": args.seed,
+            "replications": args.replications,
+        })
+    };
+    if source.finish(job, part)?.is_none() {
+        return Ok(());
+    }
     interrupt::stop_if_requested()?;
     fs::write_atomic(&args.out, owner, CALIBRATED, |tmp| {
         std::fs::write(tmp, toml.as_bytes()).with_context(|| format!("cannot write {}", tmp.display()))

@@ -58,7 +58,10 @@ pub fn compare(args: CompareArgs) -> Result<()> {
     // Only the compared metrics are kept per replication (for the paired
     // differences): memory stays flat in the replication count.
     let (results, labels) = run_paired(&job, source.runner(), &scenarios, &metrics)?;
-    let Some(job) = source.finish(job)? else {
+    let Some(job) = source.finish(job, || {
+        manifest(&inputs, &sets, &scenarios.iter().collect::<Vec<_>>())
+    })?
+    else {
         return Ok(());
     };
     // Each candidate's baseline: the first scenario, or with --chain the

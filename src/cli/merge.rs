@@ -19,7 +19,8 @@ pub struct MergeArgs {
     #[arg(required = true, value_name = "PART")]
     pub parts: Vec<PathBuf>,
     /// Write the merged output into DIR: the tables, charts, JSON summary
-    /// and manifest the command writes when run whole with --out DIR
+    /// and manifest the command writes when run whole with --out DIR (for
+    /// `calibrate`, the fitted scenario FILE)
     #[arg(short, long, value_name = "DIR")]
     pub out: PathBuf,
     /// Replace DIR even if funnelsim did not write it (parts are never
@@ -123,14 +124,14 @@ pub fn merge(args: MergeArgs) -> Result<()> {
     }
     let mut cli = <Cli as clap::Parser>::try_parse_from(&first.command)
         .map_err(|e| anyhow!("cannot read the parts' command line: {e}"))?;
-    let (out, shard, threads) = cli
+    let mut sharding = cli
         .command
         .sharding()
         .ok_or_else(|| anyhow!("the parts' command cannot be sharded"))?;
-    out.out = Some(args.out.clone());
-    out.force = args.force;
-    *shard = None;
-    *threads = None;
+    sharding.out.set(Some(args.out.clone()));
+    *sharding.force = args.force;
+    *sharding.shard = None;
+    *sharding.threads = None;
     read_from(parts);
     cli.run()
 }

@@ -27,7 +27,7 @@ pub mod term;
 use anyhow::Result;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use funnelsim::model::scenario::Scenario;
-use funnelsim::sim::engine::{Rows, RunResult};
+use funnelsim::sim::engine::{Detail, Rows, RunResult};
 use funnelsim::sim::shard::Runner;
 
 pub use interrupt::Interrupted;
@@ -145,13 +145,39 @@ impl Cli {
 
 impl Command {
     /// The options of a command that can be sharded which do not change
-    /// its results: output options, `--shard` and `--threads`.
+    /// its results: `--out`, `--force`, `--shard` and `--threads`.
     pub fn sharding(&mut self) -> Option<shard::Sharding<'_>> {
         match self {
-            Command::Run(a) => Some((&mut a.output, &mut a.shard.shard, &mut a.sim.threads)),
-            Command::Compare(a) => Some((&mut a.output, &mut a.shard.shard, &mut a.sim.threads)),
-            Command::Sweep(a) => Some((&mut a.output, &mut a.shard.shard, &mut a.sim.threads)),
-            Command::Sensitivity(a) => Some((&mut a.output, &mut a.shard.shard, &mut a.sim.threads)),
+            Command::Run(a) => Some(shard::Sharding {
+                out: shard::Out::Dir(&mut a.output.out),
+                force: &mut a.output.force,
+                shard: &mut a.shard.shard,
+                threads: &mut a.sim.threads,
+            }),
+            Command::Compare(a) => Some(shard::Sharding {
+                out: shard::Out::Dir(&mut a.output.out),
+                force: &mut a.output.force,
+                shard: &mut a.shard.shard,
+                threads: &mut a.sim.threads,
+            }),
+            Command::Sweep(a) => Some(shard::Sharding {
+                out: shard::Out::Dir(&mut a.output.out),
+                force: &mut a.output.force,
+                shard: &mut a.shard.shard,
+                threads: &mut a.sim.threads,
+            }),
+            Command::Sensitivity(a) => Some(shard::Sharding {
+                out: shard::Out::Dir(&mut a.output.out),
+                force: &mut a.output.force,
+                shard: &mut a.shard.shard,
+                threads: &mut a.sim.threads,
+            }),
+            Command::Calibrate(a) => Some(shard::Sharding {
+                out: shard::Out::File(&mut a.out),
+                force: &mut a.force,
+                shard: &mut a.shard,
+                threads: &mut a.threads,
+            }),
             _ => None,
         }
     }
@@ -169,7 +195,7 @@ fn run_paired(
     let results = job.simulate(|bar| {
         scenarios
             .iter()
-            .map(|s| runner.run(s, bar, Rows::Only(paired)))
+            .map(|s| runner.run(s, bar, Rows::Only(paired), Detail::Estimates))
             .collect()
     })?;
     let labels = (0..scenarios.len()).map(load::scenario_label).collect();

@@ -110,12 +110,19 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     let (result, counterfactual) = job.simulate(|bar| {
         let runner = source.runner();
-        let result = runner.run(&scenario, bar, rows);
+        let result = runner.run(&scenario, bar, rows, engine::Detail::Full);
         let counterfactual = (cf_reps > 0).then(|| blame::counterfactual(&scenario, cf_reps, runner, bar));
         (result, counterfactual)
     })?;
     let merged = source.reads();
-    let Some(job) = source.finish(job)? else {
+    let Some(job) = source.finish(job, || {
+        manifest(
+            &[&args.scenario],
+            std::slice::from_ref(&args.sim.set),
+            &[&scenario],
+        )
+    })?
+    else {
         return Ok(());
     };
     let elapsed = started.elapsed();

@@ -105,7 +105,10 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
             )
         })?
         .map_err(|e| refusal(&e, &origin(&args.scenario), ""))?;
-    let Some(job) = source.finish(job)? else {
+    let Some(job) = source.finish(job, || {
+        manifest(&[&args.scenario], std::slice::from_ref(&args.sim.set), &[&base])
+    })?
+    else {
         return Ok(());
     };
     let summary = serde_json::json!({

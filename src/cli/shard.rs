@@ -24,16 +24,16 @@ use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::output::tables::{self, Format};
-use funnelsim::sim::engine::{Fold, Record, Rows, RunObserver, RunResult, simulate_records};
+use funnelsim::sim::engine::{Detail, Fold, Record, Rows, RunObserver, RunResult, simulate_records};
 use funnelsim::sim::metrics::metric_names;
 use funnelsim::sim::shard::{Runner, Shard, Simulate, map_range};
 use polars::prelude::{
-    Column, DataFrame, IntoColumn, ListChunked, NamedFrom, ParquetReader, PlSmallStr, SerReader, Series,
+    Column, DataFrame, DataType, IntoColumn, ListChunked, NamedFrom, ParquetReader, PlSmallStr, SerReader,
+    Series,
 };
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::args::OutArgs;
 use super::job::Job;
 use super::load::BadInput;
 use super::term::note;
@@ -50,7 +50,35 @@ pub struct ShardArgs {
 
 /// The options of a sharded command that do not change its results (see
 /// [`Command::sharding`](super::Command::sharding)).
-pub type Sharding<'a> = (&'a mut OutArgs, &'a mut Option<Shard>, &'a mut Option<usize>);
+pub struct Sharding<'a> {
+    /// Where the command writes.
+    pub out: Out<'a>,
+    /// `--force`.
+    pub force: &'a mut bool,
+    /// `--shard`.
+    pub shard: &'a mut Option<Shard>,
+    /// `--threads`.
+    pub threads: &'a mut Option<usize>,
+}
+
+/// A command's `--out`: a directory most commands may leave out, or
+/// `calibrate`'s fitted scenario file.
+pub enum Out<'a> {
+    /// `--out DIR`.
+    Dir(&'a mut Option<PathBuf>),
+    /// `--out FILE`.
+    File(&'a mut PathBuf),
+}
+
+impl Out<'_> {
+    /// Sets the output to `path`, or (`None`) to nothing in particular.
+    pub fn set(&mut self, path: Option<PathBuf>) {
+        match self {
+            Out::Dir(out) => **out = path,
+            Out::File(out) => **out = path.unwrap_or_default(),
+        }
+    }
+}
 
 /// Replications per Parquet file of a part: bounds the memory of a merge.
 const ROWS_PER_FILE: usize = 4096;
@@ -155,11 +183,13 @@ impl Source {
         }
     }
 
-    /// Ends the simulation part of a command. A shard writes its manifest,
-    /// commits its part and returns `None`: the command stops there. A
-    /// merge checks it used every stored configuration. Otherwise the job
-    /// is handed back to write the command's outputs.
-    pub fn finish(self, job: Job) -> Result<Option<Job>> {
+    /// Ends the simulation part of a command. A shard writes its manifest
+    /// (the command's own `manifest`: files, overrides, resolved scenarios,
+    /// seed, replications, version; plus the `partial` record), commits its
+    /// part and returns `None`: the command stops there. A merge checks it
+    /// used every stored configuration. Otherwise the job is handed back to
+    /// write the command's outputs.
+    pub fn finish(self, job: Job, manifest: impl FnOnce() -> serde_json::Value) -> Result<Option<Job>> {
         match self {
             Self::Simulate => Ok(Some(job)),
             Self::Read(r) => {
@@ -191,11 +221,11 @@ impl Source {
                         format!("{}–{}", r.start + 1, r.end)
                     })
                     .collect();
-                let manifest = serde_json::json!({
-                    "funnelsim_version": env!("CARGO_PKG_VERSION"),
-                    "partial": partial,
-                    "note": "one shard of a command's replications; `funnelsim merge` puts all shards together",
-                });
+                let mut manifest = manifest();
+                manifest["partial"] = serde_json::to_value(&partial)?;
+                manifest["note"] =
+                    "one shard of a command's replications; `funnelsim merge` puts all shards together"
+                        .into();
                 if let Some(dir) = job.commit(manifest)? {
                     let share = match share.first() {
                         Some(first) if share.iter().all(|s| s == first) => format!("replications {first}"),
@@ -283,11 +313,11 @@ pub fn normalised(argv: &[String]) -> Result<String> {
     cli.command
         .sharding()
         .ok_or_else(|| anyhow!("{:?} is not a command that can be sharded", argv.get(1)))
-        .map(|(out, shard, threads)| {
-            out.out = None;
-            out.force = false;
-            *shard = None;
-            *threads = None;
+        .map(|mut s| {
+            s.out.set(None);
+            *s.force = false;
+            *s.shard = None;
+            *s.threads = None;
         })?;
     Ok(format!("{:?}", cli.command))
 }
@@ -389,8 +419,8 @@ fn short(hash: &str) -> &str {
 }
 
 impl Runner for Writer {
-    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>) -> RunResult {
-        let mut fold = Fold::new(s, keep);
+    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>, detail: Detail) -> RunResult {
+        let mut fold = Fold::new(s, keep, detail);
         let Some((k, mut config)) = self.start("run", s) else {
             return fold.finish();
         };
@@ -405,7 +435,7 @@ impl Runner for Writer {
             }
             batch.clear();
         };
-        simulate_records(s, self.shard.range(s.replications()), observer, |r| {
+        simulate_records(s, self.shard.range(s.replications()), detail, observer, |r| {
             batch.push(r.clone());
             fold.push(r);
             if batch.len() == ROWS_PER_FILE {
@@ -497,8 +527,8 @@ impl Reader {
 }
 
 impl Runner for Reader {
-    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>) -> RunResult {
-        let mut fold = Fold::new(s, keep);
+    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>, detail: Detail) -> RunResult {
+        let mut fold = Fold::new(s, keep, detail);
         let Some(k) = self.start("run", s) else {
             return fold.finish();
         };
@@ -637,6 +667,13 @@ fn records_frame(names: &[String], records: &[Record]) -> Result<DataFrame> {
         ));
     }
     let series = |f: &dyn Fn(&Record) -> Series| records.iter().map(f).collect::<Vec<_>>();
+    // Runs that fold estimates only have no pipeline or histogram to keep.
+    if records
+        .iter()
+        .all(|r| r.pipeline_count.is_empty() && r.cycle_histogram.is_empty())
+    {
+        return DataFrame::new_infer_height(cols).context("cannot build a part's table");
+    }
     cols.push(list(
         "pipeline_count",
         series(&|r| Series::new(PlSmallStr::EMPTY, &r.pipeline_count)),
@@ -692,7 +729,14 @@ fn frame_records(names: &[String], df: &DataFrame) -> Result<Vec<Record>> {
             .into_no_null_iter()
             .collect())
     };
+    // Absent in the parts of runs that fold estimates only: empty lists.
     let lists = |name: &str| -> Result<Vec<Series>> {
+        if df.column(name).is_err() {
+            return Ok(vec![
+                Series::new_empty(PlSmallStr::EMPTY, &DataType::UInt32);
+                df.height()
+            ]);
+        }
         let list = col(name)?.list().map_err(|_| damaged(name))?;
         (0..list.len())
             .map(|i| list.get_as_series(i).ok_or_else(|| damaged(name)))
@@ -716,6 +760,8 @@ fn frame_records(names: &[String], df: &DataFrame) -> Result<Vec<Record>> {
                     .into_no_null_iter()
                     .collect(),
                 pipeline_value: values[n]
+                    .cast(&DataType::Float64)
+                    .map_err(|_| damaged("pipeline_value"))?
                     .f64()
                     .map_err(|_| damaged("pipeline_value"))?
                     .into_no_null_iter()

@@ -119,7 +119,10 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             )
         })?
         .map_err(|e| point_refusal(&args.scenario, e))?;
-    let Some(job) = source.finish(job)? else {
+    let Some(job) = source.finish(job, || {
+        manifest(&[&args.scenario], std::slice::from_ref(&args.sim.set), &[&base])
+    })?
+    else {
         return Ok(());
     };
     let summary = serde_json::json!({

@@ -141,6 +141,18 @@ pub fn run(s: &Scenario, observer: &dyn RunObserver) -> RunResult {
     run_with(s, observer, Rows::Keep)
 }
 
+/// How much of each replication a run folds in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Detail {
+    /// Metric estimates, pipeline bands and the sales-cycle histogram
+    /// (what `run`, the report and the console show).
+    Full,
+    /// Metric estimates only: no pipeline bands or cycle histogram, which
+    /// studies of many configurations never show. Estimates are the same
+    /// as with [`Detail::Full`]; the run is cheaper and its records smaller.
+    Estimates,
+}
+
 /// What a run keeps of one replication: everything its result is folded
 /// from. A shard of a run stores these, so that merging the shards folds
 /// exactly what one machine would have folded.
@@ -163,16 +175,20 @@ pub struct Record {
 }
 
 impl Record {
-    /// The record of replication `replication` of `s`, simulated as `r`.
-    pub fn of(s: &Scenario, replication: u32, r: Replication) -> Self {
+    /// The record of replication `replication` of `s`, simulated as `r`
+    /// (without pipeline snapshots and cycle histogram unless `detail` is
+    /// [`Detail::Full`]).
+    pub fn of(s: &Scenario, replication: u32, r: Replication, detail: Detail) -> Self {
+        let full = detail == Detail::Full;
+        let keep = |v: Vec<_>| if full { v } else { Vec::new() };
         Self {
             replication,
             row: metric_row(s, &r.tally),
             events: r.tally.events_processed,
             buyers: r.tally.buyers,
-            cycle_histogram: r.tally.cycle_histogram,
-            pipeline_count: r.pipeline_count,
-            pipeline_value: r.pipeline_value,
+            cycle_histogram: keep(r.tally.cycle_histogram),
+            pipeline_count: keep(r.pipeline_count),
+            pipeline_value: if full { r.pipeline_value } else { Vec::new() },
         }
     }
 }
@@ -203,8 +219,9 @@ pub struct Fold {
 }
 
 impl Fold {
-    /// An empty fold for runs of `s`.
-    pub fn new(s: &Scenario, keep: Rows<'_>) -> Self {
+    /// An empty fold for runs of `s`, keeping `keep` per replication and
+    /// folding in the pipeline and cycle histogram if `detail` says so.
+    pub fn new(s: &Scenario, keep: Rows<'_>, detail: Detail) -> Self {
         let names = metric_names(s);
         let kept = match keep {
             Rows::Keep => (0..names.len()).collect(),
@@ -215,7 +232,10 @@ impl Fold {
         };
         let days = s.snapshot_days();
         let n_stages = s.stages.len();
-        let cells = days.len() * n_stages;
+        let cells = match detail {
+            Detail::Full => days.len() * n_stages,
+            Detail::Estimates => 0,
+        };
         let new_sketch = || [P2Quantile::new(0.05), P2Quantile::new(0.5), P2Quantile::new(0.95)];
         Self {
             summaries: vec![Summary::new(); names.len()],
@@ -315,6 +335,7 @@ impl Fold {
 pub fn simulate_records(
     s: &Scenario,
     range: std::ops::Range<u32>,
+    detail: Detail,
     observer: &dyn RunObserver,
     mut sink: impl FnMut(Record),
 ) {
@@ -324,7 +345,7 @@ pub fn simulate_records(
         let chunk: Vec<Record> = (start..end)
             .into_par_iter()
             .map(|rep| {
-                let r = Record::of(s, rep, simulate_replication(s, u64::from(rep)));
+                let r = Record::of(s, rep, simulate_replication(s, u64::from(rep)), detail);
                 observer.replication_finished();
                 r
             })
@@ -339,7 +360,12 @@ pub fn simulate_records(
 /// Estimates are built while the results stream in ([`Fold`]), so they
 /// do not depend on `rows`.
 pub fn run_with(s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>) -> RunResult {
-    let mut fold = Fold::new(s, keep);
-    simulate_records(s, 0..s.replications, observer, |r| fold.push(r));
+    run_detailed(s, observer, keep, Detail::Full)
+}
+
+/// [`run_with`] folding in only what `detail` asks for.
+pub fn run_detailed(s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>, detail: Detail) -> RunResult {
+    let mut fold = Fold::new(s, keep, detail);
+    simulate_records(s, 0..s.replications, detail, observer, |r| fold.push(r));
     fold.finish()
 }

@@ -21,7 +21,7 @@ use std::str::FromStr;
 use rayon::prelude::*;
 
 use crate::model::scenario::Scenario;
-use crate::sim::engine::{self, Rows, RunObserver, RunResult};
+use crate::sim::engine::{self, Detail, Rows, RunObserver, RunResult};
 
 /// One share of a command's work: shard `index` of `count` (1-based, as
 /// people and job schedulers count tasks of an array).
@@ -97,9 +97,9 @@ impl FromStr for Shard {
 /// an order fixed by their inputs alone (never by results), so that a
 /// runner can number them and match them up across machines.
 pub trait Runner: Sync {
-    /// The result of all replications of `s` (keeping every replication's
-    /// row or not).
-    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>) -> RunResult;
+    /// The result of all replications of `s`, keeping `keep` per
+    /// replication and folding in what `detail` asks for.
+    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>, detail: Detail) -> RunResult;
 
     /// `per_replication(rep)` for replications `0..replications`, in
     /// order, for studies that count their own numbers per replication
@@ -119,8 +119,8 @@ pub trait Runner: Sync {
 pub struct Simulate;
 
 impl Runner for Simulate {
-    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>) -> RunResult {
-        engine::run_with(s, observer, keep)
+    fn run(&self, s: &Scenario, observer: &dyn RunObserver, keep: Rows<'_>, detail: Detail) -> RunResult {
+        engine::run_detailed(s, observer, keep, detail)
     }
 
     fn map(

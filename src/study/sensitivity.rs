@@ -11,7 +11,7 @@ use crate::model::scenario::error::closest;
 use crate::model::scenario::overrides::{Override, apply};
 use crate::model::scenario::params::{Number, ParamPath, numbers};
 use crate::model::scenario::{Origin, Scenario, ScenarioError, spec::ScenarioSpec};
-use crate::sim::engine::{Rows, RunObserver, RunResult};
+use crate::sim::engine::{Detail, Rows, RunObserver, RunResult};
 use crate::sim::shard::Runner;
 use crate::sim::stats::{Estimate, paired_difference};
 
@@ -142,7 +142,7 @@ pub fn run_sensitivity(
         ));
     }
     let keep = [metric];
-    let base_run = runner.run(&base_scenario, observer, Rows::Only(&keep));
+    let base_run = runner.run(&base_scenario, observer, Rows::Only(&keep), Detail::Estimates);
     let col = |r: &RunResult| -> Result<Vec<f64>, ScenarioError> {
         r.column(metric)
             .ok_or_else(|| ScenarioError::from(Origin::Metric, "", unknown_metric(metric, &r.names)))
@@ -176,7 +176,7 @@ pub fn run_sensitivity(
                 Err(_) => Ok(None),
                 Ok(s) => Ok(Some((
                     v.as_f64(),
-                    col(&runner.run(&s, observer, Rows::Only(&keep)))?,
+                    col(&runner.run(&s, observer, Rows::Only(&keep), Detail::Estimates))?,
                 ))),
             }
         };

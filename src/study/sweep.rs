@@ -10,7 +10,7 @@ use crate::sim::metrics::{Direction, Metric};
 use crate::model::scenario::overrides::{Override, parse_value};
 use crate::model::scenario::params::ParamPath;
 use crate::model::scenario::{Origin, Scenario, ScenarioError, spec::ScenarioSpec};
-use crate::sim::engine::{Rows, RunObserver, RunResult};
+use crate::sim::engine::{Detail, Rows, RunObserver, RunResult};
 use crate::sim::shard::Runner;
 use crate::sim::stats::{Estimate, paired_difference};
 
@@ -390,7 +390,7 @@ pub fn run_sweep(
     let mut columns = Vec::with_capacity(points.len());
     let mut out = Vec::with_capacity(points.len());
     for (i, (s, p)) in scenarios.iter().zip(&points).enumerate() {
-        let r: RunResult = runner.run(s, observer, Rows::Only(&[objective.metric()]));
+        let r: RunResult = runner.run(s, observer, Rows::Only(&[objective.metric()]), Detail::Estimates);
         columns.push(r.column(objective.metric()).expect("objective is a metric"));
         out.push(SweepPoint {
             point: i as u32,

@@ -1,5 +1,6 @@
 //! `--shard K/N` and `merge`: the merged output is byte-identical to the
-//! command run whole, for every shardable command and several splits, and
+//! command run whole, for every shardable command (`run`, `compare`,
+//! `sweep`, `sensitivity`, `calibrate`'s fit check) and several splits, and
 //! parts that do not belong together are refused by name.
 
 use std::collections::BTreeMap;
@@ -333,4 +334,50 @@ fn shards_need_an_output_and_a_file() {
     };
     assert_eq!(code, 2);
     assert!(err.contains("overlaps the part parts/1"), "{err}");
+}
+
+#[test]
+fn calibrates_fit_check_merges_byte_identically() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path();
+    let history = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/sample_history.csv");
+    std::fs::copy(&history, w.join("history.csv")).unwrap();
+    let args = [
+        "calibrate",
+        "history.csv",
+        "--as-of",
+        "2025-05-31",
+        "--stages",
+        "unaware,problem_defined,exploring_solutions,building_requirements,shortlisting_suppliers,validating,deciding",
+        "-n",
+        "30",
+    ];
+    let whole = funnelsim()
+        .current_dir(w)
+        .args(args)
+        .args(["--out", "whole.toml"])
+        .assert()
+        .success();
+    std::fs::create_dir(w.join("parts")).unwrap();
+    for k in 1..=3 {
+        funnelsim()
+            .current_dir(w)
+            .args(args)
+            .args(["--shard", &format!("{k}/3"), "--out", &format!("parts/{k}")])
+            .assert()
+            .success();
+    }
+    let merged = funnelsim()
+        .current_dir(w)
+        .args(["merge", "parts/3", "parts/1", "parts/2", "--out", "merged.toml"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read(w.join("merged.toml")).unwrap(),
+        std::fs::read(w.join("whole.toml")).unwrap()
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&merged.get_output().stdout),
+        String::from_utf8_lossy(&whole.get_output().stdout)
+    );
 }
