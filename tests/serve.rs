@@ -151,6 +151,14 @@ fn a_run_is_the_cli_run_with_its_paired_difference_and_command() {
     );
     assert!(!a["findings"].as_array().unwrap().is_empty());
     assert!(!a["narrative"].as_array().unwrap().is_empty());
+    // The page asks for the ledger on its own, after the headline: the same
+    // ledger as the whole answer's.
+    let (status, ledger) = run(
+        server.addr,
+        json!({"scenario": "baseline", "set": ["outreach.reps=6"], "replications": 20, "counterfactual_only": true}),
+    );
+    assert_eq!(status, 200, "{ledger}");
+    assert_eq!(ledger["counterfactual"], a["result"]["blame"]["counterfactual"]);
 
     // The starting point against itself: exactly zero, a zero-width interval.
     let (status, same) = run(server.addr, json!({"scenario": "baseline", "replications": 20}));
@@ -436,7 +444,14 @@ document.getElementById('f').addEventListener('load', async () => {
     const diff = d.querySelector('.card[data-metric=won] .diff').textContent;
     const command = d.getElementById('command').textContent;
     const hash = d.defaultView.location.hash;
-    out.textContent = 'RESULT' + JSON.stringify({ first, second, won1, won2, diff, command, hash }) + 'END';
+    // The counterfactual ledger follows the headline in its own request.
+    let ledger = null;
+    for (let i = 0; i < 600 && !ledger; i++) {
+      const svg = d.querySelector('#counterfactual svg');
+      if (d.body.dataset.ledger === 'done' && svg) ledger = svg.dataset.values;
+      else await sleep(100);
+    }
+    out.textContent = 'RESULT' + JSON.stringify({ first, second, won1, won2, diff, command, hash, ledger }) + 'END';
   } catch (e) {
     out.textContent = 'RESULT' + JSON.stringify({ error: String(e) }) + 'END';
   }
@@ -550,6 +565,10 @@ fn console_runs_in_headless_chromium() {
     let v: Value = serde_json::from_str(&json).unwrap();
     assert!(v["error"].is_null(), "{v}");
     assert_ne!(v["first"], v["second"], "the funnel chart changed: {v}");
+    assert!(
+        v["ledger"].as_str().is_some_and(|s| !s.is_empty()),
+        "the counterfactual ledger was drawn: {v}"
+    );
     assert_eq!(v["hash"], "#scenario=baseline&set=outreach.reps%3D8&n=40", "{v}");
     assert_eq!(
         v["command"],

@@ -98,6 +98,10 @@ struct RunRequest {
     /// Replications of the counterfactual ledger (default as `run`'s; 0
     /// skips it).
     counterfactual: Option<u32>,
+    /// Answer with the counterfactual ledger alone (the page asks for it
+    /// after the run itself, so the headline numbers come first).
+    #[serde(default)]
+    counterfactual_only: bool,
 }
 
 /// Overrides in longer requests than this are refused (a page sends a
@@ -182,6 +186,8 @@ struct Prepared {
     scenario: Scenario,
     start: Scenario,
     counterfactual: u32,
+    /// Only the counterfactual ledger is asked for.
+    counterfactual_only: bool,
     /// The replications the file asks for (with the overrides): the
     /// reproducing command adds `-n` only when the request changed them.
     file_replications: u32,
@@ -269,6 +275,7 @@ fn prepare(c: &Console, req: &RunRequest) -> Result<Prepared, Box<Response>> {
         scenario,
         start,
         counterfactual,
+        counterfactual_only: req.counterfactual_only,
         file_replications,
     })
 }
@@ -280,6 +287,17 @@ fn simulate(c: &Console, p: Prepared, flag: &AtomicBool) -> Option<Value> {
         stopping: c.stopping,
     };
     let stop = || crate::sim::engine::RunObserver::cancelled(&observer);
+    if p.counterfactual_only {
+        let cf = c.pool.install(|| {
+            blame::counterfactual(
+                &p.scenario,
+                p.counterfactual.max(1),
+                &crate::sim::shard::Simulate,
+                &observer,
+            )
+        });
+        return (!stop()).then(|| json!({ "counterfactual": output::json::counterfactual(&cf) }));
+    }
     let key = (p.index, p.start.seed().0, p.start.replications());
     let (start, result, counterfactual) = c.pool.install(|| {
         let cached = c

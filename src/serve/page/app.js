@@ -177,11 +177,14 @@ async function run(initial) {
   history.replaceState(null, "", stateHash(set, n));
   $("status").textContent = "Running…";
   document.body.dataset.state = "running";
+  delete document.body.dataset.ledger;
   let response, body;
   try {
     response = await fetch("/api/run", {
       method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ scenario: current.id, set, replications: n, page }),
+      // The headline first; the counterfactual ledger (six worlds of the
+      // same buyers) follows in a second request.
+      body: JSON.stringify({ scenario: current.id, set, replications: n, page, counterfactual: 0 }),
     });
     body = await response.json();
   } catch (e) {
@@ -195,6 +198,29 @@ async function run(initial) {
   render(body);
   document.body.dataset.state = "done";
   if (counted) recordTry(body);
+  await ledger(set, n, body);
+}
+
+// The counterfactual ledger of the run just drawn; a newer run from this
+// page cancels it (409) and draws its own.
+async function ledger(set, n, answer) {
+  $("counterfactual").textContent = "Estimating how many each side could have won…";
+  let response, body;
+  try {
+    response = await fetch("/api/run", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ scenario: current.id, set, replications: n, page, counterfactual_only: true }),
+    });
+    body = await response.json();
+  } catch (e) {
+    $("counterfactual").textContent = "Not estimated: the console did not answer.";
+    return;
+  }
+  if (response.status === 409 || lastAnswer !== answer) return;
+  if (!response.ok) { $("counterfactual").textContent = "Not estimated: " + (body.error || "the run failed"); return; }
+  answer.result.blame.counterfactual = body.counterfactual;
+  drawLedger(body.counterfactual);
+  document.body.dataset.ledger = "done";
 }
 
 function showError(message) {
@@ -244,7 +270,10 @@ function render(a) {
   bars($("outcomes"), Object.keys(r.outcomes).map((k) => ({ label: pretty(k), value: r.outcomes[k], start: start.outcomes[k] })), "rate");
   const causes = Object.keys(r.blame.causes).filter((k) => (r.blame.causes[k].count || 0) > 0 || (start.blame.causes[k].count || 0) > 0);
   bars($("blame"), causes.map((k) => ({ label: pretty(k) + " (" + r.blame.causes[k].side + ")", value: r.blame.causes[k].count, start: start.blame.causes[k].count })), "count");
-  const cf = r.blame.counterfactual;
+  drawLedger(r.blame.counterfactual);
+}
+
+function drawLedger(cf) {
   if (cf) {
     bars($("counterfactual"), [
       { label: "marketing's share", value: cf.shapley.marketing.mean },
