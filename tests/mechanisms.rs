@@ -44,6 +44,39 @@ fn more_reps_shorten_response_delay() {
 }
 
 #[test]
+fn more_reps_lose_deals_when_unready_leads_meet_scripts() {
+    // The baseline hands every lead off at capture and calls with scripts:
+    // a bigger team reaches more buyers sooner, while they are still
+    // unreceptive, so more conversations hit the brick wall and more
+    // buyers go dark. Behind a stage gate the same team changes nothing.
+    let mut few = spec("baseline");
+    few.simulation.replications = 60;
+    few.outreach.reps = 3;
+    let mut many = few.clone();
+    many.outreach.reps = 8;
+    let (_, a) = run(few.clone());
+    let (_, b) = run(many.clone());
+    assert_greater(
+        mean_se(&b, "share.went_dark"),
+        mean_se(&a, "share.went_dark"),
+        "went dark",
+    );
+    assert_greater(mean_se(&a, "won"), mean_se(&b, "won"), "won");
+    let gate = HandoffSpec::StageGate {
+        stage: "shortlisting_suppliers".into(),
+    };
+    few.handoff = gate.clone();
+    many.handoff = gate;
+    let (_, a) = run(few);
+    let (_, b) = run(many);
+    let ((wa, sa), (wb, sb)) = (mean_se(&a, "won"), mean_se(&b, "won"));
+    assert!(
+        (wa - wb).abs() < crate::common::Z * (sa * sa + sb * sb).sqrt(),
+        "behind a stage gate more reps change little: {wa} vs {wb}"
+    );
+}
+
+#[test]
 fn insight_led_beats_scripted_on_win_rate_when_buyers_value_education() {
     let mut scripted = spec("nurture_then_handoff");
     scripted.simulation.replications = 100;

@@ -151,6 +151,11 @@ fn a_run_is_the_cli_run_with_its_paired_difference_and_command() {
     );
     assert!(!a["findings"].as_array().unwrap().is_empty());
     assert!(!a["narrative"].as_array().unwrap().is_empty());
+    // The pipeline over time, this run's and the starting point's.
+    let days = a["pipeline"]["days"].as_array().unwrap().len();
+    assert!(days > 10, "{}", a["pipeline"]);
+    assert_eq!(a["pipeline"]["result"].as_array().unwrap().len(), days);
+    assert_eq!(a["pipeline"]["start"].as_array().unwrap().len(), days);
     // The page asks for the ledger on its own, after the headline: the same
     // ledger as the whole answer's.
     let (status, ledger) = run(

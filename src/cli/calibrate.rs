@@ -437,7 +437,9 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     })?;
     let replay = calibrate::replay_scenario(&estimate, &check)
         .map_err(|e| anyhow::anyhow!("internal error: fit-check scenario on the observed arrivals: {e}"))?;
-    check_size(check.expected_buyers_per_replication(), args.replications, 2)?;
+    if let Some(n) = super::shard::share(args.shard, args.replications) {
+        check_size(check.expected_buyers_per_replication(), n, 2)?;
+    }
     let job = Job::start(
         args.shard.map(|_| args.out.as_path()),
         owner,
@@ -445,7 +447,7 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
         2 * u64::from(args.replications),
         "fit check",
     )?;
-    let source = Source::new(args.shard, &job, &inputs)?;
+    let source = Source::new(args.shard, &job, &inputs, args.force)?;
     let checks = job.simulate(|bar| calibrate::check(&estimate, &check, &replay, source.runner(), bar))?;
     let part = || {
         serde_json::json!({

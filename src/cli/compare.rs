@@ -40,7 +40,7 @@ pub struct CompareArgs {
 /// `funnelsim compare`.
 pub fn compare(args: CompareArgs) -> Result<()> {
     let parsed: Vec<ScenarioArg> = args.scenarios.iter().map(|p| ScenarioArg::parse(p)).collect();
-    let (scenarios, seed, reps) = load_paired(&parsed, &args.sim)?;
+    let (scenarios, seed, reps) = load_paired(&parsed, &args.sim, args.shard.shard)?;
     let inputs: Vec<&Path> = parsed.iter().map(|a| a.file.as_path()).collect();
     let sets: Vec<Vec<String>> = parsed.iter().map(|a| a.all_set(&args.sim)).collect();
     let job = Job::start(
@@ -53,7 +53,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
         u64::from(reps) * scenarios.len() as u64,
         "compare",
     )?;
-    let source = Source::new(args.shard.shard, &job, &inputs)?;
+    let source = Source::new(args.shard.shard, &job, &inputs, args.output.force)?;
     let metrics = compare::key_metrics(&scenarios.iter().collect::<Vec<_>>());
     // Only the compared metrics are kept per replication (for the paired
     // differences): memory stays flat in the replication count.

@@ -207,7 +207,11 @@ impl ScenarioArg {
 /// [`ScenarioArg`]). Common random numbers: every scenario runs with the
 /// same seed and replication count (the first scenario's unless given), so
 /// replication k of each meets the same buyers.
-pub fn load_paired(args: &[ScenarioArg], sim: &SimArgs) -> Result<(Vec<Scenario>, u64, u32)> {
+pub fn load_paired(
+    args: &[ScenarioArg],
+    sim: &SimArgs,
+    shard: Option<funnelsim::sim::shard::Shard>,
+) -> Result<(Vec<Scenario>, u64, u32)> {
     let paths: Vec<PathBuf> = args.iter().map(|a| a.file.clone()).collect();
     stdin_once(&paths)?;
     let loaded = args
@@ -233,7 +237,9 @@ pub fn load_paired(args: &[ScenarioArg], sim: &SimArgs) -> Result<(Vec<Scenario>
         .collect::<Result<Vec<_>>>()?;
     for (s, p) in scenarios.iter().zip(&paths) {
         warn(p, s);
-        check_size(s.expected_buyers_per_replication(), reps, scenarios.len())?;
+        if let Some(n) = super::shard::share(shard, reps) {
+            check_size(s.expected_buyers_per_replication(), n, scenarios.len())?;
+        }
     }
     Ok((scenarios, seed, reps))
 }

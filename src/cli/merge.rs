@@ -23,10 +23,6 @@ pub struct MergeArgs {
     /// `calibrate`, the fitted scenario FILE)
     #[arg(short, long, value_name = "DIR")]
     pub out: PathBuf,
-    /// Replace DIR even if funnelsim did not write it (parts are never
-    /// replaced)
-    #[arg(long)]
-    pub force: bool,
 }
 
 /// `funnelsim merge`: checks the parts belong together (one command line,
@@ -128,8 +124,21 @@ pub fn merge(args: MergeArgs) -> Result<()> {
         .command
         .sharding()
         .ok_or_else(|| anyhow!("the parts' command cannot be sharded"))?;
-    sharding.out.set(Some(args.out.clone()));
-    *sharding.force = args.force;
+    // Relative paths of the command line are the shards' own: the merge
+    // runs where they ran (when that directory exists here).
+    let out = std::path::absolute(&args.out).unwrap_or_else(|_| args.out.clone());
+    for (_, dir, _) in &mut parts {
+        *dir = std::path::absolute(&*dir).unwrap_or_else(|_| dir.clone());
+    }
+    let cwd = Path::new(&first.cwd);
+    if !first.cwd.is_empty() && cwd.is_dir() {
+        std::env::set_current_dir(cwd)
+            .map_err(|e| anyhow!("cannot enter {}, where the shards ran: {e}", cwd.display()))?;
+    }
+    sharding.out.set(Some(out));
+    // Only what the command writes, and only where funnelsim may replace
+    // it: a merge never forces (a part names the paths it writes).
+    *sharding.force = false;
     *sharding.shard = None;
     *sharding.threads = None;
     read_from(parts);

@@ -43,7 +43,7 @@ pub struct ReportArgs {
 /// `funnelsim report`.
 pub fn report(args: ReportArgs) -> Result<()> {
     let parsed: Vec<ScenarioArg> = args.scenarios.iter().map(|p| ScenarioArg::parse(p)).collect();
-    let (scenarios, _, reps) = load_paired(&parsed, &args.sim)?;
+    let (scenarios, _, reps) = load_paired(&parsed, &args.sim, None)?;
     let inputs: Vec<&Path> = parsed.iter().map(|a| a.file.as_path()).collect();
     let sets: Vec<Vec<String>> = parsed.iter().map(|a| a.all_set(&args.sim)).collect();
     let job = Job::start(

@@ -17,7 +17,7 @@ use super::args::{OutArgs, SimArgs};
 use super::interrupt;
 use super::job::{Job, Outputs, check_size, emit, manifest};
 use super::load::{BadInput, apply, load, warn};
-use super::shard::{ShardArgs, Source};
+use super::shard::{ShardArgs, Source, share};
 use super::term::note;
 
 /// `funnelsim run`.
@@ -67,11 +67,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     let scenario = apply(load(&args.scenario, &args.sim.overrides()?)?, &args.sim)?;
     let cf_reps = args.counterfactual.min(scenario.replications());
     warn(&args.scenario, &scenario);
-    check_size(
-        scenario.expected_buyers_per_replication(),
-        scenario.replications(),
-        1,
-    )?;
+    if let Some(n) = share(args.shard.shard, scenario.replications()) {
+        check_size(scenario.expected_buyers_per_replication(), n, 1)?;
+    }
     // Check the output locations before spending time simulating.
     let inputs = [args.scenario.as_path()];
     let guard = Guard {
@@ -99,7 +97,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         u64::from(scenario.replications()) + u64::from(cf_reps) * blame::WORLDS,
         scenario.name(),
     )?;
-    let source = Source::new(args.shard.shard, &job, &inputs)?;
+    let source = Source::new(args.shard.shard, &job, &inputs, args.output.force)?;
     let started = Instant::now();
     // Rows are only needed for the replications table; without --out the
     // run's memory stays flat however many replications it makes.

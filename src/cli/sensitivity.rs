@@ -12,7 +12,7 @@ use funnelsim::study::sensitivity;
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
 use super::load::{load_spec, origin, refusal, refuse_unknown_costs, study_base};
-use super::shard::{ShardArgs, Source};
+use super::shard::{ShardArgs, Source, share};
 
 /// `funnelsim sensitivity`.
 #[derive(Debug, Args)]
@@ -77,11 +77,9 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
         args.params.len()
     };
     let runs = 2 * n_params + 1;
-    check_size(
-        base.expected_buyers_per_replication(),
-        spec.simulation.replications,
-        runs,
-    )?;
+    if let Some(n) = share(args.shard.shard, spec.simulation.replications) {
+        check_size(base.expected_buyers_per_replication(), n, runs)?;
+    }
     let job = Job::start(
         args.output.out.as_deref(),
         Guard {
@@ -92,7 +90,12 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
         runs as u64 * u64::from(spec.simulation.replications),
         "sensitivity",
     )?;
-    let source = Source::new(args.shard.shard, &job, &[args.scenario.as_path()])?;
+    let source = Source::new(
+        args.shard.shard,
+        &job,
+        &[args.scenario.as_path()],
+        args.output.force,
+    )?;
     let result = job
         .simulate(|bar| {
             sensitivity::run_sensitivity(

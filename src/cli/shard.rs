@@ -16,7 +16,6 @@
 //! have folded, in the same order, and writes what it always writes.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 
@@ -25,7 +24,7 @@ use clap::Args;
 use funnelsim::model::scenario::Scenario;
 use funnelsim::output::tables::{self, Format};
 use funnelsim::sim::engine::{Detail, Fold, Record, Rows, RunObserver, RunResult, simulate_records};
-use funnelsim::sim::metrics::metric_names;
+use funnelsim::sim::metrics::{CYCLE_BINS, metric_names};
 use funnelsim::sim::shard::{Runner, Shard, Simulate, map_range};
 use polars::prelude::{
     Column, DataFrame, DataType, IntoColumn, ListChunked, NamedFrom, ParquetReader, PlSmallStr, SerReader,
@@ -94,6 +93,10 @@ pub struct Config {
     pub replications: u32,
     /// The files holding this shard's share, in replication order.
     pub files: Vec<String>,
+    /// The SHA-256 of each file: a file damaged or swapped for another
+    /// run's is refused.
+    #[serde(default)]
+    pub sha256: Vec<String>,
 }
 
 /// The `partial` object of a part's `manifest.json`.
@@ -105,6 +108,10 @@ pub struct Partial {
     pub shard: String,
     /// The configurations, in the order the command ran them.
     pub configs: Vec<Config>,
+    /// The directory the shard ran in: `merge` reads the scenario files
+    /// from there, as the shard did.
+    #[serde(default)]
+    pub cwd: String,
 }
 
 /// The SHA-256 of a scenario's resolved spec: equal hashes mean the same
@@ -120,6 +127,35 @@ pub fn scenario_hash(s: &Scenario) -> String {
 /// The parts a merge reads, sorted by shard; set once by `merge` before it
 /// runs the parts' command line.
 static PARTS: OnceLock<Vec<(Shard, PathBuf, Partial)>> = OnceLock::new();
+
+/// The replications a command simulates here, of `total` per
+/// configuration, for its size check: the shard's share, all of them
+/// unsharded, or `None` in a merge (which reads records, simulating none).
+pub fn share(shard: Option<Shard>, total: u32) -> Option<u32> {
+    if PARTS.get().is_some() {
+        return None;
+    }
+    Some(shard.map_or(total, |s| s.range(total).len() as u32))
+}
+
+/// The command line, as text.
+///
+/// # Errors
+/// An argument that is not UTF-8: a part records its command line as
+/// text, so `merge` can read it.
+pub fn command_line() -> Result<Vec<String>> {
+    std::env::args_os()
+        .map(|a| {
+            a.into_string().map_err(|a| {
+                BadInput(format!(
+                    "--shard needs a command line in UTF-8; {} is not (rename the file)",
+                    a.to_string_lossy()
+                ))
+                .into()
+            })
+        })
+        .collect()
+}
 
 /// Makes the commands that run next read their records from `parts`.
 pub fn read_from(parts: Vec<(Shard, PathBuf, Partial)>) {
@@ -139,12 +175,14 @@ pub enum Source {
 
 impl Source {
     /// The source for a command started as `job` with `shard`, reading
-    /// `inputs`.
+    /// `inputs`. Without `force`, a shard checks the other parts of its job
+    /// beside its `--out` (see [`Writer`]).
     ///
     /// # Errors
-    /// A shard of a scenario read from standard input: the merge could
-    /// not read it again.
-    pub fn new(shard: Option<Shard>, job: &Job, inputs: &[&Path]) -> Result<Self> {
+    /// A shard of a scenario read from standard input (the merge could not
+    /// read it again), a command line that is not UTF-8, or (without
+    /// `force`) an `--out` holding another shard of the same job.
+    pub fn new(shard: Option<Shard>, job: &Job, inputs: &[&Path], force: bool) -> Result<Self> {
         if let Some(parts) = PARTS.get() {
             return Ok(Self::Read(Reader {
                 parts,
@@ -159,12 +197,32 @@ impl Source {
                 )
                 .into());
             }
-            Some(shard) => Self::Write(Writer {
-                shard,
-                dir: job.staged().path(""),
-                siblings: siblings(job.target(), shard),
-                state: Mutex::new(State::default()),
-            }),
+            Some(shard) => {
+                let ours = normalised(&command_line()?)?;
+                let target = job.target();
+                if !force
+                    && let Ok(there) = read_partial(target)
+                    && there.shard != shard.to_string()
+                    && normalised(&there.command).is_ok_and(|c| c == ours)
+                {
+                    return Err(BadInput(format!(
+                        "{} holds shard {} of this command; give shard {shard} a directory of its own (or --force to replace it)",
+                        target.display(),
+                        there.shard
+                    ))
+                    .into());
+                }
+                Self::Write(Writer {
+                    shard,
+                    dir: job.staged().path(""),
+                    siblings: if force {
+                        Vec::new()
+                    } else {
+                        siblings(target, shard, &ours)
+                    },
+                    state: Mutex::new(State::default()),
+                })
+            }
         })
     }
 
@@ -209,9 +267,12 @@ impl Source {
                 let state = w.state.into_inner().unwrap_or_else(|e| e.into_inner());
                 state.failed()?;
                 let partial = Partial {
-                    command: std::env::args().collect(),
+                    command: command_line()?,
                     shard: w.shard.to_string(),
                     configs: state.configs,
+                    cwd: std::env::current_dir()
+                        .map(|d| d.display().to_string())
+                        .unwrap_or_default(),
                 };
                 let share: Vec<String> = partial
                     .configs
@@ -279,14 +340,13 @@ impl State {
 /// Other parts of the same job already in `target`'s directory: parts of
 /// the same command line and shard count (their configurations, by
 /// directory).
-fn siblings(target: &Path, shard: Shard) -> Vec<(PathBuf, Partial)> {
+fn siblings(target: &Path, shard: Shard, ours: &str) -> Vec<(PathBuf, Partial)> {
     let Some(parent) = std::path::absolute(target)
         .ok()
         .and_then(|t| t.parent().map(Path::to_path_buf))
     else {
         return Vec::new();
     };
-    let ours = normalised(&std::env::args().collect::<Vec<_>>());
     let Ok(entries) = std::fs::read_dir(&parent) else {
         return Vec::new();
     };
@@ -300,7 +360,7 @@ fn siblings(target: &Path, shard: Shard) -> Vec<(PathBuf, Partial)> {
                 .shard
                 .parse::<Shard>()
                 .is_ok_and(|s| s.count() == shard.count())
-                && normalised(&partial.command).ok() == ours.as_ref().ok().cloned()
+                && normalised(&partial.command).is_ok_and(|c| c == ours)
         })
         .collect()
 }
@@ -339,7 +399,7 @@ pub fn read_partial(dir: &Path) -> Result<Partial> {
         ))
     })?;
     let manifest: serde_json::Value =
-        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", path.display()))?;
+        serde_json::from_str(&text).map_err(|e| BadInput(format!("{} is not JSON: {e}", path.display())))?;
     let version = manifest["funnelsim_version"].as_str().unwrap_or("unknown");
     let partial = manifest.get("partial").ok_or_else(|| {
         BadInput(format!(
@@ -356,7 +416,7 @@ pub fn read_partial(dir: &Path) -> Result<Partial> {
         .into());
     }
     serde_json::from_value(partial.clone())
-        .with_context(|| format!("{} has a damaged \"partial\"", path.display()))
+        .map_err(|e| BadInput(format!("{} has a damaged \"partial\": {e}", path.display())).into())
 }
 
 /// The runner of a shard: simulates the shard's replications of every
@@ -383,6 +443,7 @@ impl Writer {
             scenario_hash: scenario_hash(s),
             replications: s.replications(),
             files: Vec::new(),
+            sha256: Vec::new(),
         };
         for (dir, other) in &self.siblings {
             if let Some(theirs) = other.configs.get(k)
@@ -391,7 +452,7 @@ impl Writer {
                     || theirs.kind != config.kind)
             {
                 state.fail(format_args!(
-                    "shard {}'s configuration {} differs from what shard {} recorded in {} (scenario hash {} there, {} here): a scenario file changed between shards; rerun every shard, or remove the stale parts",
+                    "shard {}'s configuration {} differs from what shard {} recorded in {} (scenario hash {} there, {} here): a scenario file changed between shards. Remove the stale parts (or write every shard into a new directory) and run them all again; --force runs this shard anyway (merge refuses to mix them)",
                     self.shard,
                     k + 1,
                     other.shard,
@@ -430,7 +491,7 @@ impl Runner for Writer {
         let mut flush = |batch: &mut Vec<Record>, config: &mut Config| {
             if result.is_ok() && !batch.is_empty() {
                 let name = format!("run-{k:05}-{:05}.parquet", config.files.len());
-                result = write_frame(records_frame(&names, batch), &self.dir.join(&name));
+                result = write_frame(records_frame(&names, batch), &self.dir.join(&name), config);
                 config.files.push(name);
             }
             batch.clear();
@@ -460,7 +521,11 @@ impl Runner for Writer {
         let range = self.shard.range(replications);
         let values = map_range(range.clone(), observer, per_replication);
         let name = format!("map-{k:05}.parquet");
-        let result = write_frame(values_frame(range.start, &values), &self.dir.join(&name));
+        let result = write_frame(
+            values_frame(range.start, &values),
+            &self.dir.join(&name),
+            &mut config,
+        );
         config.files.push(name);
         self.finish_config(config, result);
         values
@@ -533,6 +598,10 @@ impl Runner for Reader {
             return fold.finish();
         };
         let names = metric_names(s);
+        let (cells, bins) = match detail {
+            Detail::Full => (s.snapshot_days().len() * s.stage_count(), CYCLE_BINS),
+            Detail::Estimates => (0, 0),
+        };
         let mut next = 0u32;
         for (shard, dir, partial) in self.parts {
             let range = shard.range(s.replications());
@@ -543,9 +612,10 @@ impl Runner for Reader {
                 ));
                 return fold.finish();
             }
-            for f in &partial.configs[k].files {
+            let config = &partial.configs[k];
+            for (i, f) in config.files.iter().enumerate() {
                 let path = dir.join(f);
-                let records = match read_frame(&path).and_then(|df| frame_records(&names, &df)) {
+                let records = match read_frame(dir, config, i).and_then(|df| frame_records(&names, &df)) {
                     Ok(r) => r,
                     Err(e) => {
                         self.fail(format_args!("{e:#}"));
@@ -553,6 +623,16 @@ impl Runner for Reader {
                     }
                 };
                 for r in records {
+                    if r.pipeline_count.len() != cells
+                        || r.pipeline_value.len() != cells
+                        || r.cycle_histogram.len() != bins
+                    {
+                        self.fail(format_args!(
+                            "{} holds records of another kind of run: the part is damaged",
+                            path.display()
+                        ));
+                        return fold.finish();
+                    }
                     if r.replication != next || !range.contains(&r.replication) {
                         self.fail(format_args!(
                             "{} holds replication {} where {} was due: the part is damaged",
@@ -594,14 +674,15 @@ impl Runner for Reader {
         let mut out = Vec::with_capacity(replications as usize);
         for (shard, dir, partial) in self.parts {
             let range = shard.range(replications);
-            let Some(path) = partial.configs[k].files.first().map(|f| dir.join(f)) else {
+            let config = &partial.configs[k];
+            let Some(path) = config.files.first().map(|f| dir.join(f)) else {
                 self.fail(format_args!(
                     "{} (shard {shard}) lacks a file: the part is damaged",
                     dir.display()
                 ));
                 return Vec::new();
             };
-            match read_frame(&path).and_then(|df| frame_values(&df)) {
+            match read_frame(dir, config, 0).and_then(|df| frame_values(&df)) {
                 Ok((first, values))
                     if values.len() == range.len() && (values.is_empty() || first == range.start) =>
                 {
@@ -627,13 +708,31 @@ impl Runner for Reader {
     }
 }
 
-fn write_frame(df: Result<DataFrame>, path: &Path) -> Result<()> {
-    tables::write(&mut df?, path, Format::Parquet)
+/// Writes `df` as Parquet to `path` and records its hash in `config`.
+fn write_frame(df: Result<DataFrame>, path: &Path, config: &mut Config) -> Result<()> {
+    tables::write(&mut df?, path, Format::Parquet)?;
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    config.sha256.push(sha256(&bytes));
+    Ok(())
 }
 
-fn read_frame(path: &Path) -> Result<DataFrame> {
-    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    ParquetReader::new(file)
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Reads file `i` of configuration `config` in the part `dir`, checking
+/// its hash.
+fn read_frame(dir: &Path, config: &Config, i: usize) -> Result<DataFrame> {
+    let path = dir.join(&config.files[i]);
+    let bytes = std::fs::read(&path).map_err(|e| BadInput(format!("cannot read {}: {e}", path.display())))?;
+    if config.sha256.get(i).is_none_or(|h| *h != sha256(&bytes)) {
+        return Err(BadInput(format!(
+            "{} is not the file its shard wrote (its SHA-256 differs from the manifest's): the part is damaged; run that shard again",
+            path.display()
+        ))
+        .into());
+    }
+    ParquetReader::new(std::io::Cursor::new(bytes))
         .finish()
         .with_context(|| format!("cannot read {}", path.display()))
 }

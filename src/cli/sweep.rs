@@ -14,7 +14,7 @@ use super::load::{
     BadInput, flag, load_spec, origin, refusal, refuse_unknown_costs, study_base,
     warn_if_policies_cannot_matter,
 };
-use super::shard::{ShardArgs, Source};
+use super::shard::{ShardArgs, Source, share};
 
 /// `funnelsim sweep`.
 #[derive(Debug, Args)]
@@ -90,11 +90,9 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         .into_iter()
         .filter(|m| base.costs_known() || !funnelsim::sim::metrics::Metric::made_of_costs(m))
         .collect();
-    check_size(
-        base.expected_buyers_per_replication(),
-        spec.simulation.replications,
-        points,
-    )?;
+    if let Some(n) = share(args.shard.shard, spec.simulation.replications) {
+        check_size(base.expected_buyers_per_replication(), n, points)?;
+    }
     let job = Job::start(
         args.output.out.as_deref(),
         Guard {
@@ -105,7 +103,12 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         points as u64 * u64::from(spec.simulation.replications),
         "sweep",
     )?;
-    let source = Source::new(args.shard.shard, &job, &[args.scenario.as_path()])?;
+    let source = Source::new(
+        args.shard.shard,
+        &job,
+        &[args.scenario.as_path()],
+        args.output.force,
+    )?;
     let result = job
         .simulate(|bar| {
             sweep::run_sweep(

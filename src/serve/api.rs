@@ -383,7 +383,22 @@ fn answer(
         "difference": output::compare::json(&versus),
         "findings": versus.findings(),
         "narrative": output::report::narrative(&run),
+        "pipeline": {
+            "days": open_pipeline(&p.scenario, result).0,
+            "result": open_pipeline(&p.scenario, result).1,
+            "start": open_pipeline(&p.start, start).1,
+        },
     })
+}
+
+/// Snapshot days and the mean number of open deals (all stages) at each:
+/// the pipeline over time, as the console draws it.
+fn open_pipeline(s: &Scenario, r: &RunResult) -> (Vec<f64>, Vec<f64>) {
+    let stages = s.stages.len().max(1);
+    r.pipeline
+        .chunks(stages)
+        .map(|day| (day[0].day, day.iter().map(|b| b.count[0]).sum::<f64>()))
+        .unzip()
 }
 
 /// `word` quoted for a POSIX shell when it needs it.

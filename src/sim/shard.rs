@@ -34,7 +34,7 @@ pub struct Shard {
 /// Most shards a command is split into: far more than any replication
 /// count worth splitting (a shard with no replications is allowed but
 /// wasteful).
-pub const MAX_SHARDS: u32 = 100_000;
+pub const MAX_SHARDS: u32 = 1_000_000;
 
 impl Shard {
     /// Shard `index` of `count`.

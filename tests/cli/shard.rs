@@ -381,3 +381,84 @@ fn calibrates_fit_check_merges_byte_identically() {
         String::from_utf8_lossy(&whole.get_output().stdout)
     );
 }
+
+#[test]
+fn a_shard_is_sized_by_its_share_and_keeps_to_its_own_directory() {
+    let dir = work_dir();
+    let w = dir.path();
+    // A hundred million replications are refused whole, but one shard in
+    // a million holds a hundred.
+    funnelsim()
+        .current_dir(w)
+        .args(["run", "baseline.toml", "-n", "100000000", "--counterfactual", "0"])
+        .args(["--out", "whole"])
+        .assert()
+        .code(2);
+    funnelsim()
+        .current_dir(w)
+        .args(["run", "baseline.toml", "-n", "100000000", "--counterfactual", "0"])
+        .args(["--shard", "1/1000000", "--out", "big-1"])
+        .assert()
+        .success();
+    // A typo in a shard's --out would replace another shard's part.
+    shards(w, &[1], 2);
+    let out = funnelsim()
+        .current_dir(w)
+        .args(["run", "baseline.toml", "-n", "12", "--counterfactual", "0"])
+        .args(["--shard", "2/2", "--out", "parts/1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("holds shard 1/2 of this command"), "{err}");
+    assert!(w.join("parts/1/manifest.json").exists());
+}
+
+#[test]
+fn a_damaged_or_swapped_part_file_is_refused() {
+    let dir = work_dir();
+    let w = dir.path();
+    shards(w, &[1, 2], 2);
+    // The same shard of another seed: a file of the right shape.
+    funnelsim()
+        .current_dir(w)
+        .args([
+            "run",
+            "baseline.toml",
+            "-n",
+            "12",
+            "--counterfactual",
+            "0",
+            "--seed",
+            "9",
+        ])
+        .args(["--shard", "2/2", "--out", "other-seed"])
+        .assert()
+        .success();
+    let file = "run-00000-00000.parquet";
+    std::fs::copy(w.join("other-seed").join(file), w.join("parts/2").join(file)).unwrap();
+    let (code, err) = merge(w, &["parts/1", "parts/2"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("is not the file its shard wrote"), "{err}");
+}
+
+#[test]
+fn merge_reads_the_scenario_where_the_shards_ran() {
+    let dir = work_dir();
+    let w = dir.path();
+    shards(w, &[1, 2], 2);
+    // From another directory, with paths to the parts.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let parts: Vec<String> = [1, 2]
+        .iter()
+        .map(|k| w.join(format!("parts/{k}")).display().to_string())
+        .collect();
+    funnelsim()
+        .current_dir(elsewhere.path())
+        .arg("merge")
+        .args(&parts)
+        .args(["--out", "merged"])
+        .assert()
+        .success();
+    assert!(elsewhere.path().join("merged/summary.json").exists());
+}

@@ -206,15 +206,21 @@ async function run(initial) {
 async function ledger(set, n, answer) {
   $("counterfactual").textContent = "Estimating how many each side could have won…";
   let response, body;
-  try {
-    response = await fetch("/api/run", {
-      method: "POST", headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ scenario: current.id, set, replications: n, page, counterfactual_only: true }),
-    });
-    body = await response.json();
-  } catch (e) {
-    $("counterfactual").textContent = "Not estimated: the console did not answer.";
-    return;
+  // A busy console (503) is asked again a few times: the ledger is the
+  // last thing a room waits for, not a reason to give up.
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      response = await fetch("/api/run", {
+        method: "POST", headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({ scenario: current.id, set, replications: n, page, counterfactual_only: true }),
+      });
+      body = await response.json();
+    } catch (e) {
+      if (lastAnswer === answer) $("counterfactual").textContent = "Not estimated: the console did not answer.";
+      return;
+    }
+    if (response.status !== 503 || lastAnswer !== answer) break;
+    await new Promise((r) => setTimeout(r, 1000));
   }
   if (response.status === 409 || lastAnswer !== answer) return;
   if (!response.ok) { $("counterfactual").textContent = "Not estimated: " + (body.error || "the run failed"); return; }
@@ -248,6 +254,23 @@ function bars(el, rows, unit) {
   el.innerHTML = svg + "</svg>";
 }
 
+// Open deals over time: this run (blue) and the starting point (grey).
+function lines(el, p) {
+  const W = 1540, H = 420, left = 110, right = 30, top = 20, bottom = 60;
+  const days = p.days, xs = (d) => left + (W - left - right) * (d - days[0]) / Math.max(1e-9, days[days.length - 1] - days[0]);
+  const max = Math.max(1e-9, ...p.result, ...p.start), ys = (v) => top + (H - top - bottom) * (1 - v / max);
+  const path = (vs) => vs.map((v, i) => `${i ? "L" : "M"}${xs(days[i]).toFixed(1)},${ys(v).toFixed(1)}`).join("");
+  let svg = `<svg viewBox="0 0 ${W} ${H}" role="img" data-values="${p.result.map((v) => v.toFixed(2)).join(" ")}">`;
+  svg += `<line x1="${left}" y1="${H - bottom}" x2="${W - right}" y2="${H - bottom}" stroke="#888"></line>`;
+  for (const f of [0, 0.5, 1]) {
+    svg += `<text x="${left - 12}" y="${ys(max * f) + 8}" text-anchor="end">${esc(fmt("count", max * f))}</text>`;
+  }
+  svg += `<text x="${left}" y="${H - 18}">day ${Math.round(days[0])}</text><text x="${W - right}" y="${H - 18}" text-anchor="end">day ${Math.round(days[days.length - 1])}</text>`;
+  svg += `<path d="${path(p.start)}" fill="none" stroke="#b0b8c1" stroke-width="5"></path>`;
+  svg += `<path d="${path(p.result)}" fill="none" stroke="#3b6ea8" stroke-width="5"></path>`;
+  el.innerHTML = svg + "</svg>";
+}
+
 function render(a) {
   const r = a.result, start = a.start, diff = a.difference.metrics;
   $("status").textContent = `${a.scenario.name}: ${a.replications} replications, seed ${a.seed}; grey bars show the starting point.`;
@@ -268,6 +291,7 @@ function render(a) {
   const pretty = (s) => s.replace(/_/g, " ");
   bars($("funnel"), r.funnel.map((f, i) => ({ label: pretty(f.stage), value: f.reached, start: start.funnel[i] && start.funnel[i].reached })), "count");
   bars($("outcomes"), Object.keys(r.outcomes).map((k) => ({ label: pretty(k), value: r.outcomes[k], start: start.outcomes[k] })), "rate");
+  lines($("pipeline"), a.pipeline);
   const causes = Object.keys(r.blame.causes).filter((k) => (r.blame.causes[k].count || 0) > 0 || (start.blame.causes[k].count || 0) > 0);
   bars($("blame"), causes.map((k) => ({ label: pretty(k) + " (" + r.blame.causes[k].side + ")", value: r.blame.causes[k].count, start: start.blame.causes[k].count })), "count");
   drawLedger(r.blame.counterfactual);
