@@ -389,11 +389,17 @@ pub fn sensitivity_text(s: &Sensitivity, top: Option<usize>, style: &Style) -> S
     }
     let unclear = shown.iter().filter(|e| !e.clear()).count();
     if unclear > 0 {
-        let _ = writeln!(
-            out,
-            "  {}{unclear} of these effects cannot be told from zero (their 95% CI includes 0).",
-            if bars { "░: " } else { "" }
-        );
+        let _ = if bars {
+            writeln!(
+                out,
+                "  ░: {unclear} of these effects cannot be told from zero (their 95% CI includes 0)."
+            )
+        } else {
+            writeln!(
+                out,
+                "  Of these effects, {unclear} cannot be told from zero (their 95% CI includes 0)."
+            )
+        };
     }
     if shown.len() < s.effects.len() {
         let _ = writeln!(
