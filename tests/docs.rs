@@ -107,6 +107,7 @@ fn check(t: &Transcript, root: &Path) -> Result<(), String> {
     std::os::unix::fs::symlink(root.join("scenarios"), scratch.path().join("scenarios")).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_funnelsim"))
         .current_dir(scratch.path())
+        .env_remove("COLUMNS")
         .args(&t.args)
         .output()
         .unwrap();

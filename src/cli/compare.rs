@@ -132,6 +132,7 @@ pub fn compare(args: CompareArgs) -> Result<()> {
             "  {}\n",
             output::terminal::window_sentence(&scenarios[0])
         ));
-        text + &output::compare::text(&versus)
+        let style = super::term::style();
+        output::text::wrap(&text, style.width) + &output::compare::text(&versus, &style)
     })
 }

@@ -1,7 +1,8 @@
 //! The command line: argument types, one file per command, and the pieces
 //! they share — loading scenarios ([`load`]), the simulate-and-write
 //! skeleton ([`job`]), interrupts ([`interrupt`]) and what is said on
-//! stderr, in what colour ([`term`]: `--quiet`, `--color`). The library
+//! stderr, in what colour, and how wide text is ([`term`]: `--quiet`,
+//! `--color`, `--plain`). The library
 //! does the work; this module reads files, drives progress and writes
 //! outputs.
 
@@ -60,6 +61,10 @@ pub struct Cli {
     /// always or never
     #[arg(long, value_enum, value_name = "WHEN", global = true, default_value_t = ColorWhen::Auto)]
     pub color: ColorWhen,
+    /// Text for a room: metrics, stages, outcomes and causes in plain words
+    /// ("close rate", "lost competitor") instead of their snake_case names
+    #[arg(long, global = true)]
+    pub plain: bool,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -121,6 +126,7 @@ impl Cli {
         let cli = Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
         term::set_quiet(cli.quiet);
         term::set_color(cli.color);
+        term::set_plain(cli.plain);
         cli
     }
 

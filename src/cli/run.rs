@@ -151,12 +151,14 @@ pub fn run(args: RunArgs) -> Result<()> {
         export_history(&scenario, path, args.layout, guard)?;
     }
     emit(args.output.json, &summary, || {
-        let text = output::terminal::summary(&run);
+        let style = super::term::style();
+        let text = output::terminal::summary(&run, &style);
         // The overrides belong in the header, beside the scenario's name.
         match text.split_once('\n') {
-            Some((title, rest)) if !args.sim.set.is_empty() => {
-                format!("{title}\n  set {}\n{rest}", args.sim.set.join(", "))
-            }
+            Some((title, rest)) if !args.sim.set.is_empty() => output::text::wrap(
+                &format!("{title}\n  set {}\n{rest}", args.sim.set.join(", ")),
+                style.width,
+            ),
             _ => text,
         }
     })?;
@@ -204,8 +206,8 @@ fn export_history(scenario: &Scenario, path: &Path, layout: Layout, guard: Guard
     };
     note!(
         "wrote the stage history of replication 1 ({layout}{} opportunities, {} rows, as of day {} = {}) to {}",
-        journeys.len(),
-        df.height(),
+        output::format::whole(journeys.len() as f64),
+        output::format::whole(df.height() as f64),
         scenario.window().end_day,
         crm::format_time(crm::simulation_day(scenario.window().end_day)),
         path.display()

@@ -130,9 +130,15 @@ pub fn sensitivity(args: SensitivityArgs) -> Result<()> {
         })
     })?;
     emit(args.output.json, &summary, || {
-        format!(
-            "funnelsim sensitivity · {} · {} replications per run · seed {}\n",
-            spec.name, spec.simulation.replications, spec.simulation.seed
-        ) + &output::sweep::sensitivity_text(&result, Some(usize::from(args.top)))
+        let style = super::term::style();
+        output::text::wrap(
+            &format!(
+                "funnelsim sensitivity · {} · {} replications per run · seed {}\n",
+                spec.name,
+                output::format::whole(f64::from(spec.simulation.replications)),
+                spec.simulation.seed
+            ),
+            style.width,
+        ) + &output::sweep::sensitivity_text(&result, Some(usize::from(args.top)), &style)
     })
 }

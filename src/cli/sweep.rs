@@ -141,9 +141,16 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         })
     })?;
     emit(args.output.json, &summary, || {
-        format!(
-            "funnelsim sweep · {} · {} points × {} replications · seed {} (all points share random numbers)\n",
-            spec.name, points, spec.simulation.replications, spec.simulation.seed
-        ) + &output::sweep::sweep_text(&result)
+        let style = super::term::style();
+        output::text::wrap(
+            &format!(
+                "funnelsim sweep · {} · {} points × {} replications · seed {} (all points share random numbers)\n",
+                spec.name,
+                output::format::whole(points as f64),
+                output::format::whole(f64::from(spec.simulation.replications)),
+                spec.simulation.seed
+            ),
+            style.width,
+        ) + &output::sweep::sweep_text(&result, &style)
     })
 }

@@ -1,6 +1,9 @@
 //! What funnelsim says on stderr besides errors, and in what colour: the
 //! global `--quiet` and `--color` options. Notes, warnings and the progress
 //! bar go through here; errors and results do not (they are always shown).
+//! And how results are laid out as text on stdout: the terminal's width
+//! (80 columns when stdout is not a terminal; `COLUMNS` overrides both) and
+//! the global `--plain`.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,6 +12,37 @@ use clap::ValueEnum;
 
 /// Set by `--quiet`.
 static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Set by `--plain`.
+static PLAIN: AtomicBool = AtomicBool::new(false);
+
+/// Names in plain words in text output (`--plain`).
+pub fn set_plain(plain: bool) {
+    PLAIN.store(plain, Ordering::Relaxed);
+}
+
+/// The width text on stdout is laid out for: `COLUMNS` if it is set to a
+/// number, else the terminal's width if stdout is one, else 80.
+pub fn width() -> usize {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&c| c > 0);
+    columns
+        .or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(|| console::Term::stdout().size_checked())
+                .flatten()
+                .map(|(_, cols)| usize::from(cols))
+        })
+        .unwrap_or(funnelsim::output::text::DEFAULT_WIDTH)
+}
+
+/// How text on stdout is laid out: [`width`] and `--plain`.
+pub fn style() -> funnelsim::output::text::Style {
+    funnelsim::output::text::Style::new(width(), PLAIN.load(Ordering::Relaxed))
+}
 
 /// Makes `note!` and the progress bar silent (`--quiet`).
 pub fn set_quiet(quiet: bool) {

@@ -209,7 +209,7 @@ pub fn scenario_toml(cal: &Calibration, from: &Provenance<'_>, live: Option<&Liv
         quoted(&format!(
             "Fitted to {} ({} opportunities, {} days to {}).",
             file_name,
-            cal.opportunities,
+            human(cal.opportunities as f64),
             sig(cal.span_days),
             format_time(from.as_of)
         ))

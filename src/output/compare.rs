@@ -6,7 +6,8 @@ use anyhow::Result;
 use polars::prelude::{Column, DataFrame, NamedFrom, Series};
 use serde_json::{Value, json};
 
-use super::format::{self, human};
+use super::format;
+use super::text::{Column as Col, Style, Table, wrap};
 use crate::study::compare::{PairedComparison, Unit};
 
 /// One candidate compared with the baseline.
@@ -55,33 +56,33 @@ pub fn diff(unit: Unit, x: Option<f64>) -> String {
 /// A plain-language sentence for one metric.
 pub fn sentence(candidate: &str, c: &PairedComparison) -> String {
     let d = &c.difference;
-    let ci = format!("95% CI {} to {}", diff(c.unit, d.ci_low), diff(c.unit, d.ci_high));
     let mean = d.mean.unwrap_or(0.0);
     if !c.is_clear() {
+        let (m, lo, hi) = match (d.ci_low, d.ci_high) {
+            (Some(lo), Some(hi)) => format::difference_with_interval(c.unit, d.mean, lo, hi, 1),
+            _ => (diff(c.unit, d.mean), "n/a".to_owned(), "n/a".to_owned()),
+        };
         return format!(
-            "{candidate}: no clear difference in {} ({}, {ci})",
-            c.label,
-            diff(c.unit, d.mean)
+            "{candidate}: no clear difference in {} ({m}, 95% CI {lo} to {hi})",
+            c.label
         );
     }
-    let size = |x: f64| match c.unit {
-        Unit::Rate => format!("{:.1} percentage points", x.abs() * 100.0),
-        _ => human(x.abs()),
-    };
-    let ci_abs = {
-        let (lo, hi) = (d.ci_low.unwrap_or(0.0).abs(), d.ci_high.unwrap_or(0.0).abs());
-        let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
-        match c.unit {
-            Unit::Rate => format!("95% CI {:.1} to {:.1}", lo * 100.0, hi * 100.0),
-            _ => format!("95% CI {} to {}", human(lo), human(hi)),
-        }
+    // Sizes without a sign (the sentence says which way), the mean like
+    // its interval.
+    let (lo, hi) = (d.ci_low.unwrap_or(0.0).abs(), d.ci_high.unwrap_or(0.0).abs());
+    let (lo, hi) = if lo <= hi { (lo, hi) } else { (hi, lo) };
+    let (m, lo, hi) = format::value_with_interval(c.unit, Some(mean.abs()), lo, hi, 1);
+    let unitless = |s: String| s.trim_end_matches('%').to_owned();
+    let (size, ci_abs) = match c.unit {
+        Unit::Rate => (
+            format!("{} percentage points", unitless(m)),
+            format!("95% CI {} to {}", unitless(lo), unitless(hi)),
+        ),
+        _ => (m, format!("95% CI {lo} to {hi}")),
     };
     if c.metric == "won" {
         let verb = if mean > 0.0 { "more" } else { "fewer" };
-        return format!(
-            "{candidate} wins {} {verb} deals per window ({ci_abs})",
-            size(mean)
-        );
+        return format!("{candidate} wins {size} {verb} deals per window ({ci_abs})");
     }
     let dir = if mean > 0.0 { "higher" } else { "lower" };
     // Relative changes of more than tenfold say more about a near-zero
@@ -89,12 +90,22 @@ pub fn sentence(candidate: &str, c: &PairedComparison) -> String {
     let rel = c
         .relative
         .filter(|r| r.abs() <= 10.0)
-        .map_or(String::new(), |r| format!(", {:+.0}%", r * 100.0));
-    format!("{candidate}: {} {dir} by {} ({ci_abs}{rel})", c.label, size(mean))
+        .map_or(String::new(), |r| format!(", {}", relative(r)));
+    format!("{candidate}: {} {dir} by {size} ({ci_abs}{rel})", c.label)
 }
 
-/// Terminal table and sentences.
-pub fn text(vs: &[Versus<'_>]) -> String {
+/// A relative change in whole percent, signed: "+12%", "-3%".
+fn relative(r: f64) -> String {
+    let text = format::percent(r, 0);
+    if r > 0.0 && text != "0%" {
+        format!("+{text}")
+    } else {
+        text
+    }
+}
+
+/// Terminal table and sentences, laid out for `style`.
+pub fn text(vs: &[Versus<'_>], style: &Style) -> String {
     let mut out = String::new();
     for v in vs {
         let _ = writeln!(
@@ -102,38 +113,51 @@ pub fn text(vs: &[Versus<'_>]) -> String {
             "\n{} vs {} (paired over replications)",
             v.candidate, v.baseline
         );
-        let header = format!(
-            "  {:<26}{:>13}{:>13}   {:<34}{:>8}",
-            "metric", v.baseline, v.candidate, "difference (95% CI)", "change"
-        );
-        let _ = writeln!(out, "{header}");
+        let mut table = Table::new(vec![
+            Col::left("metric", Col::ALWAYS),
+            Col::right(v.baseline, 3),
+            Col::right(v.candidate, 3),
+            Col::right("difference", Col::ALWAYS),
+            // The sentences below give the interval of every clear
+            // difference; the star says which are clear.
+            Col::left("95% CI", 1),
+            Col::right("change", 2),
+            Col::left("", Col::ALWAYS),
+        ]);
         for c in v.rows {
             let d = &c.difference;
-            let ci = format!(
-                "{} ({} to {})",
-                diff(c.unit, d.mean),
-                diff(c.unit, d.ci_low),
-                diff(c.unit, d.ci_high)
-            );
+            let (mean, lo, hi) = match (d.ci_low, d.ci_high) {
+                (Some(lo), Some(hi)) => format::difference_with_interval(c.unit, d.mean, lo, hi, 1),
+                _ => (diff(c.unit, d.mean), "n/a".to_owned(), "n/a".to_owned()),
+            };
             let rel = match c.relative {
                 None => "n/a".to_owned(),
                 Some(r) if r > 10.0 => ">+999%".to_owned(),
                 Some(r) if r < -10.0 => "<-999%".to_owned(),
-                Some(r) => format!("{:+.0}%", r * 100.0),
+                Some(r) => relative(r),
             };
-            let mark = if c.is_clear() { "  *" } else { "" };
-            let _ = writeln!(
-                out,
-                "  {:<26}{:>13}{:>13}   {ci:<34}{rel:>8}{mark}",
-                c.label,
+            table.row(vec![
+                c.label.clone(),
                 value(c.unit, c.baseline.mean),
                 value(c.unit, c.candidate.mean),
+                mean,
+                format!("{lo} to {hi}"),
+                rel,
+                if c.is_clear() { "*" } else { "" }.to_owned(),
+            ]);
+        }
+        let rendered = table.render(style.width);
+        out.push_str(&rendered.text);
+        let _ = writeln!(out, "  * the 95% interval of the difference excludes zero");
+        if !rendered.left_out.is_empty() {
+            let _ = writeln!(
+                out,
+                "  ({} left out to fit; in --json and --out, and here at {} columns)",
+                rendered.left_out.join(", "),
+                rendered.full_width
             );
         }
-        let _ = writeln!(
-            out,
-            "  * the 95% interval of the difference excludes zero\n\n  In words:"
-        );
+        let _ = writeln!(out, "\n  In words:");
         for line in v.findings() {
             let _ = writeln!(out, "  - {line}");
         }
@@ -143,13 +167,13 @@ pub fn text(vs: &[Versus<'_>]) -> String {
             let median = sorted[sorted.len() / 2];
             let _ = writeln!(
                 out,
-                "  Common random numbers: paired intervals are {:.1}× narrower than unpaired ones (median over metrics; variance reduction {:.0}%)",
-                median,
-                (1.0 - 1.0 / (median * median)) * 100.0
+                "  Common random numbers: paired intervals are {}× narrower than unpaired ones (median over metrics; variance reduction {})",
+                format::fixed(median, 1),
+                format::percent(1.0 - 1.0 / (median * median), 0)
             );
         }
     }
-    out
+    wrap(&out, style.width)
 }
 
 /// JSON for one candidate.

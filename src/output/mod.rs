@@ -17,6 +17,7 @@ pub mod report;
 pub mod sweep;
 pub mod tables;
 pub mod terminal;
+pub mod text;
 
 use crate::model::scenario::Scenario;
 use crate::sim::engine::RunResult;

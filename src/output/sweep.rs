@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::format::{self, human};
 use super::json::estimate;
+use super::text::{Column as Col, Style, Table, wrap};
 use crate::sim::metrics::Metric;
 use crate::sim::stats::Estimate;
 use crate::study::sensitivity::Sensitivity;
@@ -43,27 +44,23 @@ pub(crate) fn settings_line(settings: &[(String, String)]) -> String {
 /// A metric's mean with its 95% CI, in the metric's unit.
 pub(crate) fn with_ci(metric: &str, e: &Estimate) -> String {
     match (e.ci_low, e.ci_high) {
-        (Some(lo), Some(hi)) => format!(
-            "{} [{} – {}]",
-            metric_value(metric, e.mean),
-            metric_value(metric, Some(lo)),
-            metric_value(metric, Some(hi))
-        ),
+        (Some(lo), Some(hi)) => {
+            let (mean, lo, hi) = format::value_with_interval(Metric::unit_of(metric), e.mean, lo, hi, 2);
+            format!("{mean} [{lo} – {hi}]")
+        }
         _ => metric_value(metric, e.mean),
     }
 }
 
-/// Terminal table of a sweep.
-pub fn sweep_text(r: &SweepResult) -> String {
+/// Terminal table of a sweep, laid out for `style`: the objective with its
+/// 95% CI, then the other metrics while they fit.
+pub fn sweep_text(r: &SweepResult, style: &Style) -> String {
+    wrap(&sweep_body(r, style), style.width)
+}
+
+fn sweep_body(r: &SweepResult, style: &Style) -> String {
     let obj = r.objective.metric();
     let mut out = String::new();
-    let settings_w = r
-        .points
-        .iter()
-        .map(|p| settings_line(&p.settings).len())
-        .max()
-        .unwrap_or(10)
-        .max(8);
     let others: Vec<&str> = r
         .points
         .first()
@@ -75,42 +72,63 @@ pub fn sweep_text(r: &SweepResult) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    let mut header = format!(
-        "  {:>5}  {:<settings_w$}  {:<36}",
-        "point",
-        "settings",
-        format!("{obj} (95% CI)")
-    );
-    for m in &others {
-        let _ = write!(header, "{m:>14}");
+    // A column per swept parameter, headed by the last part of its path
+    // (the whole path where two would read alike).
+    let paths: Vec<&str> = r
+        .points
+        .first()
+        .map(|p| p.settings.iter().map(|(k, _)| k.as_str()).collect())
+        .unwrap_or_default();
+    let short = |path: &str| path.rsplit('.').next().unwrap_or(path).to_owned();
+    let mut columns = vec![Col::right("point", Col::ALWAYS)];
+    for path in &paths {
+        let alike = paths.iter().filter(|p| short(p) == short(path)).count() > 1;
+        let header = if alike { (*path).to_owned() } else { short(path) };
+        columns.push(Col::left(&header, Col::ALWAYS));
     }
-    let _ = writeln!(out, "{header}");
+    columns.push(Col::left(&format!("{} (95% CI)", style.metric(obj)), Col::ALWAYS));
+    // The metrics further right are left out first.
+    let n = others.len();
+    for (i, m) in others.iter().enumerate() {
+        columns.push(Col::right(&style.metric(m), (n - i).min(200) as u8));
+    }
+    columns.push(Col::left("", Col::ALWAYS));
+    let mut table = Table::new(columns);
     for p in &r.points {
-        let settings = settings_line(&p.settings);
         let mark = if r.no_effect() {
             ""
         } else if p.point as usize == r.best {
-            "  ◀ best"
+            "◀ best"
         } else if p.indistinguishable_from_best {
-            "  ≈ best"
+            "≈ best"
         } else {
             ""
         };
-        let mut line = format!(
-            "  {:>5}  {settings:<settings_w$}  {:<36}",
-            p.point,
-            with_ci(obj, &p.objective)
-        );
+        let mut row = vec![p.point.to_string()];
+        row.extend(p.settings.iter().map(|(_, v)| v.trim_matches('"').to_owned()));
+        row.push(with_ci(obj, &p.objective));
         for m in &others {
             let e = p.metrics.iter().find(|(n, _)| n == m).map(|(_, e)| e.mean);
-            let _ = write!(line, "{:>14}", metric_value(m, e.flatten()));
+            row.push(metric_value(m, e.flatten()));
         }
-        let _ = writeln!(out, "{line}{mark}");
+        row.push(mark.to_owned());
+        table.row(row);
+    }
+    let rendered = table.render(style.width);
+    out.push_str(&rendered.text);
+    if !rendered.left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "  ({} left out to fit; in --json and --out, and here at {} columns)",
+            rendered.left_out.join(", "),
+            rendered.full_width
+        );
     }
     if r.no_effect() {
         let _ = writeln!(
             out,
-            "\nNo best point: the swept values change nothing ({obj} is identical, replication by\nreplication, at every point), so the current policy does not use {}.",
+            "\nNo best point: the swept values change nothing ({} is identical, replication by replication, at every point), so the current policy does not use {}.",
+            style.metric(obj),
             r.inert.join(", ")
         );
         return out;
@@ -125,7 +143,7 @@ pub fn sweep_text(r: &SweepResult) -> String {
     let _ = writeln!(
         out,
         "\nBest {} ({}): point {} — {}.",
-        obj,
+        style.metric(obj),
         if r.objective.maximise() {
             "highest"
         } else {
@@ -159,7 +177,8 @@ pub fn sweep_text(r: &SweepResult) -> String {
     for path in &r.inert {
         let _ = writeln!(
             out,
-            "warning: {path} changes nothing here ({obj} identical at each of its values)."
+            "warning: {path} changes nothing here ({} identical at each of its values).",
+            style.metric(obj)
         );
     }
     out
@@ -289,20 +308,24 @@ pub(crate) fn wrap_list(words: &[String], indent: &str, width: usize) -> String 
     out
 }
 
-/// Terminal table of a sensitivity analysis: the `top` largest effects (all
-/// when `None`), then what was not measured, grouped by reason. A bar of
-/// `█` marks an effect whose 95% CI excludes zero, `░` one that does not.
-pub fn sensitivity_text(s: &Sensitivity, top: Option<usize>) -> String {
+/// Terminal table of a sensitivity analysis, laid out for `style`: the
+/// `top` largest effects (all when `None`), then what was not measured,
+/// grouped by reason. A bar of `█` marks an effect whose 95% CI excludes
+/// zero, `░` one that does not.
+pub fn sensitivity_text(s: &Sensitivity, top: Option<usize>, style: &Style) -> String {
     let m = s.metric.as_str();
+    let shown_m = style.metric(m);
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "Sensitivity of {m} to {}; base {}",
+        "Sensitivity of {shown_m} to {}; base {}",
         sensitivity_step(s),
         with_ci(m, &s.base)
     );
     let shown = &s.effects[..top.unwrap_or(usize::MAX).min(s.effects.len())];
     let largest = shown.first().and_then(|e| e.effect.mean).map_or(0.0, f64::abs);
+    // Whether the bars fit (they are left out first on a narrow terminal).
+    let mut bars = false;
     let values = |e: &crate::study::sensitivity::Effect| {
         format!(
             "{} → {}",
@@ -322,65 +345,61 @@ pub fn sensitivity_text(s: &Sensitivity, top: Option<usize>) -> String {
             _ => metric_diff(m, eff.mean),
         }
     };
-    let w_name = shown
-        .iter()
-        .map(|e| e.parameter.chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(9);
-    let w_base = shown
-        .iter()
-        .map(|e| human(e.base).chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(4);
-    let w_values = shown
-        .iter()
-        .map(|e| values(e).chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(14);
-    let w_effect = shown
-        .iter()
-        .map(|e| effect(e).chars().count())
-        .max()
-        .unwrap_or(0)
-        .max(15);
     if !shown.is_empty() {
         let _ = writeln!(
             out,
-            "Largest effect first; effect = {m} at the higher value − at the lower value."
+            "Largest effect first; effect = {shown_m} at the higher value − at the lower value."
         );
-        let head = format!(
-            "  {:>4}  {:<w_name$}  {:>w_base$}  {:<w_values$}  {:<w_effect$}",
-            "rank", "parameter", "base", "lower → higher", "effect ± 95% CI"
-        );
-        let _ = writeln!(out, "{}", head.trim_end());
-    }
-    for (i, e) in shown.iter().enumerate() {
-        let size = e.effect.mean.unwrap_or(0.0).abs();
-        let n = if largest > 0.0 {
-            (size / largest * 10.0).round() as usize
-        } else {
-            0
-        };
-        let bar = if e.clear() { "█" } else { "░" }.repeat(n);
-        let line = format!(
-            "  {:>4}  {:<w_name$}  {:>w_base$}  {:<w_values$}  {:<w_effect$}  {bar}",
-            i + 1,
-            e.parameter,
-            human(e.base),
-            values(e),
-            effect(e)
-        );
-        let _ = writeln!(out, "{}", line.trim_end());
+        let mut table = Table::new(vec![
+            Col::right("rank", Col::ALWAYS),
+            Col::left("parameter", Col::ALWAYS),
+            Col::right("base", 1),
+            Col::left("lower → higher", 2),
+            Col::left("effect ± 95% CI", Col::ALWAYS),
+            Col::left("", 3),
+        ]);
+        for (i, e) in shown.iter().enumerate() {
+            let size = e.effect.mean.unwrap_or(0.0).abs();
+            let n = if largest > 0.0 {
+                (size / largest * 10.0).round() as usize
+            } else {
+                0
+            };
+            table.row(vec![
+                (i + 1).to_string(),
+                e.parameter.clone(),
+                human(e.base),
+                values(e),
+                effect(e),
+                if e.clear() { "█" } else { "░" }.repeat(n),
+            ]);
+        }
+        let rendered = table.render(style.width);
+        out.push_str(&rendered.text);
+        bars = rendered.left_out.iter().all(|h| !h.is_empty());
+        let named: Vec<&String> = rendered.left_out.iter().filter(|h| !h.is_empty()).collect();
+        if !named.is_empty() {
+            let _ = writeln!(
+                out,
+                "  ({} left out to fit; in --json and --out, and here at {} columns)",
+                named.iter().map(|h| h.as_str()).collect::<Vec<_>>().join(", "),
+                rendered.full_width
+            );
+        }
     }
     let unclear = shown.iter().filter(|e| !e.clear()).count();
     if unclear > 0 {
-        let _ = writeln!(
-            out,
-            "  ░: {unclear} of these effects cannot be told from zero (their 95% CI includes 0)."
-        );
+        let _ = if bars {
+            writeln!(
+                out,
+                "  ░: {unclear} of these effects cannot be told from zero (their 95% CI includes 0)."
+            )
+        } else {
+            writeln!(
+                out,
+                "  Of these effects, {unclear} cannot be told from zero (their 95% CI includes 0)."
+            )
+        };
     }
     if shown.len() < s.effects.len() {
         let _ = writeln!(
@@ -404,9 +423,9 @@ pub fn sensitivity_text(s: &Sensitivity, top: Option<usize>) -> String {
             .map(|k| k.parameter.clone())
             .collect();
         let _ = writeln!(out, "Not measured ({reason}): {}", names.len());
-        out += &wrap_list(&names, "    ", 80);
+        out += &wrap_list(&names, "    ", style.width);
     }
-    out
+    wrap(&out, style.width)
 }
 
 /// JSON of a sensitivity analysis: every measured effect (`clear`: its 95%

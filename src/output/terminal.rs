@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use super::Run;
-use super::format::{self, human};
+use super::format;
+use super::text::{Column, Style, Table, pad, width_of, wrap};
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::model::scenario::Scenario;
 use crate::sim::metrics::{Metric, Unit};
@@ -32,22 +33,33 @@ fn pct(x: Option<f64>) -> String {
     format::value(Unit::Rate, x, 1)
 }
 
-fn metric_line(out: &mut String, name: &str, label: &str, e: &Estimate) {
-    let ci = match (e.ci_low, e.ci_high) {
-        (Some(lo), Some(hi)) => format!("{} – {}", value(name, Some(lo)), value(name, Some(hi))),
-        _ if e.n == 0 => "n/a (never defined)".to_owned(),
+/// A row of the key metrics: label, mean, 95% CI, p05 … p95.
+fn metric_row(name: &str, label: String, e: &Estimate) -> Vec<String> {
+    let unit = Metric::unit_of(name);
+    let (mean, ci) = match (e.ci_low, e.ci_high) {
+        (Some(lo), Some(hi)) => {
+            let (mean, lo, hi) = format::value_with_interval(unit, e.mean, lo, hi, 1);
+            (mean, format!("{lo} – {hi}"))
+        }
+        _ if e.n == 0 => (value(name, e.mean), "n/a (never defined)".to_owned()),
         // Short enough for its column: the header says what it is.
-        _ => "n/a (needs ≥ 2 runs)".to_owned(),
+        _ => (value(name, e.mean), "n/a (needs ≥ 2 runs)".to_owned()),
     };
     let range = match (e.p05, e.p95) {
-        (Some(lo), Some(hi)) => format!("{} … {}", value(name, Some(lo)), value(name, Some(hi))),
+        (Some(lo), Some(hi)) => {
+            let (lo, hi) = format::percentiles(unit, lo, hi, 1);
+            format!("{lo} … {hi}")
+        }
         _ => "n/a".to_owned(),
     };
-    let _ = writeln!(out, "  {label:<26}{:>12}   {ci:<26}{range}", value(name, e.mean));
+    vec![label, mean, ci, range]
 }
 
-/// The summary text.
-pub fn summary(run: &Run<'_>) -> String {
+/// The longest bar of the funnel, in characters.
+const BAR: usize = 30;
+
+/// The summary text, laid out for `style`.
+pub fn summary(run: &Run<'_>, style: &Style) -> String {
     let s = run.scenario;
     let r = run.result;
     let get = |name: &str| r.estimate(name).and_then(|e| e.mean);
@@ -56,7 +68,7 @@ pub fn summary(run: &Run<'_>) -> String {
     let _ = writeln!(
         out,
         "  {} replication{} · seed {} · handoff {} · outreach {}",
-        r.completed,
+        format::whole(f64::from(r.completed)),
         if r.completed == 1 { "" } else { "s" },
         s.seed().0,
         s.handoff().name(),
@@ -73,11 +85,14 @@ pub fn summary(run: &Run<'_>) -> String {
         );
     }
 
-    let header = format!(
-        "{:<28}{:>12}   {:<26}{}",
-        "Key metrics (per window)", "mean", "95% CI of the mean", "p05 … p95 across replications"
-    );
-    let _ = writeln!(out, "\n{header}");
+    let mut table = Table::new(vec![
+        Column::left("Key metrics (per window)", Column::ALWAYS),
+        Column::right("mean", Column::ALWAYS),
+        Column::left("95% CI of the mean", Column::ALWAYS),
+        Column::left("p05 … p95", 1),
+    ]);
+    table.title_header = true;
+    table.gap = 3;
     let rows = [
         "leads",
         "handoffs",
@@ -100,8 +115,17 @@ pub fn summary(run: &Run<'_>) -> String {
             continue;
         }
         if let (Some(e), Some(m)) = (r.estimate(name), Metric::find(name)) {
-            metric_line(&mut out, name, &m.long_label(), e);
+            table.row(metric_row(name, m.long_label(), e));
         }
+    }
+    let rendered = table.render(style.width);
+    let _ = write!(out, "\n{}", rendered.text);
+    if !rendered.left_out.is_empty() {
+        let _ = writeln!(
+            out,
+            "  (p05 … p95 across replications: in --json and --out, and here at {}+ columns)",
+            rendered.full_width
+        );
     }
     if !costs_known {
         let _ = writeln!(
@@ -115,37 +139,58 @@ pub fn summary(run: &Run<'_>) -> String {
         "\nFunnel (cohort leads whose journey reached each stage; handed off there)"
     );
     let top = r.mean_count(&format!("reached.{}", s.stage_names().next().unwrap_or_default()));
+    // A row per stage: name, reached, conversion, handed off (the last
+    // column is the bar, drawn to the room left).
+    let mut rows: Vec<[String; 4]> = Vec::new();
+    let mut reached_n: Vec<f64> = Vec::new();
     for (i, st) in s.stage_names().enumerate() {
         let reached = r.mean_count(&format!("reached.{st}"));
-        let bar = if top > 0.0 {
-            "█".repeat(((reached / top) * 30.0).round() as usize)
-        } else {
-            String::new()
-        };
         let conv = if i == 0 {
             String::new()
         } else {
-            format!("{:>7}", pct(get(&format!("conversion.{st}"))))
+            pct(get(&format!("conversion.{st}")))
         };
         let handed = r.mean_count(&format!("handoffs.{st}"));
+        rows.push([
+            style.name(st),
+            format::whole(reached),
+            conv,
+            format::whole(handed),
+        ]);
+        reached_n.push(reached);
+    }
+    let w: Vec<usize> = (0..4)
+        .map(|k| rows.iter().map(|r| width_of(&r[k])).max().unwrap_or(0))
+        .collect();
+    let before_bar = 2 + w[0] + 2 + w[1] + 2 + w[2] + 2 + w[3] + " handed off  ".len();
+    let bar_max = style.width.saturating_sub(before_bar).clamp(10, BAR);
+    for (row, n) in rows.iter().zip(&reached_n) {
+        let bar = if top > 0.0 {
+            "█".repeat(((n / top) * bar_max as f64).round() as usize)
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "  {st:<24}{:>9} {conv:>7}  {:>8} handed off  {bar}",
-            human(reached),
-            human(handed)
+            "  {}  {}  {}  {} handed off  {bar}",
+            pad(&row[0], w[0], false),
+            pad(&row[1], w[1], true),
+            pad(&row[2], w[2], true),
+            pad(&row[3], w[3], true),
         );
     }
 
     let _ = writeln!(out, "\nOutcomes (share of cohort leads)");
+    let w_outcome = Outcome::ALL.iter().map(|o| o.name().len()).max().unwrap_or(0);
     for o in Outcome::ALL {
         let share = get(&format!("share.{}", o.name()));
         let count = get(&format!("outcome.{}", o.name()));
         let _ = writeln!(
             out,
-            "  {:<18}{:>7}  ({} leads)",
-            o.name(),
+            "  {}  {:>6}  ({} leads)",
+            pad(&style.name(o.name()), w_outcome, false),
             pct(share),
-            count.map_or("n/a".into(), human)
+            count.map_or("n/a".into(), format::whole)
         );
     }
 
@@ -156,20 +201,27 @@ pub fn summary(run: &Run<'_>) -> String {
     let _ = writeln!(
         out,
         "\nWho is to blame: what happened (proximate cause of {} lost leads)",
-        human(losses)
+        format::whole(losses)
     );
+    let mut blame = Table::new(vec![
+        Column::left("", Column::ALWAYS),
+        Column::left("", Column::ALWAYS),
+        Column::right("", Column::ALWAYS),
+        Column::right("", Column::ALWAYS),
+    ]);
     for c in Cause::ALL {
         let n = r.mean_count(&format!("blame.{}", c.name()));
         let share = if losses > 0.0 { Some(n / losses) } else { None };
-        let _ = writeln!(
-            out,
-            "  {:<20}{:<11}{:>9}  {:>6}",
-            c.name(),
-            c.side().name(),
-            human(n),
-            pct(share)
-        );
+        blame.row(vec![
+            style.name(c.name()),
+            c.side().name().to_owned(),
+            format::whole(n),
+            pct(share),
+        ]);
     }
+    // The header row is empty: the title above says what the columns are.
+    let blame = blame.render(style.width).text;
+    out.push_str(blame.split_once('\n').map_or("", |(_, rows)| rows));
     let sides: Vec<String> = Side::ALL
         .iter()
         .map(|side| {
@@ -185,15 +237,17 @@ pub fn summary(run: &Run<'_>) -> String {
     if let Some(cf) = run.counterfactual {
         counterfactual(&mut out, s, cf);
     }
-    out
+    wrap(&out, style.width)
 }
 
-/// A paired estimate as "+12.3 (9.8 – 14.7)".
+/// A paired estimate as "+12.3 (+9.8 – +14.7)".
 fn signed_with_ci(e: &Estimate) -> String {
-    let d = |x| format::difference(Unit::Count, x, 1);
     match (e.ci_low, e.ci_high) {
-        (Some(lo), Some(hi)) => format!("{} ({} – {})", d(e.mean), d(Some(lo)), d(Some(hi))),
-        _ => d(e.mean),
+        (Some(lo), Some(hi)) => {
+            let (d, lo, hi) = format::difference_with_interval(Unit::Count, e.mean, lo, hi, 1);
+            format!("{d} ({lo} – {hi})")
+        }
+        _ => format::difference(Unit::Count, e.mean, 1),
     }
 }
 
@@ -226,7 +280,7 @@ fn counterfactual(out: &mut String, s: &Scenario, cf: &Counterfactual) {
 
 #[cfg(test)]
 mod tests {
-    use super::human;
+    use crate::output::format::human;
 
     #[test]
     fn human_numbers() {

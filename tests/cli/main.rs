@@ -14,6 +14,7 @@ mod safety;
 mod shard;
 mod snapshots;
 mod strategy;
+mod termout;
 
 use std::path::PathBuf;
 
@@ -21,7 +22,11 @@ use assert_cmd::Command;
 
 /// The binary under test.
 pub fn funnelsim() -> Command {
-    Command::cargo_bin("funnelsim").expect("binary is built")
+    let mut c = Command::cargo_bin("funnelsim").expect("binary is built");
+    // Text is laid out for 80 columns when piped, whatever the terminal
+    // the tests run from.
+    c.env_remove("COLUMNS");
+    c
 }
 
 /// Path of a shipped scenario.

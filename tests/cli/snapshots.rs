@@ -1,17 +1,23 @@
-//! What a user sees of the baseline, pinned: the terminal summary and the
-//! `--json` summary. A deliberate change of wording, layout or numbers is
+//! What a user sees of the baseline, pinned: the terminal summary (at 80
+//! columns, as piped, and for a room at 120) and the `--json` summary. A deliberate change of wording, layout or numbers is
 //! reviewed with `cargo insta review`; an accidental one fails here.
 
 use super::{funnelsim, scenario};
 
 fn stdout(extra: &[&str]) -> String {
-    let o = funnelsim()
-        .arg("run")
+    stdout_at(extra, None)
+}
+
+fn stdout_at(extra: &[&str], columns: Option<usize>) -> String {
+    let mut c = funnelsim();
+    c.arg("run")
         .arg(scenario("baseline"))
         .args(["-n", "40"])
-        .args(extra)
-        .output()
-        .unwrap();
+        .args(extra);
+    if let Some(n) = columns {
+        c.env("COLUMNS", n.to_string());
+    }
+    let o = c.output().unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     String::from_utf8(o.stdout).unwrap()
 }
@@ -19,6 +25,11 @@ fn stdout(extra: &[&str]) -> String {
 #[test]
 fn baseline_terminal_summary() {
     insta::assert_snapshot!(stdout(&[]));
+}
+
+#[test]
+fn baseline_terminal_summary_for_a_room_at_120_columns() {
+    insta::assert_snapshot!(stdout_at(&["--plain"], Some(120)));
 }
 
 #[test]

@@ -36,6 +36,7 @@ fn compare_gives_each_scenario_its_own_overrides_and_shows_them() {
             "--out",
         ])
         .arg(&out)
+        .env("COLUMNS", "200")
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
