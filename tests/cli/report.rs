@@ -317,3 +317,51 @@ fn report_shows_both_blame_ledgers() {
     // The narrative reads the counterfactual too.
     assert!(html.contains("Re-running the same buyers (10 replications), perfect marketing would have"));
 }
+
+/// The five workshop scenarios (in order).
+fn workshop() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/workshop");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 5);
+    files
+}
+
+#[test]
+fn a_five_scenario_report_folder_stays_small_and_every_svg_carries_its_glyphs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let out = funnelsim()
+        .arg("report")
+        .args(workshop())
+        .args(["-n", "20", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut total = 0;
+    let mut svgs = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        total += std::fs::metadata(&path).unwrap().len();
+        if path.extension().is_some_and(|x| x == "svg") {
+            svgs += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Each SVG embeds a font of its own: a subset, far below the
+            // whole DejaVu Sans (about 1 MB in base64).
+            let font = text
+                .split_once("base64,")
+                .and_then(|(_, r)| r.split_once(')'))
+                .map(|(f, _)| f.len())
+                .unwrap_or_else(|| panic!("{} embeds no font", path.display()));
+            assert!(font < 60_000, "{}: font of {font} bytes", path.display());
+            assert!(!svg_texts(&path).1.is_empty());
+        }
+    }
+    assert_eq!(svgs, 5 * 6 + 4, "six charts a scenario and four comparisons");
+    assert!(total < 3_000_000, "report folder of {total} bytes");
+}

@@ -111,11 +111,11 @@ pub struct Chart {
 }
 
 impl Chart {
-    /// The SVG as a file of its own: the font is embedded (about 1 MB), so
-    /// the text renders the same in any viewer, whatever fonts it has. (The
-    /// HTML report embeds the font once for all its charts instead.)
+    /// The SVG as a file of its own: the font is embedded, cut down to the
+    /// glyphs of the chart's text, so the text renders the same in any
+    /// viewer, whatever fonts it has. (The HTML report embeds one subset for
+    /// all its charts instead.)
     pub fn standalone_svg(&self) -> String {
-        use base64::Engine as _;
         let Some(open_end) = self
             .svg
             .find("<svg")
@@ -123,9 +123,9 @@ impl Chart {
         else {
             return self.svg.clone();
         };
-        let font = base64::engine::general_purpose::STANDARD.encode(dejavu::sans::regular());
+        let face = super::font::face("FunnelsimSans", &super::font::text_chars(&self.svg));
         format!(
-            "{}<defs><style>@font-face {{ font-family: FunnelsimSans; src: url(data:font/ttf;base64,{font}) format(\"truetype\"); }} text {{ font-family: FunnelsimSans, sans-serif; }}</style></defs>{}",
+            "{}<defs><style>{face} text {{ font-family: FunnelsimSans, sans-serif; }}</style></defs>{}",
             &self.svg[..open_end],
             &self.svg[open_end..]
         )
