@@ -365,3 +365,55 @@ fn a_five_scenario_report_folder_stays_small_and_every_svg_carries_its_glyphs() 
     assert_eq!(svgs, 5 * 6 + 4, "six charts a scenario and four comparisons");
     assert!(total < 3_000_000, "report folder of {total} bytes");
 }
+
+#[test]
+fn report_tables_put_values_beside_differences_and_colour_by_direction() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let files = workshop();
+    let out = funnelsim()
+        .arg("report")
+        .args(&files[..2])
+        .args(["-n", "20", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_balanced(&html);
+    // The comparison: A and B beside every paired difference.
+    let start = html.find("<table class=\"versus\">").expect("a comparison table");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    assert!(table.contains("<th>metric</th><th>A</th><th>B</th><th>difference</th><th>95% CI (paired)</th>"));
+    let row = |label: &str| -> &str {
+        table
+            .split("<tr>")
+            .find(|r| r.starts_with(&format!("<td>{label}</td>")))
+            .unwrap_or_else(|| panic!("no {label} row in {table}"))
+    };
+    // Nurturing before the handoff wins more deals and costs less per win:
+    // both better, though one goes up and the other down.
+    let won = row("deals won");
+    assert!(won.contains("class=\"better\">+"), "{won}");
+    let cost = row("cost per won deal");
+    assert!(cost.contains("class=\"better\">-"), "{cost}");
+    assert!(cost.contains("verdict better"), "{cost}");
+    assert_eq!(
+        row("leads").matches("<td").count(),
+        7,
+        "metric, A, B, difference, CI, change, verdict"
+    );
+    // Handoffs by stage, as a table per scenario.
+    assert_eq!(html.matches("<h3>Handed off, by stage</h3>").count(), 2);
+    assert!(html.contains("<th>stage at handoff</th>"));
+    // Marketing and sales are orange and blue in the blame chart (an
+    // Okabe–Ito pair colour-blind readers tell apart), as its axis says.
+    let blame = std::fs::read_to_string(dir.join("blame_A.svg")).unwrap();
+    assert!(blame.contains("orange marketing, blue sales, grey buyer"));
+    for colour in ["#E69F00", "#0072B2"] {
+        assert!(
+            blame.to_uppercase().contains(colour),
+            "blame chart lacks {colour}"
+        );
+    }
+}

@@ -30,7 +30,7 @@ mod lines;
 mod survival;
 mod tornado;
 
-pub use bars::{blame, comparison, funnel, outcomes};
+pub use bars::{blame, comparison, funnel, outcomes, verdict};
 pub use fan::pipeline;
 pub use histogram::cycle_histogram;
 pub use lines::{elimination, sweep};
@@ -70,12 +70,68 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(90, 90, 90),
 ];
 
+/// Marketing orange, sales blue, buyers grey: the Okabe–Ito pair that
+/// readers with any common colour-vision deficiency tell apart.
 fn side_color(side: Side) -> RGBColor {
     match side {
         Side::Marketing => PALETTE[1],
-        Side::Sales => PALETTE[5],
+        Side::Sales => PALETTE[0],
         Side::Buyer => PALETTE[7],
     }
+}
+
+/// A change for the better (bluish green), for the worse (vermillion), or
+/// neither or not clear (grey).
+const BETTER: RGBColor = PALETTE[2];
+const WORSE: RGBColor = PALETTE[5];
+const UNCLEAR: RGBColor = RGBColor(150, 150, 150);
+
+/// The mark of a legend entry.
+#[derive(Clone, Copy)]
+enum Mark {
+    /// A line of the colour (a series).
+    Line(RGBColor),
+    /// A filled block of the colour (an area).
+    Block(RGBColor),
+}
+
+/// Width in pixels of a legend of `labels` drawn beside the plot.
+fn legend_width<'a>(labels: impl Iterator<Item = &'a str>) -> u32 {
+    // ~7.5 px per character at 13 px, the mark and gaps.
+    labels.map(|l| l.chars().count()).max().unwrap_or(0) as u32 * 15 / 2 + 44
+}
+
+/// A legend drawn on `root` to the right of the plot (from pixel column `x`,
+/// first entry at row `y`), so it never covers data.
+fn side_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    entries: &[(String, Mark)],
+) -> DrawResult<()> {
+    for (i, (label, mark)) in entries.iter().enumerate() {
+        let row = y + 20 * i as i32;
+        match *mark {
+            Mark::Line(c) => root
+                .draw(&PathElement::new(
+                    vec![(x, row), (x + 18, row)],
+                    c.stroke_width(3),
+                ))
+                .map_err(err)?,
+            Mark::Block(c) => root
+                .draw(&Rectangle::new([(x, row - 6), (x + 18, row + 6)], c.filled()))
+                .map_err(err)?,
+        }
+        root.draw(&Text::new(
+            label.clone(),
+            (x + 24, row),
+            TextStyle::from((FONT, 13).into_font()).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            )),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
 }
 
 fn outcome_color(o: Outcome) -> RGBColor {
