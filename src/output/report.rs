@@ -605,8 +605,9 @@ pub fn set_note(set: &[String]) -> String {
     }
 }
 
-/// The whole report.
-pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]) -> String {
+/// The whole report; `chain` when each scenario is compared with the one
+/// before it rather than with the first.
+pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)], chain: bool) -> String {
     let mut out = String::new();
     let title = sections
         .iter()
@@ -637,7 +638,15 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
                 escape(&set_note(&s.set))
             );
         }
-        let _ = write!(out, "</ul>");
+        let _ = write!(
+            out,
+            "</ul><p class=\"meta\">{}</p>",
+            if chain {
+                "Each scenario is compared with the one before it (--chain): each step of the story on its own."
+            } else {
+                "Each scenario is compared with the first, A."
+            }
+        );
         for (v, chart) in comparison {
             let _ = write!(
                 out,

@@ -417,3 +417,24 @@ fn report_tables_put_values_beside_differences_and_colour_by_direction() {
         );
     }
 }
+
+#[test]
+fn report_chain_compares_each_scenario_with_the_one_before() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let out = funnelsim()
+        .arg("report")
+        .args(&workshop()[..3])
+        .args(["-n", "5", "--chain", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<h3>B vs A</h3>"));
+    assert!(html.contains("<h3>C vs B</h3>"));
+    assert!(!html.contains("<h3>C vs A</h3>"));
+    assert!(html.contains("compared with the one before it (--chain)"));
+    let (_, texts) = svg_texts(&dir.join("comparison_C.svg"));
+    assert!(texts.iter().any(|t| t == "C vs B: paired change"), "{texts:?}");
+}
