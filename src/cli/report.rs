@@ -42,6 +42,10 @@ pub struct ReportArgs {
     /// Replace DIR even if funnelsim did not write it
     #[arg(long)]
     pub force: bool,
+    /// Also write every chart as PNG at 2× for slides (SVG is always
+    /// written)
+    #[arg(long)]
+    pub png: bool,
 }
 
 /// `funnelsim report`.
@@ -126,6 +130,9 @@ pub fn report(args: ReportArgs) -> Result<()> {
     {
         interrupt::stop_if_requested()?;
         c.write(&staging.path(""), ImageFormat::Svg)?;
+        if args.png {
+            c.write(&staging.path(""), ImageFormat::Png)?;
+        }
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();
     let m = manifest(&inputs, &sets, &refs);

@@ -579,7 +579,7 @@ tr.group th { text-align: left; padding-top: 14px; color: var(--muted); }
 footer { color: var(--muted); font-size: 0.85rem; padding: 0 5vw 24px; }
 .better { color: #007a5a; font-weight: bold; }
 .worse { color: #b34700; font-weight: bold; }
-.versus td.verdict { text-align: left; }
+.versus td.verdict, .versus th:last-child { text-align: left; }
 @media (max-width: 700px) { .ledgers { grid-template-columns: 1fr; } body { font-size: 16px; } }
 "#;
 

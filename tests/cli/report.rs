@@ -94,7 +94,22 @@ fn run_writes_every_chart_with_its_series() {
         let bytes = std::fs::read(dir.join(format!("{png}.png"))).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png}.png");
         assert!(bytes.len() > 5_000, "{png}.png is suspiciously small");
+        assert_png_at_twice_the_svg(&dir, png);
     }
+}
+
+/// `<dir>/<name>.png` is twice the size of `<dir>/<name>.svg` (for slides).
+fn assert_png_at_twice_the_svg(dir: &Path, name: &str) {
+    let png = std::fs::read(dir.join(format!("{name}.png"))).unwrap();
+    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let attr = |a: &str| -> u32 { doc.root_element().attribute(a).unwrap().parse().unwrap() };
+    assert_eq!(
+        (be(16), be(20)),
+        (2 * attr("width"), 2 * attr("height")),
+        "{name}.png"
+    );
 }
 
 #[test]
@@ -425,7 +440,7 @@ fn report_chain_compares_each_scenario_with_the_one_before() {
     let out = funnelsim()
         .arg("report")
         .args(&workshop()[..3])
-        .args(["-n", "5", "--chain", "--out"])
+        .args(["-n", "5", "--chain", "--png", "--out"])
         .arg(&dir)
         .output()
         .unwrap();
@@ -437,4 +452,8 @@ fn report_chain_compares_each_scenario_with_the_one_before() {
     assert!(html.contains("compared with the one before it (--chain)"));
     let (_, texts) = svg_texts(&dir.join("comparison_C.svg"));
     assert!(texts.iter().any(|t| t == "C vs B: paired change"), "{texts:?}");
+    // --png: every chart also as a PNG at 2×, for slides.
+    for name in ["comparison_C", "funnel_A", "pipeline_count_B", "blame_C"] {
+        assert_png_at_twice_the_svg(&dir, name);
+    }
 }

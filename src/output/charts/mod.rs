@@ -27,6 +27,7 @@ mod bars;
 mod fan;
 mod histogram;
 mod lines;
+mod scaled;
 mod survival;
 mod tornado;
 
@@ -147,8 +148,12 @@ fn outcome_color(o: Outcome) -> RGBColor {
 
 type DrawResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// Redraws a chart on a bitmap (for PNG output).
-type BitmapDraw = Box<dyn Fn(DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult<()>>;
+/// Redraws a chart on a bitmap (for PNG output, at [`PNG_SCALE`]×).
+type BitmapDraw = Box<dyn Fn(DrawingArea<scaled::Scaled<BitMapBackend<'_>>, Shift>) -> DrawResult<()>>;
+
+/// PNGs are drawn at twice the SVG's size (sharp on slides and high-density
+/// screens), with the same layout.
+pub const PNG_SCALE: u32 = 2;
 
 /// A line of a line chart: label and points (x, mean, low, high).
 type Series = (String, Vec<(f64, f64, f64, f64)>);
@@ -197,7 +202,9 @@ impl Chart {
             }
             ImageFormat::Png => {
                 let p = dir.join(format!("{}.png", self.name));
-                let root = BitMapBackend::new(&p, self.size).into_drawing_area();
+                let (w, h) = self.size;
+                let bitmap = BitMapBackend::new(&p, (w * PNG_SCALE, h * PNG_SCALE));
+                let root = scaled::Scaled::new(bitmap, PNG_SCALE).into_drawing_area();
                 (self.draw)(root).map_err(|e| anyhow!("cannot draw {}: {e}", p.display()))
             }
         }
