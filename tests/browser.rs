@@ -1,6 +1,7 @@
 //! The HTML report in a real browser (headless Chromium): no console errors,
-//! every chart visible with a non-zero size, the embedded font loaded, and a
-//! screenshot under `target/` to look at.
+//! every chart visible at the page's full width on a 1920×1080 screen with
+//! its text at least 12 px tall, the embedded font loaded, and a screenshot
+//! under `target/` to look at.
 //!
 //! `.ci/run` installs Debian's `chromium` and sets `FUNNELSIM_REQUIRE_BROWSER=1`,
 //! so in CI a missing browser is a failure; on a developer machine without
@@ -42,7 +43,7 @@ pub(crate) fn headless(browser: &Path, profile: &Path) -> Command {
 
 const HARNESS: &str = r#"<!DOCTYPE html>
 <html><body>
-<iframe id="f" src="report.html" style="width:1400px;height:1000px"></iframe>
+<iframe id="f" src="report.html" style="width:1920px;height:1080px;border:0"></iframe>
 <pre id="out">PENDING</pre>
 <script>
 document.getElementById('f').addEventListener('load', async () => {
@@ -52,7 +53,15 @@ document.getElementById('f').addEventListener('load', async () => {
     const s = f.querySelector('svg');
     const r = s ? s.getBoundingClientRect() : { width: 0, height: 0 };
     const style = s ? getComputedStyle(s) : null;
-    return { id: f.id, w: r.width, h: r.height, visible: !!style && style.display !== 'none' && style.visibility !== 'hidden' };
+    // The smallest text of the chart as drawn: its font size through the
+    // scale the SVG is shown at (rotated text included).
+    let text = Infinity;
+    for (const t of (s ? s.querySelectorAll('text') : [])) {
+      if (!t.textContent.trim()) continue;
+      const m = t.getScreenCTM();
+      text = Math.min(text, parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b));
+    }
+    return { id: f.id, w: r.width, h: r.height, text, visible: !!style && style.display !== 'none' && style.visibility !== 'hidden' };
   });
   const font = [...d.fonts].some(f => f.family.replace(/"/g, '') === 'FunnelsimSans' && f.status === 'loaded');
   document.getElementById('out').textContent = 'RESULT' + JSON.stringify({ figs, font }) + 'END';
@@ -96,7 +105,7 @@ fn report_renders_in_headless_chromium() {
     // 1. The report alone: no console messages, no failed loads.
     let shot = target.join("report-screenshot.png");
     let run = headless(&browser, &profile)
-        .arg("--window-size=1400,2200")
+        .arg("--window-size=1920,1080")
         .arg(format!("--screenshot={}", shot.display()))
         .arg(format!("file://{}", dir.join("report.html").display()))
         .output()
@@ -141,11 +150,22 @@ fn report_renders_in_headless_chromium() {
     assert_eq!(figs.len(), 13, "six charts per scenario plus the comparison");
     for f in figs {
         assert!(f["visible"].as_bool().unwrap(), "{f}");
+        // Full width at 1920×1080: the page's margins and the figure's
+        // padding aside, and chart text no smaller than 12 px.
+        assert!(f["w"].as_f64().unwrap() > 1600.0, "chart not at full width: {f}");
+        assert!(f["text"].as_f64().unwrap() >= 12.0, "chart text below 12 px: {f}");
         assert!(
             f["w"].as_f64().unwrap() > 100.0 && f["h"].as_f64().unwrap() > 100.0,
             "chart too small: {f}"
         );
     }
     assert_eq!(v["font"], true, "the embedded font did not load");
-    eprintln!("screenshot: {}", shot.display());
+    let smallest = figs
+        .iter()
+        .filter_map(|f| f["text"].as_f64())
+        .fold(f64::INFINITY, f64::min);
+    eprintln!(
+        "smallest chart text: {smallest:.1} px; screenshot: {}",
+        shot.display()
+    );
 }

@@ -26,7 +26,8 @@ pub struct OutArgs {
     /// Print the result as one JSON object on stdout instead of text
     #[arg(long)]
     pub json: bool,
-    /// With --out, also write every chart as PNG (SVG is always written)
+    /// With --out, also write every chart as PNG at 2× for slides (SVG is
+    /// always written)
     #[arg(long)]
     pub png: bool,
 }

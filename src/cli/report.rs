@@ -29,6 +29,10 @@ pub struct ReportArgs {
     /// overrides of its own
     #[arg(required = true)]
     pub scenarios: Vec<PathBuf>,
+    /// Compare each scenario with the one before it (steps of a story)
+    /// instead of every one with the first
+    #[arg(long)]
+    pub chain: bool,
     #[command(flatten)]
     pub sim: SimArgs,
     /// Output directory (replaced atomically; an existing one only if it is
@@ -38,6 +42,10 @@ pub struct ReportArgs {
     /// Replace DIR even if funnelsim did not write it
     #[arg(long)]
     pub force: bool,
+    /// Also write every chart as PNG at 2× for slides (SVG is always
+    /// written)
+    #[arg(long)]
+    pub png: bool,
 }
 
 /// `funnelsim report`.
@@ -91,26 +99,28 @@ pub fn report(args: ReportArgs) -> Result<()> {
         });
     }
     let metrics = compare::key_metrics(&scenarios.iter().collect::<Vec<_>>());
-    let rows: Vec<_> = results[1..]
-        .iter()
-        .map(|r| compare::compare(&results[0], r, &metrics))
+    // Each candidate's baseline: the first scenario, or with --chain the
+    // one before it.
+    let baseline = |i: usize| if args.chain { i - 1 } else { 0 };
+    let rows: Vec<_> = (1..results.len())
+        .map(|i| compare::compare(&results[baseline(i)], &results[i], &metrics))
         .collect();
     let mut comparison = Vec::new();
     for (i, rows) in rows.iter().enumerate() {
         let v = output::compare::Versus {
-            baseline: &labels[0],
+            baseline: &labels[baseline(i + 1)],
             candidate: &labels[i + 1],
             rows,
         };
         let chart = charts::comparison(
             &format!("comparison_{}", labels[i + 1]),
-            &labels[0],
-            &labels[i + 1],
+            v.baseline,
+            v.candidate,
             rows,
         )?;
         comparison.push((v, chart));
     }
-    let html = output::report::html(&sections, &comparison);
+    let html = output::report::html(&sections, &comparison, args.chain);
     let staging = job.staged();
     staging.write("report.html", html.as_bytes())?;
     for c in sections
@@ -120,6 +130,9 @@ pub fn report(args: ReportArgs) -> Result<()> {
     {
         interrupt::stop_if_requested()?;
         c.write(&staging.path(""), ImageFormat::Svg)?;
+        if args.png {
+            c.write(&staging.path(""), ImageFormat::Png)?;
+        }
     }
     let refs: Vec<&Scenario> = scenarios.iter().collect();
     let m = manifest(&inputs, &sets, &refs);

@@ -7,6 +7,7 @@
 pub mod calibration;
 pub mod charts;
 pub mod compare;
+pub mod font;
 pub mod format;
 pub mod fs;
 pub mod guard;

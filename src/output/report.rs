@@ -3,13 +3,11 @@
 //! and, with several scenarios, the paired comparison.
 //!
 //! The page loads nothing: CSS is inline, charts are inline SVG, and the font
-//! (DejaVu Sans) is embedded as a data URI, so it reads the same from a USB
-//! stick on any machine. Every piece of text that comes from a scenario file
+//! (DejaVu Sans, cut down to the characters the page uses) is embedded as a
+//! data URI, so it reads the same from a USB stick on any machine. Every piece of text that comes from a scenario file
 //! is HTML-escaped.
 
 use std::fmt::Write as _;
-
-use base64::Engine as _;
 
 use super::Run;
 use super::charts::Chart;
@@ -464,6 +462,86 @@ fn counterfactual_ledger(out: &mut String, id: &str, s: &Scenario, cf: &Counterf
     );
 }
 
+/// A comparison as a table: each metric's value in the baseline and the
+/// candidate beside their paired difference, its interval, the relative
+/// change and whether it is better or worse for the company (by the
+/// metric's direction: a lower cost per win is better).
+fn versus_table(out: &mut String, v: &Versus<'_>) {
+    use super::compare::{diff, value};
+    let _ = write!(
+        out,
+        "<table class=\"versus\"><tr><th>metric</th><th>{}</th><th>{}</th><th>difference</th><th>95% CI (paired)</th><th>change</th><th>verdict</th></tr>",
+        escape(v.baseline),
+        escape(v.candidate)
+    );
+    for c in v.rows {
+        let d = &c.difference;
+        let rel = match c.relative {
+            Some(r) if r.is_finite() && r.abs() <= 10.0 => format!("{:+.0}%", r * 100.0),
+            Some(r) if r > 10.0 => ">+999%".to_owned(),
+            Some(r) if r < -10.0 => "<-999%".to_owned(),
+            _ => "n/a".to_owned(),
+        };
+        let (class, verdict) = match super::charts::verdict(c) {
+            Some(true) => ("better", "better"),
+            Some(false) => ("worse", "worse"),
+            None if c.is_clear() => ("", "changed"),
+            None => ("", "no clear change"),
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td class=\"{class}\">{}</td><td>{} to {}</td><td class=\"{class}\">{}</td><td class=\"verdict {class}\">{verdict}</td></tr>",
+            escape(&c.label),
+            escape(&value(c.unit, c.baseline.mean)),
+            escape(&value(c.unit, c.candidate.mean)),
+            escape(&diff(c.unit, d.mean)),
+            escape(&diff(c.unit, d.ci_low)),
+            escape(&diff(c.unit, d.ci_high)),
+            escape(&rel),
+        );
+    }
+    let _ = write!(out, "</table>");
+}
+
+/// Handoffs to sales by the stage the buyer was in (means over
+/// replications, with 95% CIs).
+fn handoff_table(out: &mut String, run: &Run<'_>) {
+    let r = run.result;
+    let total = r.mean_count("handoffs");
+    let _ = write!(
+        out,
+        "<h3>Handed off, by stage</h3><table class=\"handoffs\"><tr><th>stage at handoff</th><th>buyers who welcome a sales call</th><th>handoffs</th><th>95% CI</th><th>share of handoffs</th></tr>"
+    );
+    for st in &run.scenario.stages {
+        let Some(e) = r.estimate(&format!("handoffs.{}", st.name)) else {
+            continue;
+        };
+        let m = e.mean.unwrap_or(0.0);
+        let ci = match (e.ci_low, e.ci_high) {
+            (Some(lo), Some(hi)) => format!("{} – {}", human(lo), human(hi)),
+            _ => "n/a".to_owned(),
+        };
+        let _ = write!(
+            out,
+            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            escape(&st.name.replace('_', " ")),
+            escape(&pct(st.receptivity)),
+            escape(&human(m)),
+            escape(&ci),
+            escape(&if total > 0.0 {
+                pct1(m / total)
+            } else {
+                "n/a".to_owned()
+            }),
+        );
+    }
+    let _ = write!(
+        out,
+        "<tr class=\"total first\"><td>all stages</td><td></td><td>{}</td><td></td><td></td></tr></table>",
+        escape(&human(total))
+    );
+}
+
 const CSS: &str = r#"
 :root { --ink: #1d2433; --muted: #5b6478; --line: #d9dee8; --accent: #0072b2; }
 * { box-sizing: border-box; }
@@ -472,7 +550,7 @@ svg text { font-family: FunnelsimSans, "DejaVu Sans", sans-serif; }
 header { background: var(--ink); color: white; padding: 28px 5vw; }
 header h1 { margin: 0 0 6px 0; font-size: 2rem; }
 header p { margin: 0; color: #c9d2e3; }
-main { padding: 12px 5vw 48px; max-width: 1400px; margin: 0 auto; }
+main { padding: 12px 3vw 48px; margin: 0 auto; }
 section { background: white; border: 1px solid var(--line); border-radius: 10px; padding: 20px 28px; margin: 24px 0; }
 h2 { margin-top: 0; font-size: 1.6rem; }
 .meta { color: var(--muted); font-size: 0.95rem; }
@@ -483,7 +561,7 @@ h2 { margin-top: 0; font-size: 1.6rem; }
 .card .ci { color: var(--muted); font-size: 0.85rem; }
 .story { font-size: 1.1rem; }
 .story li { margin: 8px 0; }
-.charts { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)); gap: 18px; }
+.charts { display: grid; grid-template-columns: 1fr; gap: 18px; }
 figure.chart { margin: 0; border: 1px solid var(--line); border-radius: 8px; padding: 8px; background: white; }
 figure.chart figcaption { font-weight: bold; color: var(--muted); margin: 4px 6px 6px; }
 figure.chart svg { width: 100%; height: auto; display: block; }
@@ -499,7 +577,10 @@ tr.total td { color: var(--muted); }
 tr.first td, tr.group th { border-top: 2px solid var(--line); }
 tr.group th { text-align: left; padding-top: 14px; color: var(--muted); }
 footer { color: var(--muted); font-size: 0.85rem; padding: 0 5vw 24px; }
-@media (max-width: 700px) { .charts, .ledgers { grid-template-columns: 1fr; } body { font-size: 16px; } }
+.better { color: #007a5a; font-weight: bold; }
+.worse { color: #b34700; font-weight: bold; }
+.versus td.verdict, .versus th:last-child { text-align: left; }
+@media (max-width: 700px) { .ledgers { grid-template-columns: 1fr; } body { font-size: 16px; } }
 "#;
 
 /// One scenario's section: its run and its charts.
@@ -524,20 +605,15 @@ pub fn set_note(set: &[String]) -> String {
     }
 }
 
-/// The whole report.
-pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]) -> String {
+/// The whole report; `chain` when each scenario is compared with the one
+/// before it rather than with the first.
+pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)], chain: bool) -> String {
     let mut out = String::new();
     let title = sections
         .iter()
         .map(|s| s.run.scenario.name())
         .collect::<Vec<_>>()
         .join(" vs ");
-    let font = base64::engine::general_purpose::STANDARD.encode(dejavu::sans::regular());
-    let _ = write!(
-        out,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>funnelsim report: {}</title>\n<style>\n@font-face {{ font-family: FunnelsimSans; src: url(data:font/ttf;base64,{font}) format(\"truetype\"); }}\n{CSS}</style>\n</head>\n<body>\n",
-        escape(&title)
-    );
     let first = &sections[0].run;
     let _ = write!(
         out,
@@ -562,7 +638,15 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
                 escape(&set_note(&s.set))
             );
         }
-        let _ = write!(out, "</ul>");
+        let _ = write!(
+            out,
+            "</ul><p class=\"meta\">{}</p>",
+            if chain {
+                "Each scenario is compared with the one before it (--chain): each step of the story on its own."
+            } else {
+                "Each scenario is compared with the first, A."
+            }
+        );
         for (v, chart) in comparison {
             let _ = write!(
                 out,
@@ -573,7 +657,9 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
             for line in v.findings() {
                 let _ = write!(out, "<li>{}</li>", escape(&line));
             }
-            let _ = write!(out, "</ul><div class=\"charts\">{}</div>", figure(chart));
+            let _ = write!(out, "</ul>");
+            versus_table(&mut out, v);
+            let _ = write!(out, "<div class=\"charts\">{}</div>", figure(chart));
         }
         let _ = writeln!(out, "</section>");
     }
@@ -638,7 +724,9 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
                 count.map_or("n/a".into(), human)
             );
         }
-        let _ = write!(out, "</table><div class=\"ledgers\">");
+        let _ = write!(out, "</table>");
+        handoff_table(&mut out, &sec.run);
+        let _ = write!(out, "<div class=\"ledgers\">");
         // Ids unique in the page, suffixed like the charts' names.
         let suffix = if sections.len() > 1 {
             format!("-{}", sec.label)
@@ -660,7 +748,13 @@ pub fn html(sections: &[ScenarioSection<'_>], comparison: &[(Versus<'_>, Chart)]
         "</main>\n<footer>Generated by funnelsim {}. Figures are means over replications with 95% confidence intervals of the mean; bands are the 5th–95th percentiles across replications.</footer>\n</body>\n</html>\n",
         env!("CARGO_PKG_VERSION")
     );
-    out
+    // The font is cut down to the characters of the page (its text and the
+    // charts' text), after the page is written.
+    let face = super::font::face("FunnelsimSans", &super::font::text_chars(&out));
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>funnelsim report: {}</title>\n<style>\n{face}\n{CSS}</style>\n</head>\n<body>\n{out}",
+        escape(&title)
+    )
 }
 
 #[cfg(test)]

@@ -94,7 +94,22 @@ fn run_writes_every_chart_with_its_series() {
         let bytes = std::fs::read(dir.join(format!("{png}.png"))).unwrap();
         assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n", "{png}.png");
         assert!(bytes.len() > 5_000, "{png}.png is suspiciously small");
+        assert_png_at_twice_the_svg(&dir, png);
     }
+}
+
+/// `<dir>/<name>.png` is twice the size of `<dir>/<name>.svg` (for slides).
+fn assert_png_at_twice_the_svg(dir: &Path, name: &str) {
+    let png = std::fs::read(dir.join(format!("{name}.png"))).unwrap();
+    let be = |at: usize| u32::from_be_bytes(png[at..at + 4].try_into().unwrap());
+    let svg = std::fs::read_to_string(dir.join(format!("{name}.svg"))).unwrap();
+    let doc = roxmltree::Document::parse(&svg).unwrap();
+    let attr = |a: &str| -> u32 { doc.root_element().attribute(a).unwrap().parse().unwrap() };
+    assert_eq!(
+        (be(16), be(20)),
+        (2 * attr("width"), 2 * attr("height")),
+        "{name}.png"
+    );
 }
 
 #[test]
@@ -316,4 +331,129 @@ fn report_shows_both_blame_ledgers() {
     );
     // The narrative reads the counterfactual too.
     assert!(html.contains("Re-running the same buyers (10 replications), perfect marketing would have"));
+}
+
+/// The five workshop scenarios (in order).
+fn workshop() -> Vec<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/workshop");
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 5);
+    files
+}
+
+#[test]
+fn a_five_scenario_report_folder_stays_small_and_every_svg_carries_its_glyphs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let out = funnelsim()
+        .arg("report")
+        .args(workshop())
+        .args(["-n", "20", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut total = 0;
+    let mut svgs = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        total += std::fs::metadata(&path).unwrap().len();
+        if path.extension().is_some_and(|x| x == "svg") {
+            svgs += 1;
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Each SVG embeds a font of its own: a subset, far below the
+            // whole DejaVu Sans (about 1 MB in base64).
+            let font = text
+                .split_once("base64,")
+                .and_then(|(_, r)| r.split_once(')'))
+                .map(|(f, _)| f.len())
+                .unwrap_or_else(|| panic!("{} embeds no font", path.display()));
+            assert!(font < 60_000, "{}: font of {font} bytes", path.display());
+            assert!(!svg_texts(&path).1.is_empty());
+        }
+    }
+    assert_eq!(svgs, 5 * 6 + 4, "six charts a scenario and four comparisons");
+    assert!(total < 3_000_000, "report folder of {total} bytes");
+}
+
+#[test]
+fn report_tables_put_values_beside_differences_and_colour_by_direction() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let files = workshop();
+    let out = funnelsim()
+        .arg("report")
+        .args(&files[..2])
+        .args(["-n", "20", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert_balanced(&html);
+    // The comparison: A and B beside every paired difference.
+    let start = html.find("<table class=\"versus\">").expect("a comparison table");
+    let table = &html[start..start + html[start..].find("</table>").unwrap()];
+    assert!(table.contains("<th>metric</th><th>A</th><th>B</th><th>difference</th><th>95% CI (paired)</th>"));
+    let row = |label: &str| -> &str {
+        table
+            .split("<tr>")
+            .find(|r| r.starts_with(&format!("<td>{label}</td>")))
+            .unwrap_or_else(|| panic!("no {label} row in {table}"))
+    };
+    // Nurturing before the handoff wins more deals and costs less per win:
+    // both better, though one goes up and the other down.
+    let won = row("deals won");
+    assert!(won.contains("class=\"better\">+"), "{won}");
+    let cost = row("cost per won deal");
+    assert!(cost.contains("class=\"better\">-"), "{cost}");
+    assert!(cost.contains("verdict better"), "{cost}");
+    assert_eq!(
+        row("leads").matches("<td").count(),
+        7,
+        "metric, A, B, difference, CI, change, verdict"
+    );
+    // Handoffs by stage, as a table per scenario.
+    assert_eq!(html.matches("<h3>Handed off, by stage</h3>").count(), 2);
+    assert!(html.contains("<th>stage at handoff</th>"));
+    // Marketing and sales are orange and blue in the blame chart (an
+    // Okabe–Ito pair colour-blind readers tell apart), as its axis says.
+    let blame = std::fs::read_to_string(dir.join("blame_A.svg")).unwrap();
+    assert!(blame.contains("orange marketing, blue sales, grey buyer"));
+    for colour in ["#E69F00", "#0072B2"] {
+        assert!(
+            blame.to_uppercase().contains(colour),
+            "blame chart lacks {colour}"
+        );
+    }
+}
+
+#[test]
+fn report_chain_compares_each_scenario_with_the_one_before() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("report");
+    let out = funnelsim()
+        .arg("report")
+        .args(&workshop()[..3])
+        .args(["-n", "5", "--chain", "--png", "--out"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let html = std::fs::read_to_string(dir.join("report.html")).unwrap();
+    assert!(html.contains("<h3>B vs A</h3>"));
+    assert!(html.contains("<h3>C vs B</h3>"));
+    assert!(!html.contains("<h3>C vs A</h3>"));
+    assert!(html.contains("compared with the one before it (--chain)"));
+    let (_, texts) = svg_texts(&dir.join("comparison_C.svg"));
+    assert!(texts.iter().any(|t| t == "C vs B: paired change"), "{texts:?}");
+    // --png: every chart also as a PNG at 2×, for slides.
+    for name in ["comparison_C", "funnel_A", "pipeline_count_B", "blame_C"] {
+        assert_png_at_twice_the_svg(&dir, name);
+    }
 }

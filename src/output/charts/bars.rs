@@ -6,12 +6,15 @@ use plotters::coord::Shift;
 use plotters::prelude::*;
 use plotters::style::text_anchor;
 
-use super::{Chart, Draw, DrawResult, FONT, PALETTE, axis, chart, err, fmt_axis, outcome_color, side_color};
+use super::{
+    BETTER, Chart, Draw, DrawResult, FONT, PALETTE, UNCLEAR, WORSE, axis, chart, err, fmt_axis,
+    outcome_color, side_color,
+};
 use crate::model::outcome::{Cause, Outcome};
 use crate::model::scenario::Scenario;
 use crate::output::format::human;
 use crate::sim::engine::RunResult;
-use crate::sim::metrics::Unit;
+use crate::sim::metrics::{Direction, Metric, Unit};
 use crate::study::compare::PairedComparison;
 
 /// One horizontal bar with an optional interval.
@@ -53,13 +56,16 @@ impl Draw for BarData {
             .fold(0.0, f64::min);
         let span = (hi - lo).max(1e-9);
         let (x0, x1) = (lo - span * 0.05, hi + span * 0.25);
+        let label_style = TextStyle::from((FONT, 15).into_font());
+        let mut label_width = 0;
+        for b in &d.bars {
+            label_width = label_width.max(root.estimate_text_size(&b.label, &label_style).map_err(err)?.0);
+        }
         let mut chart = ChartBuilder::on(&root)
             .caption(&d.caption, (FONT, 22).into_font().style(FontStyle::Bold))
             .margin(12)
-            // Room for the longest category label (~8.5 px per character at 15 px).
-            .margin_left(
-                d.bars.iter().map(|b| b.label.chars().count()).max().unwrap_or(10) as u32 * 17 / 2 + 24,
-            )
+            // Room for the longest category label, as the font measures it.
+            .margin_left(label_width + 24)
             .x_label_area_size(40)
             .build_cartesian_2d(axis(x0, x1, "value")?, 0f64..n as f64)
             .map_err(err)?;
@@ -93,13 +99,20 @@ impl Draw for BarData {
                     .map_err(err)?;
             }
             let tip = b.high.unwrap_or(b.value).max(b.value).max(0.0);
-            let note = if b.note_inside {
+            // A note that would run past the plot's right edge goes inside
+            // the bar's end instead.
+            let plot = chart.plotting_area();
+            let note_style = TextStyle::from((FONT, 14).into_font());
+            let (width, _) = plot.estimate_text_size(&b.note, &note_style).map_err(err)?;
+            let (tip_px, _) = plot.map_coordinate(&(tip + span * 0.02, y + 0.5));
+            let inside = b.note_inside || tip_px + width as i32 > plot.get_pixel_range().0.end - 4;
+            let note = if inside {
                 let anchor = if b.value >= 0.0 {
                     text_anchor::HPos::Right
                 } else {
                     text_anchor::HPos::Left
                 };
-                let style = TextStyle::from((FONT, 14).into_font())
+                let style = note_style
                     .color(&WHITE)
                     .pos(text_anchor::Pos::new(anchor, text_anchor::VPos::Center));
                 Text::new(
@@ -108,7 +121,7 @@ impl Draw for BarData {
                     style,
                 )
             } else {
-                let style = TextStyle::from((FONT, 14).into_font()).pos(text_anchor::Pos::new(
+                let style = note_style.pos(text_anchor::Pos::new(
                     text_anchor::HPos::Left,
                     text_anchor::VPos::Center,
                 ));
@@ -125,7 +138,7 @@ impl Draw for BarData {
             root.draw(&Text::new(
                 b.label.clone(),
                 (px.start - 8, py),
-                TextStyle::from((FONT, 15).into_font()).pos(text_anchor::Pos::new(
+                label_style.pos(text_anchor::Pos::new(
                     text_anchor::HPos::Right,
                     text_anchor::VPos::Center,
                 )),
@@ -231,11 +244,27 @@ pub fn blame(r: &RunResult) -> Result<Chart> {
         .collect();
     let data = BarData {
         caption: "Who is to blame: lost leads by proximate cause".into(),
-        x_desc: "lost leads per window (95% CI); orange marketing, red sales, grey buyer".into(),
+        x_desc: "lost leads per window (95% CI); orange marketing, blue sales, grey buyer".into(),
         bars,
         percent: false,
     };
     chart("blame", "Blame ledger", (900, 380), data)
+}
+
+/// Whether a paired difference is a clear change for the better
+/// (`Some(true)`) or the worse (`Some(false)`), by the metric's direction:
+/// a lower cost per win is better. `None` when the interval includes zero
+/// or the metric has no better direction.
+pub fn verdict(c: &PairedComparison) -> Option<bool> {
+    if !c.is_clear() {
+        return None;
+    }
+    let up = c.difference.mean? > 0.0;
+    match Metric::find(&c.metric)?.direction {
+        Direction::HigherIsBetter => Some(up),
+        Direction::LowerIsBetter => Some(!up),
+        Direction::Neutral => None,
+    }
 }
 
 /// Relative changes beyond ±300% are drawn at the edge of the chart.
@@ -266,7 +295,11 @@ pub fn comparison(name: &str, baseline: &str, candidate: &str, rows: &[PairedCom
                 value: clip(v),
                 low: c.difference.ci_low.map(|x| clip(x / base)),
                 high: c.difference.ci_high.map(|x| clip(x / base)),
-                color: if v >= 0.0 { PALETTE[2] } else { PALETTE[5] },
+                color: match verdict(c) {
+                    Some(true) => BETTER,
+                    Some(false) => WORSE,
+                    None => UNCLEAR,
+                },
                 note: format!(
                     "{}{:+.0}%  ({})",
                     if v.abs() > RELATIVE_CLIP {
@@ -283,7 +316,9 @@ pub fn comparison(name: &str, baseline: &str, candidate: &str, rows: &[PairedCom
         .collect();
     let data = BarData {
         caption: format!("{candidate} vs {baseline}: paired change"),
-        x_desc: format!("change relative to {baseline} (95% CI of the paired difference)"),
+        x_desc: format!(
+            "change relative to {baseline} (95% CI); green better, red worse, grey no clear change"
+        ),
         bars,
         percent: true,
     };

@@ -5,7 +5,7 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Chart, Draw, DrawResult, FONT, PALETTE, axis, chart, err};
+use super::{Chart, Draw, DrawResult, FONT, Mark, PALETTE, axis, chart, err, legend_width, side_legend};
 use crate::model::scenario::Scenario;
 use crate::output::format::human;
 use crate::sim::engine::RunResult;
@@ -33,9 +33,13 @@ impl Draw for FanData {
             .fold(0.0, f64::max)
             .max(1e-9)
             * 1.08;
+        let names: Vec<String> = d.stages.iter().map(|s| s.replace('_', " ")).collect();
+        let window_label = "measurement window";
+        let legend = legend_width(names.iter().map(String::as_str).chain([window_label]));
         let mut chart = ChartBuilder::on(&root)
             .caption(&d.caption, (FONT, 22).into_font().style(FontStyle::Bold))
             .margin(12)
+            .margin_right(legend + 12)
             .x_label_area_size(40)
             .y_label_area_size(80)
             .build_cartesian_2d(axis(0.0, x1, "x")?, axis(0.0, y1, "y")?)
@@ -55,10 +59,8 @@ impl Draw for FanData {
                 [(d.window.0, 0.0), (d.window.1, y1)],
                 RGBColor(235, 240, 250).filled(),
             )))
-            .map_err(err)?
-            .label("measurement window")
-            .legend(|(x, y)| Rectangle::new([(x, y - 6), (x + 16, y + 6)], RGBColor(220, 228, 245).filled()));
-        for (k, stage) in d.stages.iter().enumerate() {
+            .map_err(err)?;
+        for k in 0..d.stages.len() {
             let c = PALETTE[k % PALETTE.len()];
             let band = &d.bands[k];
             let mut poly: Vec<(f64, f64)> = d.days.iter().zip(band).map(|(x, b)| (*x, b.2)).collect();
@@ -71,18 +73,17 @@ impl Draw for FanData {
                     d.days.iter().zip(band).map(|(x, b)| (*x, b.1)),
                     c.stroke_width(2),
                 ))
-                .map_err(err)?
-                .label(stage.replace('_', " "))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(3)));
+                .map_err(err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(err)?;
+        // The legend beside the plot, in the stages' order.
+        let (px, py) = chart.plotting_area().get_pixel_range();
+        let mut entries: Vec<(String, Mark)> = names
+            .iter()
+            .enumerate()
+            .map(|(k, n)| (n.clone(), Mark::Line(PALETTE[k % PALETTE.len()])))
+            .collect();
+        entries.push((window_label.to_owned(), Mark::Block(RGBColor(220, 228, 245))));
+        side_legend(&root, (px.end + 14, py.start + 10), &entries)?;
         root.present().map_err(err)?;
         Ok(())
     }

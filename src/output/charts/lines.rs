@@ -7,7 +7,10 @@ use anyhow::Result;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
-use super::{Chart, Draw, DrawResult, FONT, PALETTE, Series, axis, chart, err, fmt_axis};
+use super::{
+    Chart, Draw, DrawResult, FONT, Mark, PALETTE, Series, axis, chart, err, fmt_axis, legend_width,
+    side_legend,
+};
 use crate::output::format::human;
 use crate::sim::metrics::{Metric, Unit};
 use crate::study::optimise::Optimisation;
@@ -42,9 +45,16 @@ impl Draw for LineData {
             (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
         }
         let (xp, yp) = (((x1 - x0) * 0.05).max(0.5), ((y1 - y0) * 0.1).max(1e-9));
+        let legend = d.series.len() > 1 || !d.series[0].0.is_empty();
+        let legend_w = if legend {
+            legend_width(d.series.iter().map(|s| s.0.as_str())) + 12
+        } else {
+            0
+        };
         let mut chart = ChartBuilder::on(&root)
             .caption(&d.caption, (FONT, 22).into_font().style(FontStyle::Bold))
             .margin(12)
+            .margin_right(12 + legend_w)
             .x_label_area_size(45)
             .y_label_area_size(80)
             .build_cartesian_2d(axis(x0 - xp, x1 + xp, "x")?, axis(y0 - yp, y1 + yp, "y")?)
@@ -70,7 +80,7 @@ impl Draw for LineData {
             .label_style((FONT, 14))
             .draw()
             .map_err(err)?;
-        for (k, (label, points)) in d.series.iter().enumerate() {
+        for (k, (_, points)) in d.series.iter().enumerate() {
             let c = PALETTE[k % PALETTE.len()];
             let mut poly: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.3)).collect();
             poly.extend(points.iter().rev().map(|p| (p.0, p.2)));
@@ -82,23 +92,23 @@ impl Draw for LineData {
                     points.iter().map(|p| (p.0, p.1)),
                     c.stroke_width(2),
                 ))
-                .map_err(err)?
-                .label(label.clone())
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], c.stroke_width(3)));
+                .map_err(err)?;
             if d.markers {
                 chart
                     .draw_series(points.iter().map(|p| Circle::new((p.0, p.1), 4, c.filled())))
                     .map_err(err)?;
             }
         }
-        if d.series.len() > 1 || !d.series[0].0.is_empty() {
-            chart
-                .configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .label_font((FONT, 13))
-                .draw()
-                .map_err(err)?;
+        if legend {
+            // Beside the plot, so it never covers a line.
+            let (px, py) = chart.plotting_area().get_pixel_range();
+            let entries: Vec<(String, Mark)> = d
+                .series
+                .iter()
+                .enumerate()
+                .map(|(k, s)| (s.0.clone(), Mark::Line(PALETTE[k % PALETTE.len()])))
+                .collect();
+            side_legend(&root, (px.end + 14, py.start + 10), &entries)?;
         }
         root.present().map_err(err)?;
         Ok(())

@@ -27,10 +27,11 @@ mod bars;
 mod fan;
 mod histogram;
 mod lines;
+mod scaled;
 mod survival;
 mod tornado;
 
-pub use bars::{blame, comparison, funnel, outcomes};
+pub use bars::{blame, comparison, funnel, outcomes, verdict};
 pub use fan::pipeline;
 pub use histogram::cycle_histogram;
 pub use lines::{elimination, sweep};
@@ -70,12 +71,68 @@ pub const PALETTE: [RGBColor; 8] = [
     RGBColor(90, 90, 90),
 ];
 
+/// Marketing orange, sales blue, buyers grey: the Okabe–Ito pair that
+/// readers with any common colour-vision deficiency tell apart.
 fn side_color(side: Side) -> RGBColor {
     match side {
         Side::Marketing => PALETTE[1],
-        Side::Sales => PALETTE[5],
+        Side::Sales => PALETTE[0],
         Side::Buyer => PALETTE[7],
     }
+}
+
+/// A change for the better (bluish green), for the worse (vermillion), or
+/// neither or not clear (grey).
+const BETTER: RGBColor = PALETTE[2];
+const WORSE: RGBColor = PALETTE[5];
+const UNCLEAR: RGBColor = RGBColor(150, 150, 150);
+
+/// The mark of a legend entry.
+#[derive(Clone, Copy)]
+enum Mark {
+    /// A line of the colour (a series).
+    Line(RGBColor),
+    /// A filled block of the colour (an area).
+    Block(RGBColor),
+}
+
+/// Width in pixels of a legend of `labels` drawn beside the plot.
+fn legend_width<'a>(labels: impl Iterator<Item = &'a str>) -> u32 {
+    // ~7.5 px per character at 13 px, the mark and gaps.
+    labels.map(|l| l.chars().count()).max().unwrap_or(0) as u32 * 15 / 2 + 44
+}
+
+/// A legend drawn on `root` to the right of the plot (from pixel column `x`,
+/// first entry at row `y`), so it never covers data.
+fn side_legend<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    (x, y): (i32, i32),
+    entries: &[(String, Mark)],
+) -> DrawResult<()> {
+    for (i, (label, mark)) in entries.iter().enumerate() {
+        let row = y + 20 * i as i32;
+        match *mark {
+            Mark::Line(c) => root
+                .draw(&PathElement::new(
+                    vec![(x, row), (x + 18, row)],
+                    c.stroke_width(3),
+                ))
+                .map_err(err)?,
+            Mark::Block(c) => root
+                .draw(&Rectangle::new([(x, row - 6), (x + 18, row + 6)], c.filled()))
+                .map_err(err)?,
+        }
+        root.draw(&Text::new(
+            label.clone(),
+            (x + 24, row),
+            TextStyle::from((FONT, 13).into_font()).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            )),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
 }
 
 fn outcome_color(o: Outcome) -> RGBColor {
@@ -91,8 +148,12 @@ fn outcome_color(o: Outcome) -> RGBColor {
 
 type DrawResult<T> = std::result::Result<T, Box<dyn std::error::Error + Send + Sync>>;
 
-/// Redraws a chart on a bitmap (for PNG output).
-type BitmapDraw = Box<dyn Fn(DrawingArea<BitMapBackend<'_>, Shift>) -> DrawResult<()>>;
+/// Redraws a chart on a bitmap (for PNG output, at [`PNG_SCALE`]×).
+type BitmapDraw = Box<dyn Fn(DrawingArea<scaled::Scaled<BitMapBackend<'_>>, Shift>) -> DrawResult<()>>;
+
+/// PNGs are drawn at twice the SVG's size (sharp on slides and high-density
+/// screens), with the same layout.
+pub const PNG_SCALE: u32 = 2;
 
 /// A line of a line chart: label and points (x, mean, low, high).
 type Series = (String, Vec<(f64, f64, f64, f64)>);
@@ -111,11 +172,11 @@ pub struct Chart {
 }
 
 impl Chart {
-    /// The SVG as a file of its own: the font is embedded (about 1 MB), so
-    /// the text renders the same in any viewer, whatever fonts it has. (The
-    /// HTML report embeds the font once for all its charts instead.)
+    /// The SVG as a file of its own: the font is embedded, cut down to the
+    /// glyphs of the chart's text, so the text renders the same in any
+    /// viewer, whatever fonts it has. (The HTML report embeds one subset for
+    /// all its charts instead.)
     pub fn standalone_svg(&self) -> String {
-        use base64::Engine as _;
         let Some(open_end) = self
             .svg
             .find("<svg")
@@ -123,9 +184,9 @@ impl Chart {
         else {
             return self.svg.clone();
         };
-        let font = base64::engine::general_purpose::STANDARD.encode(dejavu::sans::regular());
+        let face = super::font::face("FunnelsimSans", &super::font::text_chars(&self.svg));
         format!(
-            "{}<defs><style>@font-face {{ font-family: FunnelsimSans; src: url(data:font/ttf;base64,{font}) format(\"truetype\"); }} text {{ font-family: FunnelsimSans, sans-serif; }}</style></defs>{}",
+            "{}<defs><style>{face} text {{ font-family: FunnelsimSans, sans-serif; }}</style></defs>{}",
             &self.svg[..open_end],
             &self.svg[open_end..]
         )
@@ -141,7 +202,9 @@ impl Chart {
             }
             ImageFormat::Png => {
                 let p = dir.join(format!("{}.png", self.name));
-                let root = BitMapBackend::new(&p, self.size).into_drawing_area();
+                let (w, h) = self.size;
+                let bitmap = BitMapBackend::new(&p, (w * PNG_SCALE, h * PNG_SCALE));
+                let root = scaled::Scaled::new(bitmap, PNG_SCALE).into_drawing_area();
                 (self.draw)(root).map_err(|e| anyhow!("cannot draw {}: {e}", p.display()))
             }
         }
