@@ -287,7 +287,7 @@ pub fn difference_with_interval(
 }
 
 /// An interval of values of a unit (a confidence interval), both ends
-/// alike ([`ends`]).
+/// alike (see `ends`).
 pub fn interval(unit: Unit, lo: f64, hi: f64, rate_decimals: usize) -> (String, String) {
     ends(unit, Mode::Value, lo, hi, rate_decimals)
 }
