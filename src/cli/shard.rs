@@ -117,11 +117,11 @@ pub struct Partial {
 /// The SHA-256 of a scenario's resolved spec: equal hashes mean the same
 /// configuration however it was written.
 pub fn scenario_hash(s: &Scenario) -> String {
-    let text = serde_json::to_string(s.spec()).expect("a spec serialises");
-    Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    sha256(
+        serde_json::to_string(s.spec())
+            .expect("a spec serialises")
+            .as_bytes(),
+    )
 }
 
 /// The parts a merge reads, sorted by shard; set once by `merge` before it
@@ -716,6 +716,7 @@ fn write_frame(df: Result<DataFrame>, path: &Path, config: &mut Config) -> Resul
     Ok(())
 }
 
+/// The SHA-256 of `bytes`, in hex.
 fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
