@@ -479,7 +479,16 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
     emit(
         args.json,
         &cal_out::json(&estimate, &data, &checks, args.replications, &from),
-        || cal_out::report(&estimate, &data, &checks, args.replications, &from),
+        || {
+            cal_out::report(
+                &estimate,
+                &data,
+                &checks,
+                args.replications,
+                &from,
+                &super::term::style(),
+            )
+        },
     )?;
     if let Some((_, path, _, _)) = &drawn {
         note!(

@@ -133,6 +133,6 @@ pub fn compare(args: CompareArgs) -> Result<()> {
             output::terminal::window_sentence(&scenarios[0])
         ));
         let style = super::term::style();
-        output::text::wrap(&text, style.width) + &output::compare::text(&versus, &style)
+        style.lay_out(&text) + &output::compare::text(&versus, &style)
     })
 }

@@ -178,9 +178,10 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
         })
     })?;
     emit(args.output.json, &summary, || {
-        format!(
+        let style = super::term::style();
+        style.lay_out(&format!(
             "funnelsim optimise · {} · {k} configurations · seed {} (all share random numbers)\nKim–Nelson sequential selection: {} replications of each first, indifference {}, confidence {}\n",
             spec.name, spec.simulation.seed, args.first_stage, args.indifference, args.confidence
-        ) + &output::optimise::optimise_text(&result)
+        )) + &output::optimise::optimise_text(&result, &style)
     })
 }

@@ -142,15 +142,12 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
     })?;
     emit(args.output.json, &summary, || {
         let style = super::term::style();
-        output::text::wrap(
-            &format!(
+        style.lay_out(&format!(
                 "funnelsim sweep · {} · {} points × {} replications · seed {} (all points share random numbers)\n",
                 spec.name,
                 output::format::whole(points as f64),
                 output::format::whole(f64::from(spec.simulation.replications)),
                 spec.simulation.seed
-            ),
-            style.width,
-        ) + &output::sweep::sweep_text(&result, &style)
+            )) + &output::sweep::sweep_text(&result, &style)
     })
 }

@@ -19,6 +19,7 @@ use crate::model::scenario::spec::{
     HandoffSpec, MarketingSpec, OutreachSpec, default_segments, default_stages,
 };
 use crate::output::format::{human, percent};
+use crate::output::text::{Column as Col, Style, Table};
 
 /// Where a calibration came from, for the file header and the report.
 pub struct Provenance<'a> {
@@ -782,6 +783,18 @@ pub fn report(
     checks: &[Check],
     replications: u32,
     from: &Provenance<'_>,
+    style: &Style,
+) -> String {
+    style.lay_out(&report_body(cal, data, checks, replications, from, style))
+}
+
+fn report_body(
+    cal: &Calibration,
+    data: &Data<'_>,
+    checks: &[Check],
+    replications: u32,
+    from: &Provenance<'_>,
+    style: &Style,
 ) -> String {
     let mut t = String::new();
     let _ = writeln!(
@@ -831,12 +844,19 @@ pub fn report(
         let _ = writeln!(t, "! {line}");
     }
 
-    let w = cal.stages.iter().map(|s| s.name.len()).max().unwrap_or(5).max(5);
-    let _ = writeln!(
-        t,
-        "\n{:w$}  {:>7}  {:>6}  {:>8}  {:<24}  {:<18}  {:<16}  stall probability",
-        "stage", "entered", "stays", "censored", "dwell (AIC margin)", "mean days", "shape/sigma"
-    );
+    // The stays' counts and the shape go first when the width is short:
+    // the family, its mean and the stall probability are the fit.
+    let mut table = Table::new(vec![
+        Col::left("stage", Col::ALWAYS),
+        Col::right("entered", 3),
+        Col::right("stays", 2),
+        Col::right("censored", 1),
+        Col::left("dwell (AIC margin)", Col::ALWAYS),
+        Col::left("mean days", Col::ALWAYS),
+        Col::left("shape/sigma", 4),
+        Col::left("stall probability", Col::ALWAYS),
+    ]);
+    table.indent = 0;
     let mut sparse = Vec::new();
     for (i, st) in cal.stages.iter().enumerate() {
         let best = st.dwell.best();
@@ -856,18 +876,19 @@ pub fn report(
         if st.sparse() {
             sparse.push(format!("{} ({})", st.name, st.dwell.events));
         }
-        let _ = writeln!(
-            t,
-            "{:w$}  {:>7}  {:>6}  {:>8}  {:<24}  {:<18}  {:<16}  {stall}{flag}",
-            st.name,
+        table.row(vec![
+            st.name.clone(),
             human(st.entered as f64),
             human(st.dwell.events as f64),
             human(st.dwell.censored as f64),
             family,
             format!("{} ± {}", sig(best.mean_days.value), sig(best.mean_days.se)),
             shape,
-        );
+            format!("{stall}{flag}"),
+        ]);
     }
+    t.push('\n');
+    put(&mut t, &table, style);
     if !sparse.is_empty() {
         let _ = writeln!(
             t,
@@ -875,7 +896,7 @@ pub fn report(
             sparse.join(", ")
         );
     }
-    km_table(&mut t, cal);
+    km_table(&mut t, cal, style);
 
     let d = &cal.decision;
     let _ = writeln!(
@@ -887,37 +908,54 @@ pub fn report(
         pct(&d.no_decision)
     );
     let _ = writeln!(t, "\nSources:");
+    let mut table = Table::new(vec![
+        Col::left("", Col::ALWAYS),
+        Col::right("leads", Col::ALWAYS),
+        Col::left("per day ± se [95% CI]", Col::ALWAYS),
+        Col::left("fit", 1),
+    ]);
+    let mut arrivals = Vec::new();
     for ch in &cal.channels {
-        let _ = writeln!(
-            t,
-            "  {:24} {:>7} leads  {} per day  fit {}",
-            ch.name,
+        table.row(vec![
+            ch.name.clone(),
             human(ch.leads as f64),
             positive(&ch.rate),
-            if ch.fit.n > 0 { pct(&ch.fit) } else { "n/a".into() }
-        );
+            if ch.fit.n > 0 { pct(&ch.fit) } else { "n/a".into() },
+        ]);
         if let Some(line) = arrivals_line(&ch.arrivals) {
-            let _ = writeln!(t, "  {:24} {line}", "");
+            arrivals.push(format!("  {}: {line}", ch.name));
         }
     }
+    put(&mut t, &table, style);
+    for line in arrivals {
+        let _ = writeln!(t, "{line}");
+    }
     let _ = writeln!(t, "\nSegments:");
+    let mut table = Table::new(vec![
+        Col::left("", Col::ALWAYS),
+        Col::right("opportunities", Col::ALWAYS),
+        Col::left("deal value median ± se [95% CI]", Col::ALWAYS),
+        Col::right("sigma", 2),
+        Col::right("amounts", 1),
+    ]);
     for s in &cal.segments {
-        let value = match &s.deal_value {
-            Some(d) => format!(
-                "deal value median {} (sigma {}, {} amounts)",
+        let (median, sigma, n) = match &s.deal_value {
+            Some(d) => (
                 positive(&d.median),
                 d.sigma.map_or("—".into(), |p| sig(p.value)),
-                d.n
+                human(d.n as f64),
             ),
-            None => "no amounts".into(),
+            None => ("no amounts".into(), String::new(), "0".into()),
         };
-        let _ = writeln!(
-            t,
-            "  {:24} {:>7} opportunities  {value}",
-            s.name,
-            human(s.opportunities as f64)
-        );
+        table.row(vec![
+            s.name.clone(),
+            human(s.opportunities as f64),
+            median,
+            sigma,
+            n,
+        ]);
     }
+    put(&mut t, &table, style);
 
     if let Some((fit, set)) = data.live {
         let x = fit.intercepts;
@@ -928,52 +966,47 @@ pub fn report(
         };
         let _ = writeln!(
             t,
-            "\nLive policy ({policy}), fitted in {} runs with common random numbers:\n\
-             \x20 stalls × {}  pace (dwell) × {}  decision.base_us {}\n\
-             \x20 {:<30}{:>10} observed {:>10} simulated",
+            "\nLive policy ({policy}), fitted in {} runs with common random numbers:\n  stalls × {}  pace (dwell) × {}  decision.base_us {}",
             fit.runs,
             sig(x.stall_scale),
             sig(x.dwell_scale),
             sig(x.base_us),
-            "",
-            "",
-            ""
         );
+        let mut table = Table::new(vec![
+            Col::left("", Col::ALWAYS),
+            Col::right("observed", Col::ALWAYS),
+            Col::right("simulated", Col::ALWAYS),
+        ]);
         for (name, (sim, obs)) in [
             ("reached the last stage", fit.reached_last),
             ("won", fit.won),
             ("cycle days (won)", fit.cycle_days),
         ] {
-            let _ = writeln!(t, "  {name:<30}{:>19} {:>20}", sig(obs), sig(sim));
+            table.row(vec![name.to_owned(), sig(obs), sig(sim)]);
         }
+        put(&mut t, &table, style);
         if !fit.converged {
             let _ = writeln!(
                 t,
-                "! the live fit did not match the history: a figure is more than 5% off, or a\n\
-                 \x20 level ended at the edge of its range. The stated policy, with these levels\n\
-                 \x20 alone, does not reproduce this history: check the --set values (is this the\n\
-                 \x20 policy the company ran?) before trusting what-ifs from it."
+                "! the live fit did not match the history: a figure is more than 5% off, or a level ended at the edge of its range. The stated policy, with these levels alone, does not reproduce this history: check the --set values (is this the policy the company ran?) before trusting what-ifs from it."
             );
         }
     }
     let _ = writeln!(
         t,
-        "\nFit check: the history vs {replications} simulated histories of the fitted scenario\n\
-         (same {} days, deals open at the end stay open; z = (observed − mean) / sd), with\n\
-         leads arriving as the scenario says, and on the history's own days (the journey alone)",
+        "\nFit check: the history vs {replications} simulated histories of the fitted scenario (same {} days, deals open at the end stay open; z = (observed − mean) / sd), with leads arriving as the scenario says (fitted), and on the history's own days (own days: the journey alone)",
         sig(cal.span_days)
     );
-    let w = checks.iter().map(|c| c.name.len()).max().unwrap_or(5).max(12) + 8;
-    let _ = writeln!(
-        t,
-        "  {:w$}  {:>8}  {:>26}  {:>26}",
-        "", "", "fitted arrivals", "the history's arrivals"
-    );
-    let _ = writeln!(
-        t,
-        "  {:w$}  {:>8}  {:>18} {:>7}  {:>18} {:>7}",
-        "", "observed", "mean ± sd", "z", "mean ± sd", "z"
-    );
+    // The history's own arrivals go first when the width is short: the
+    // fitted arrivals are the scenario's.
+    let mut table = Table::new(vec![
+        Col::left("", Col::ALWAYS),
+        Col::right("observed", Col::ALWAYS),
+        Col::right("fitted: mean ± sd", Col::ALWAYS),
+        Col::right("z", Col::ALWAYS),
+        Col::right("own days: mean ± sd", 1),
+        Col::right("z ", 1),
+    ]);
     let (mut poor, mut poor_journey) = (Vec::new(), Vec::new());
     let sim = |e: &crate::sim::stats::Estimate| match (e.mean, e.sd) {
         (Some(m), Some(sd)) => format!("{} ± {}", sig(m), sig(sd)),
@@ -995,14 +1028,16 @@ pub fn report(
             None => "—  ".into(),
         };
         let (z1, z2) = (z(c.z, &mut poor), z(c.z_replayed, &mut poor_journey));
-        let row = format!(
-            "  {label:w$}  {:>8}  {:>18} {z1:>7}  {:>18} {z2:>7}",
+        table.row(vec![
+            label.clone(),
             c.observed.map_or("n/a".into(), count_or_sig),
             sim(&c.simulated),
+            z1,
             sim(&c.replayed),
-        );
-        let _ = writeln!(t, "{}", row.trim_end());
+            z2,
+        ]);
     }
+    put(&mut t, &table, style);
     let _ = if poor.is_empty() && poor_journey.is_empty() {
         writeln!(
             t,
@@ -1011,19 +1046,33 @@ pub fn report(
     } else if !poor_journey.is_empty() {
         writeln!(
             t,
-            "! |z| > {POOR_FIT_Z} even on the history's own arrivals for {}: the journey does not\n\
-             reproduce these; check the cleaning notes (stale open deals, a history cut at the start).",
+            "! |z| > {POOR_FIT_Z} even on the history's own arrivals for {}: the journey does not reproduce these; check the cleaning notes (stale open deals, a history cut at the start).",
             poor_journey.join(", ")
         )
     } else {
         writeln!(
             t,
-            "! |z| > {POOR_FIT_Z} only with the fitted arrivals for {}: the journey fits, the\n\
-             arrival process does not (see each source's arrivals above).",
+            "! |z| > {POOR_FIT_Z} only with the fitted arrivals for {}: the journey fits, the arrival process does not (see each source's arrivals above).",
             poor.join(", ")
         )
     };
     t
+}
+
+/// A table of the report laid out for `style`, with a note naming the
+/// columns left out to fit.
+fn put(t: &mut String, table: &Table, style: &Style) {
+    let rendered = table.render(style.width);
+    t.push_str(&rendered.text);
+    if !rendered.left_out.is_empty() {
+        let names: Vec<&str> = rendered.left_out.iter().map(|h| h.trim()).collect();
+        let _ = writeln!(
+            t,
+            "  ({} left out to fit; in --json, and here at {} columns)",
+            names.join(", "),
+            rendered.full_width
+        );
+    }
 }
 
 /// The `--since` date to suggest for a cut at `first_close`: its day, or
@@ -1057,19 +1106,19 @@ fn pct(p: &Proportion) -> String {
 /// share of stays still going at the Kaplan–Meier quartiles and where the
 /// two differ most, and the stages whose fit departs from it there by more
 /// than [`DEPART_Z`] standard errors.
-fn km_table(t: &mut String, cal: &Calibration) {
-    let w = cal.stages.iter().map(|s| s.name.len()).max().unwrap_or(5).max(5);
+fn km_table(t: &mut String, cal: &Calibration, style: &Style) {
     let _ = writeln!(
         t,
-        "\nDwell fit vs Kaplan–Meier: the share of stays still going after t days, as the stays\n\
-         show it (Kaplan–Meier, 95% CI) and as the fitted curve has it; ! = more than {DEPART_Z}\n\
-         standard errors apart"
+        "\nDwell fit vs Kaplan–Meier: the share of stays still going after t days, as the stays show it (Kaplan–Meier, 95% CI) and as the fitted curve has it; ! = more than {DEPART_Z} standard errors apart"
     );
-    let _ = writeln!(
-        t,
-        "{:w$}  {:<11}  {:>6}  {:<22}  fitted",
-        "stage", "at", "t", "Kaplan–Meier [95% CI]"
-    );
+    let mut table = Table::new(vec![
+        Col::left("stage", Col::ALWAYS),
+        Col::left("at", Col::ALWAYS),
+        Col::right("t", Col::ALWAYS),
+        Col::left("Kaplan–Meier [95% CI]", Col::ALWAYS),
+        Col::left("fitted", Col::ALWAYS),
+    ]);
+    table.indent = 0;
     let mut departs = Vec::new();
     for st in &cal.stages {
         let c = survival::compare(&st.km, st.dwell.best());
@@ -1082,19 +1131,20 @@ fn km_table(t: &mut String, cal: &Calibration) {
         let mut name = st.name.as_str();
         for (at, p) in rows {
             let flag = if p.departs() { " !" } else { "" };
-            let _ = writeln!(
-                t,
-                "{name:w$}  {at:<11}  {:>6}  {:<22}  {:.3}{flag}",
+            table.row(vec![
+                name.to_owned(),
+                at,
                 sig(p.days),
                 format!("{:.3} [{:.3}, {:.3}]", p.km.survival, p.km.ci_low, p.km.ci_high),
-                p.fitted
-            );
+                format!("{:.3}{flag}", p.fitted),
+            ]);
             name = "";
         }
         if let Some(p) = c.largest_gap.filter(Point::departs) {
             departs.push(format!("{} (at {} days)", st.name, sig(p.days)));
         }
     }
+    put(t, &table, style);
     if departs.is_empty() {
         let _ = writeln!(
             t,

@@ -7,7 +7,7 @@ use polars::prelude::{Column, DataFrame, NamedFrom, Series};
 use serde_json::{Value, json};
 
 use super::format;
-use super::text::{Column as Col, Style, Table, wrap};
+use super::text::{Column as Col, Style, Table};
 use crate::study::compare::{PairedComparison, Unit};
 
 /// One candidate compared with the baseline.
@@ -173,7 +173,7 @@ pub fn text(vs: &[Versus<'_>], style: &Style) -> String {
             );
         }
     }
-    wrap(&out, style.width)
+    style.lay_out(&out)
 }
 
 /// JSON for one candidate.

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 
 use super::format::{self, human};
 use super::json::estimate;
-use super::sweep::{metric_diff, metric_value, settings_line, with_ci};
+use super::sweep::{metric_diff, metric_value};
+use super::text::{Column as Col, Style, Table};
 use crate::sim::metrics::Metric;
 use crate::sim::stats::Estimate;
 use crate::study::optimise::{Fate, Optimisation, Stop};
@@ -47,43 +48,79 @@ fn ranked(o: &Optimisation) -> Vec<usize> {
     order
 }
 
-/// Terminal text of an optimisation.
-pub fn optimise_text(o: &Optimisation) -> String {
+/// Terminal text of an optimisation, laid out for `style`: a column per
+/// varied parameter, the replications, the objective with its 95% CI, then
+/// the paired difference and the fate while they fit.
+pub fn optimise_text(o: &Optimisation, style: &Style) -> String {
+    style.lay_out(&optimise_body(o, style))
+}
+
+fn optimise_body(o: &Optimisation, style: &Style) -> String {
     let s = &o.selection;
     let obj = o.objective.metric();
     let mut out = String::new();
     let order = ranked(o);
     let shown = &order[..order.len().min(SHOWN)];
-    let settings_w = shown
-        .iter()
-        .map(|&i| settings_line(&o.settings[i]).len())
-        .max()
-        .unwrap_or(8)
-        .max(8);
-    let _ = writeln!(
-        out,
-        "  {:>6}  {:<settings_w$}  {:>12}  {:<36}  {:<18}  fate",
-        "config",
-        "settings",
-        "replications",
-        format!("{obj} (95% CI)"),
-        "paired vs chosen"
-    );
+    // A column per varied parameter, headed by the last part of its path
+    // (the whole path where two would read alike), as `sweep` does.
+    let paths: Vec<&str> = o
+        .settings
+        .first()
+        .map(|p| p.iter().map(|(k, _)| k.as_str()).collect())
+        .unwrap_or_default();
+    let short = |path: &str| path.rsplit('.').next().unwrap_or(path).to_owned();
+    let mut columns = vec![Col::right("config", Col::ALWAYS)];
+    for path in &paths {
+        let alike = paths.iter().filter(|p| short(p) == short(path)).count() > 1;
+        let header = if alike { (*path).to_owned() } else { short(path) };
+        columns.push(Col::left(&header, Col::ALWAYS));
+    }
+    columns.extend([
+        Col::right("replications", Col::ALWAYS),
+        Col::right(&style.metric(obj), Col::ALWAYS),
+        Col::left("95% CI", 2),
+        Col::right("paired vs chosen", 1),
+        Col::left("fate", Col::ALWAYS),
+    ]);
+    let mut table = Table::new(columns);
     for &i in shown {
         let c = &s.candidates[i];
-        let mark = if s.chosen == Some(i) { "  ◀ chosen" } else { "" };
+        let mut row = vec![i.to_string()];
+        row.extend(o.settings[i].iter().map(|(_, v)| style.value(v)));
+        row.push(human(f64::from(c.replications)));
+        let e = &c.objective;
+        // The mean and its interval formatted alike, as `with_ci` does.
+        let (mean, ci) = match (e.ci_low, e.ci_high) {
+            (Some(lo), Some(hi)) => {
+                let (m, lo, hi) = format::value_with_interval(Metric::unit_of(obj), e.mean, lo, hi, 2);
+                (m, format!("{lo} – {hi}"))
+            }
+            _ => (metric_value(obj, e.mean), String::new()),
+        };
+        row.extend([mean, ci]);
+        let chosen = s.chosen == Some(i);
+        row.push(if chosen {
+            String::new()
+        } else {
+            metric_diff(obj, c.versus_chosen.mean)
+        });
+        // The chosen one's fate is to be chosen; the others' in short
+        // words, so that the table keeps them at 80 columns.
+        row.push(match c.fate {
+            _ if chosen => "◀ chosen".to_owned(),
+            Fate::Dominated { at } => format!("out after {at}"),
+            _ => fate_text(o, c.fate).1,
+        });
+        table.row(row);
+    }
+    let rendered = table.render(style.width);
+    out.push_str(&rendered.text);
+    if !rendered.left_out.is_empty() {
         let _ = writeln!(
             out,
-            "  {i:>6}  {:<settings_w$}  {:>12}  {:<36}  {:<18}  {}{mark}",
-            settings_line(&o.settings[i]),
-            human(f64::from(c.replications)),
-            with_ci(obj, &c.objective),
-            if s.chosen == Some(i) {
-                String::new()
-            } else {
-                metric_diff(obj, c.versus_chosen.mean)
-            },
-            fate_text(o, c.fate).1
+            "  ({} left out to fit; in --json and --out, and here at {} columns)",
+            rendered.left_out.join(", "),
+            rendered.full_width
         );
     }
     if order.len() > shown.len() {
@@ -106,7 +143,7 @@ pub fn optimise_text(o: &Optimisation) -> String {
                 "Chosen: configuration {c} — {} ({obj} {}).",
                 o.settings[c]
                     .iter()
-                    .map(|(k, v)| format!("{k} = {v}"))
+                    .map(|(k, v)| format!("{k} = {}", style.value(v)))
                     .collect::<Vec<_>>()
                     .join(", "),
                 metric_value(obj, s.candidates[c].objective.mean)

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::format::{self, human};
 use super::json::estimate;
-use super::text::{Column as Col, Style, Table, wrap};
+use super::text::{Column as Col, Style, Table};
 use crate::sim::metrics::Metric;
 use crate::sim::stats::Estimate;
 use crate::study::sensitivity::Sensitivity;
@@ -32,15 +32,6 @@ fn metric_value_abs(metric: &str, x: f64) -> String {
         .to_owned()
 }
 
-/// A point's settings on one line: `path=value path=value`.
-pub(crate) fn settings_line(settings: &[(String, String)]) -> String {
-    settings
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
 /// A metric's mean with its 95% CI, in the metric's unit.
 pub(crate) fn with_ci(metric: &str, e: &Estimate) -> String {
     match (e.ci_low, e.ci_high) {
@@ -55,7 +46,7 @@ pub(crate) fn with_ci(metric: &str, e: &Estimate) -> String {
 /// Terminal table of a sweep, laid out for `style`: the objective with its
 /// 95% CI, then the other metrics while they fit.
 pub fn sweep_text(r: &SweepResult, style: &Style) -> String {
-    wrap(&sweep_body(r, style), style.width)
+    style.lay_out(&sweep_body(r, style))
 }
 
 fn sweep_body(r: &SweepResult, style: &Style) -> String {
@@ -425,7 +416,7 @@ pub fn sensitivity_text(s: &Sensitivity, top: Option<usize>, style: &Style) -> S
         let _ = writeln!(out, "Not measured ({reason}): {}", names.len());
         out += &wrap_list(&names, "    ", style.width);
     }
-    wrap(&out, style.width)
+    style.lay_out(&out)
 }
 
 /// JSON of a sensitivity analysis: every measured effect (`clear`: its 95%

@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use super::Run;
 use super::format;
-use super::text::{Column, Style, Table, pad, width_of, wrap};
+use super::text::{Column, Style, Table, pad, width_of};
 use crate::model::outcome::{Cause, Outcome, Side};
 use crate::model::scenario::Scenario;
 use crate::sim::metrics::{Metric, Unit};
@@ -237,7 +237,7 @@ pub fn summary(run: &Run<'_>, style: &Style) -> String {
     if let Some(cf) = run.counterfactual {
         counterfactual(&mut out, s, cf);
     }
-    wrap(&out, style.width)
+    style.lay_out(&out)
 }
 
 /// A paired estimate as "+12.3 (+9.8 – +14.7)".

@@ -53,6 +53,57 @@ impl Style {
         }
     }
 
+    /// A value as shown: without the quotes TOML puts around text, and in
+    /// plain words for a room (`"insight_led"` → `insight led`).
+    pub fn value(&self, v: &str) -> String {
+        self.name(v.trim_matches('"'))
+    }
+
+    /// A sentence as shown: for a room, every snake_case word in it
+    /// ("building_requirements", "buyer_initiated") in plain words. A word
+    /// joined to others by `.`, `/` or `-` is a key, a path or a flag the
+    /// reader may type (`outreach.max_unanswered_touches`, `--set`) and is
+    /// kept as it is.
+    pub fn prose(&self, text: &str) -> String {
+        if !self.plain {
+            return text.to_owned();
+        }
+        let part_of_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-');
+        let mut out = String::with_capacity(text.len());
+        let mut word = String::new();
+        let flush = |word: &mut String, out: &mut String| {
+            // A word ending a sentence keeps its full stop outside the test.
+            let body = word.trim_end_matches('.');
+            let snake = body.contains('_')
+                && body.split('_').all(|p| {
+                    !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+                });
+            if snake {
+                out.push_str(&body.replace('_', " "));
+                out.push_str(&word[body.len()..]);
+            } else {
+                out.push_str(word);
+            }
+            word.clear();
+        };
+        for c in text.chars() {
+            if part_of_word(c) {
+                word.push(c);
+            } else {
+                flush(&mut word, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut word, &mut out);
+        out
+    }
+
+    /// Text as shown: its sentences in [`Style::prose`], its lines
+    /// [`wrap`]ped to the width.
+    pub fn lay_out(&self, text: &str) -> String {
+        wrap(&self.prose(text), self.width)
+    }
+
     /// A metric's name as shown: its catalogue label for a room ("close
     /// rate"), its name otherwise ("close_rate").
     pub fn metric(&self, name: &str) -> String {
@@ -121,15 +172,17 @@ pub fn wrap(text: &str, width: usize) -> String {
     out
 }
 
-/// The words of a line, with a dash or an ellipsis between two numbers
-/// kept on the line of both ("3,657 – 3,694" does not break), and a bare
+/// The words of a line, with a dash, an ellipsis or a ± between two
+/// numbers kept on the line of both ("3,657 – 3,694" does not break), and a bare
 /// number on the line of the word before it ("seed 2026").
 fn words(line: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     let mut glue = false;
     for w in line.split(' ').filter(|w| !w.is_empty()) {
-        let joiner = matches!(w, "–" | "…");
-        let number = w.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '.');
+        let joiner = matches!(w, "–" | "…" | "±");
+        let number = w
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, ',' | '.' | ':'));
         match out.last_mut() {
             Some(last) if glue || joiner || number => {
                 last.push(' ');
@@ -322,6 +375,25 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prose_for_a_room_keeps_keys_paths_and_flags() {
+        let room = Style::new(80, true);
+        assert_eq!(
+            room.prose("handed off on reaching building_requirements; by the buyer_initiated policy."),
+            "handed off on reaching building requirements; by the buyer initiated policy."
+        );
+        let kept = "--set outreach.max_unanswered_touches=3 scenarios/inbound_insight.toml";
+        assert_eq!(room.prose(kept), kept);
+        assert_eq!(
+            room.prose("outreach.approach = \"insight_led\""),
+            "outreach.approach = \"insight led\""
+        );
+        assert_eq!(room.value("\"insight_led\""), "insight led");
+        let terminal = Style::new(80, false);
+        assert_eq!(terminal.prose("building_requirements"), "building_requirements");
+        assert_eq!(terminal.value("\"insight_led\""), "insight_led");
+    }
 
     fn table() -> Table {
         let mut t = Table::new(vec![

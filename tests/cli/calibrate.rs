@@ -262,6 +262,9 @@ fn file(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// scenario beside the history; returns (exit code, stdout, stderr).
 fn calibrate_with(history: &Path, stages: &str, args: &[&str]) -> (i32, String, String) {
     let out = funnelsim()
+        // Wide enough that each sentence of the report is one line: these
+        // tests read what it says (tests/cli/termout.rs, how it is laid out).
+        .env("COLUMNS", "1000")
         .arg("calibrate")
         .arg(history)
         .args(["--stages", stages, "-n", "40", "--force", "--out"])

@@ -100,6 +100,124 @@ fn run_compare_sweep_and_sensitivity_fit_80_columns_when_piped() {
     );
 }
 
+/// The snake_case words of `text` that are not part of a key, a path or a
+/// flag (which the reader may type, and which stay as they are).
+fn snake_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-')))
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| w.contains('_') && !w.contains(['.', '/', '-']))
+        .map(str::to_owned)
+        .collect()
+}
+
+fn optimise_args(scenario: &str) -> Vec<String> {
+    [
+        "optimise",
+        scenario,
+        "--vary",
+        "handoff.threshold=40:80:20",
+        "--vary",
+        "outreach.approach=scripted,insight_led",
+        "--objective",
+        "profit",
+        "--indifference",
+        "200000",
+        "--first-stage",
+        "10",
+        "--budget",
+        "200",
+    ]
+    .map(str::to_owned)
+    .to_vec()
+}
+
+#[test]
+fn optimise_and_the_calibration_report_use_the_room_they_have() {
+    let nurture = path("nurture_then_handoff");
+    let args = optimise_args(&nurture);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (narrow, _) = output(&args, None);
+    fits(&narrow, 80, "optimise");
+    assert!(
+        narrow.contains("◀ chosen") && narrow.contains("left out to fit"),
+        "{narrow}"
+    );
+    let (wide, _) = output(&args, Some(200));
+    fits(&wide, 200, "optimise at 200 columns");
+    assert!(
+        wide.contains("paired vs chosen") && !wide.contains("left out"),
+        "{wide}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("calibrated.toml");
+    let history = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("scenarios/sample_history.csv");
+    let calibrate = [
+        "calibrate",
+        history.to_str().unwrap(),
+        "--as-of",
+        "2025-05-31",
+        "--stages",
+        "unaware,problem_defined,exploring_solutions,building_requirements,shortlisting_suppliers,validating,deciding",
+        "--replications",
+        "10",
+        "--out",
+        out.to_str().unwrap(),
+    ];
+    let (narrow, _) = output(&calibrate, None);
+    fits(&narrow, 80, "calibrate");
+    for section in [
+        "stall probability",
+        "Kaplan–Meier [95% CI]",
+        "Sources:",
+        "Segments:",
+        "fitted: mean ± sd",
+    ] {
+        assert!(narrow.contains(section), "{section}:\n{narrow}");
+    }
+    let (wide, _) = output(&[&calibrate[..], &["--force"]].concat(), Some(200));
+    fits(&wide, 200, "calibrate at 200 columns");
+    assert!(
+        wide.contains("censored") && wide.contains("own days: mean ± sd"),
+        "{wide}"
+    );
+    assert!(!wide.contains("left out"), "{wide}");
+}
+
+#[test]
+fn plain_sentences_have_no_snake_case() {
+    let step5 = workshop("05_all_together");
+    let nurture = path("nurture_then_handoff");
+    let run = stdout(&["run", &step5, "-n", "4", "--counterfactual", "2", "--plain"]);
+    assert!(run.contains("buyer initiated"), "{run}");
+    let sweep = stdout(&[
+        "sweep",
+        &nurture,
+        "--vary",
+        "outreach.approach=scripted,insight_led",
+        "-n",
+        "4",
+        "--plain",
+    ]);
+    assert!(sweep.contains("insight led"), "{sweep}");
+    let mut optimise = optimise_args(&nurture);
+    optimise.push("--plain".to_owned());
+    let optimise: Vec<&str> = optimise.iter().map(String::as_str).collect();
+    let optimise = stdout(&optimise);
+    let compare = stdout(&["compare", "-n", "4", &path("baseline"), &step5, "--plain"]);
+    for (what, text) in [
+        ("run", &run),
+        ("sweep", &sweep),
+        ("optimise", &optimise),
+        ("compare", &compare),
+    ] {
+        assert_eq!(snake_words(text), Vec::<String>::new(), "{what}:\n{text}");
+    }
+    // Without --plain the names are the ones a scenario file uses.
+    let terminal = stdout(&["run", &step5, "-n", "4", "--counterfactual", "0"]);
+    assert!(terminal.contains("buyer_initiated"), "{terminal}");
+}
+
 #[test]
 fn tables_use_the_room_they_have() {
     let args = ["run", &path("baseline"), "-n", "8", "--counterfactual", "0"];

@@ -13,6 +13,42 @@ use crate::output::format::human;
 /// Points of the fitted curve drawn per panel.
 const FITTED_POINTS: usize = 200;
 
+/// The top of the y axis when the legend needs no room of its own.
+const Y_TOP: f64 = 1.02;
+
+/// Where a panel's legend goes: in a corner the curves leave empty, or,
+/// when neither corner is empty (a wide band), above the curves in room
+/// made for it by raising the y axis to `top`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Legend {
+    UpperRight,
+    LowerLeft,
+    Headroom { top: f64 },
+}
+
+/// The legend's place for curves `points` (days, survival) on an x axis
+/// to `x_max`, when the legend covers the share `fx` of the plot's width
+/// and `fy` of its height. Survival curves fall from the upper left, so the
+/// upper right is empty when they have fallen by then and the lower left
+/// when they have not yet.
+fn legend_place(points: &[(f64, f64)], x_max: f64, fx: f64, fy: f64) -> Legend {
+    let clear = |xs: (f64, f64), ys: (f64, f64)| {
+        !points
+            .iter()
+            .any(|&(x, y)| (xs.0..=xs.1).contains(&x) && (ys.0..=ys.1).contains(&y))
+    };
+    let (x_in, y_in) = (x_max * fx, Y_TOP * fy);
+    if clear((x_max - x_in, x_max), (Y_TOP - y_in, Y_TOP)) {
+        Legend::UpperRight
+    } else if clear((0.0, x_in), (0.0, y_in)) {
+        Legend::LowerLeft
+    } else {
+        Legend::Headroom {
+            top: Y_TOP / (1.0 - fy).max(0.5),
+        }
+    }
+}
+
 struct Panel {
     caption: String,
     fit_label: String,
@@ -55,17 +91,39 @@ impl Draw for SurvivalData {
         let areas = root.split_evenly((rows, self.columns));
         let (km_colour, fit_colour) = (PALETTE[0], PALETTE[5]);
         for (p, area) in self.panels.iter().zip(areas) {
+            // The legend's size as a share of the plot: three rows of 12 px
+            // text with the key and padding, beside the longest label (about
+            // 6.3 px a character), and its distance from the corner.
+            let (w, h) = area.dim_in_pixel();
+            let plot = ((f64::from(w) - 72.0).max(1.0), (f64::from(h) - 82.0).max(1.0));
+            let longest = p.fit_label.chars().count().max("Kaplan–Meier 95% CI".len());
+            let fx = ((40.0 + 6.3 * longest as f64 + 10.0) / plot.0).min(1.0);
+            let fy = ((3.0 * 18.0 + 14.0 + 10.0) / plot.1).min(0.9);
+            let mut points: Vec<(f64, f64)> = p.km.iter().flat_map(|q| [(q.0, q.2), (q.0, q.3)]).collect();
+            points.extend(p.fitted.iter().copied());
+            let place = legend_place(&points, p.x_max, fx, fy);
+            let top = match place {
+                Legend::Headroom { top } => top,
+                _ => Y_TOP,
+            };
             let mut chart = ChartBuilder::on(&area)
                 .caption(&p.caption, (FONT, 16))
                 .margin(10)
                 .x_label_area_size(38)
                 .y_label_area_size(52)
-                .build_cartesian_2d(axis(0.0, p.x_max, "days")?, 0.0..1.02)
+                .build_cartesian_2d(axis(0.0, p.x_max, "days")?, 0.0..top)
                 .map_err(err)?;
             chart
                 .configure_mesh()
                 .x_desc("days in the stage")
-                .y_label_formatter(&|v| fmt_axis(*v, true))
+                // Headroom above 100% holds the legend, not a share.
+                .y_label_formatter(&|v| {
+                    if *v > 1.0 + 1e-9 {
+                        String::new()
+                    } else {
+                        fmt_axis(*v, true)
+                    }
+                })
                 .x_label_formatter(&|v| human(*v))
                 .label_style((FONT, 13))
                 .axis_desc_style((FONT, 13))
@@ -100,7 +158,10 @@ impl Draw for SurvivalData {
                 });
             chart
                 .configure_series_labels()
-                .position(SeriesLabelPosition::UpperRight)
+                .position(match place {
+                    Legend::LowerLeft => SeriesLabelPosition::LowerLeft,
+                    _ => SeriesLabelPosition::UpperRight,
+                })
                 .background_style(WHITE.mix(0.85))
                 .border_style(RGBColor(180, 180, 180))
                 .label_font((FONT, 12))
@@ -156,4 +217,30 @@ pub fn dwell_survival(cal: &Calibration) -> Result<Chart> {
         size,
         SurvivalData { panels, columns },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn curve(f: impl Fn(f64) -> f64) -> Vec<(f64, f64)> {
+        (0..=100).map(|i| (f64::from(i), f(f64::from(i)))).collect()
+    }
+
+    #[test]
+    fn the_legend_goes_where_the_curves_are_not() {
+        // Fallen by the right half: the upper right is empty.
+        let fast = curve(|t| (-t / 10.0).exp());
+        assert_eq!(legend_place(&fast, 100.0, 0.45, 0.25), Legend::UpperRight);
+        // Still high at the right (most stays never end): the lower left.
+        let slow = curve(|t| 1.0 - 0.002 * t);
+        assert_eq!(legend_place(&slow, 100.0, 0.45, 0.25), Legend::LowerLeft);
+        // A band from 0 to 1 everywhere: room above the curves.
+        let mut wide = curve(|_| 0.0);
+        wide.extend(curve(|_| 1.0));
+        match legend_place(&wide, 100.0, 0.45, 0.25) {
+            Legend::Headroom { top } => assert!(top * 0.75 >= Y_TOP, "{top}"),
+            other => panic!("{other:?}"),
+        }
+    }
 }
