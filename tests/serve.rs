@@ -1,8 +1,9 @@
 //! `funnelsim serve`'s HTTP API, in process on loopback: runs agree with
 //! `funnelsim run --json`, refusals carry the CLI's messages and key paths,
 //! the difference is paired, a page's new request cancels its previous run,
-//! the queue answers "busy" beyond its bound, no request reaches a file, and
-//! a load of 50 clients × 10 runs is answered in full.
+//! the queue answers "busy" beyond its bound, no request reaches a file,
+//! the scoreboard marks each step's best try, and a load of 50 clients ×
+//! 10 runs is answered in full.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -356,13 +357,16 @@ fn the_scoreboard_keeps_tries_and_exports_them() {
     let (status, list) = request(server.addr, "GET", "/api/tries", None);
     assert_eq!(status, 200);
     let list: Value = serde_json::from_str(&list).unwrap();
-    assert_eq!(list["tries"][0], t);
+    let mut shown = t.clone();
+    shown["best_of_step"] = json!(true);
+    assert_eq!(list["tries"][0], shown, "the only try is its step's best");
     let (_, csv) = request(server.addr, "GET", "/api/tries.csv", None);
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines[0].ends_with(",command,best_of_step"), "{csv}");
     assert_eq!(
         lines[1],
-        r#"1,Table 3,01_blame_game,outreach.reps=6,"more, ""about"" +10",101.5,9.25,4,14.5,1000000,'=cmd"#
+        r#"1,Table 3,01_blame_game,outreach.reps=6,"more, ""about"" +10",101.5,9.25,4,14.5,1000000,'=cmd,true"#
     );
     let (status, _) = post(server.addr, "/api/tries", json!({"who": "x"}));
     assert_eq!(status, 400);
@@ -370,6 +374,74 @@ fn the_scoreboard_keeps_tries_and_exports_them() {
     assert_eq!(status, 200);
     let (_, csv) = request(server.addr, "GET", "/api/tries.csv", None);
     assert_eq!(csv.lines().count(), 1);
+}
+
+/// The best so far is per step, by the paired difference from the step's
+/// starting point, not by deals won (steps start from different scenarios):
+/// in the API and in both exports, ties keeping the first.
+#[test]
+fn the_scoreboard_marks_the_best_try_of_each_step() {
+    let server = start(Limits::default(), never);
+    // (step, deals won, paired difference): step 2's tries win more deals
+    // than any of step 1's, but the best of each step is its own largest
+    // difference; try 6 ties try 2 and try 7 has no difference.
+    let tries = [
+        ("01_blame_game", 96.0, Some(-19.0)),
+        ("01_blame_game", 130.0, Some(15.5)),
+        ("02_nurture_before_handoff", 190.0, Some(4.0)),
+        ("01_blame_game", 120.0, Some(5.0)),
+        ("02_nurture_before_handoff", 181.0, Some(-5.0)),
+        ("01_blame_game", 130.0, Some(15.5)),
+        ("02_nurture_before_handoff", 250.0, None),
+        ("02_nurture_before_handoff", 195.0, Some(9.0)),
+    ];
+    let mut best_so_far = Vec::new();
+    for (k, (step, won, diff)) in tries.iter().enumerate() {
+        let (status, _) = post(
+            server.addr,
+            "/api/tries",
+            json!({"who": format!("table {k}"), "scenario": step, "won": won, "won_difference": diff}),
+        );
+        assert_eq!(status, 200);
+        let (_, list) = request(server.addr, "GET", "/api/tries", None);
+        let list: Value = serde_json::from_str(&list).unwrap();
+        let marked: Vec<usize> = list["tries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+            .filter(|(_, t)| t["best_of_step"] == true)
+            .map(|(i, _)| i + 1)
+            .collect();
+        best_so_far.push(marked);
+    }
+    // After each try, the tries (numbered from 1) marked best of their step.
+    assert_eq!(
+        best_so_far,
+        [
+            vec![1],
+            vec![2],
+            vec![2, 3],
+            vec![2, 3],
+            vec![2, 3],
+            vec![2, 3],
+            vec![2, 3],
+            vec![2, 8],
+        ]
+    );
+    let (_, csv) = request(server.addr, "GET", "/api/tries.csv", None);
+    let marks: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            "false", "true", "false", "false", "false", "false", "false", "true"
+        ],
+        "{csv}"
+    );
 }
 
 /// 50 clients × 10 runs of the baseline (10 replications each) on loopback:
