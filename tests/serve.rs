@@ -523,9 +523,10 @@ fn proc_status_kib(pid: u32, key: &str) -> Option<u64> {
 /// other connections hold a request and a "busy" answer of a few hundred
 /// bytes each. Add the allocator: tokio's blocking threads and rayon's
 /// workers each get a malloc arena, a few MiB resident at most. Measured:
-/// 3.5 MiB of growth (on a loaded 2-core machine). 16 MiB leaves room for
-/// that fourfold, while keeping one answer per request (500 × about
-/// 40 KiB, 20 MiB), let alone its run, would exceed it.
+/// 3.5 to 5.5 MiB of growth over five runs on a loaded 2-core machine.
+/// 16 MiB leaves room for about three times that, while keeping one answer
+/// per request (500 × about 40 KiB, 20 MiB), let alone its run, would
+/// exceed it.
 const LOAD_GROWTH_KIB: u64 = 16 * 1024;
 
 /// 50 clients × 10 runs of the baseline (10 replications each, no
