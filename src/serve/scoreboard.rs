@@ -1,5 +1,11 @@
 //! The room's tries, kept in memory while the server runs: who tried what,
-//! their prediction, and what it did. Exported as JSON and CSV.
+//! their prediction, and what it did. Exported as JSON and CSV, each try
+//! marked when it is the best so far of its step.
+//!
+//! "Best" is per step, by the paired difference in deals won from the
+//! step's starting point: steps start from different scenarios, so their
+//! absolute deals won do not compare, while the paired difference measures
+//! what the try's change did to the same buyers.
 
 use std::sync::{Arc, Mutex};
 
@@ -45,17 +51,65 @@ pub struct Try {
     pub command: String,
 }
 
+/// A try as the scoreboard shows and exports it: the try, and whether it is
+/// the best so far of its step.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ranked {
+    /// The try as it was recorded.
+    #[serde(flatten)]
+    pub recorded: Try,
+    /// Whether it is the best of its step (see [`best_of_step`]).
+    pub best_of_step: bool,
+}
+
+/// Marks, for each try, whether it is the best so far of its step (its
+/// `scenario`): the largest paired difference in deals won from the step's
+/// starting point, the first of equals (the room saw it first). A try
+/// without a finite difference is never the best; a step whose tries all
+/// lack one has none.
+pub fn best_of_step(tries: &[Try]) -> Vec<bool> {
+    // Each step's best so far: (index of the try, its difference).
+    let mut best: Vec<(&str, usize, f64)> = Vec::new();
+    for (i, t) in tries.iter().enumerate() {
+        let Some(d) = t.won_difference.filter(|d| d.is_finite()) else {
+            continue;
+        };
+        match best.iter_mut().find(|(step, ..)| *step == t.scenario) {
+            // Strictly larger: ties keep the earlier try.
+            Some(b) if d > b.2 => *b = (b.0, i, d),
+            Some(_) => {}
+            None => best.push((&t.scenario, i, d)),
+        }
+    }
+    let mut marks = vec![false; tries.len()];
+    for (_, i, _) in best {
+        marks[i] = true;
+    }
+    marks
+}
+
 /// The tries, in the order they were made.
 #[derive(Default)]
 pub struct Scoreboard(Mutex<Vec<Try>>);
 
 impl Scoreboard {
-    fn snapshot(&self) -> Vec<Try> {
-        self.0.lock().expect("no panics while held").clone()
+    /// The tries, each with its mark: computed when asked for, since a new
+    /// try can take the mark from an earlier one.
+    fn snapshot(&self) -> Vec<Ranked> {
+        let tries = self.0.lock().expect("no panics while held").clone();
+        let marks = best_of_step(&tries);
+        tries
+            .into_iter()
+            .zip(marks)
+            .map(|(recorded, best_of_step)| Ranked {
+                recorded,
+                best_of_step,
+            })
+            .collect()
     }
 }
 
-/// `GET /api/tries`: the tries as JSON.
+/// `GET /api/tries`: the tries as JSON, each with `best_of_step`.
 pub async fn list(State(c): State<Arc<Console>>) -> Response {
     axum::Json(json!({ "tries": c.scoreboard.snapshot() })).into_response()
 }
@@ -115,12 +169,14 @@ fn number(x: Option<f64>) -> String {
         .map_or(String::new(), |v| v.to_string())
 }
 
-/// `GET /api/tries.csv`: the tries as CSV.
+/// `GET /api/tries.csv`: the tries as CSV, `best_of_step` last (`true` or
+/// `false`) so the earlier columns keep their places.
 pub async fn csv(State(c): State<Arc<Console>>) -> Response {
     let mut out = String::from(
-        "try,who,scenario,changes,prediction,won,won_difference,won_difference_ci_low,won_difference_ci_high,revenue,command\n",
+        "try,who,scenario,changes,prediction,won,won_difference,won_difference_ci_low,won_difference_ci_high,revenue,command,best_of_step\n",
     );
-    for (i, t) in c.scoreboard.snapshot().iter().enumerate() {
+    for (i, r) in c.scoreboard.snapshot().iter().enumerate() {
+        let t = &r.recorded;
         let [lo, hi] = t.won_difference_ci.unwrap_or([None, None]);
         let row = [
             (i + 1).to_string(),
@@ -134,6 +190,7 @@ pub async fn csv(State(c): State<Arc<Console>>) -> Response {
             number(hi),
             number(t.revenue),
             field(&t.command),
+            r.best_of_step.to_string(),
         ];
         out.push_str(&row.join(","));
         out.push('\n');

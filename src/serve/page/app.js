@@ -333,11 +333,31 @@ async function recordTry(a) {
   refreshBoard();
 }
 
+// The scoreboard, grouped by step in the list's order (tries in the order
+// they were made); the server marks each step's best so far by the paired
+// difference from the step, since deals won do not compare across steps.
+// "This step only" shows the chosen step's tries.
 async function refreshBoard() {
   const { tries } = await (await fetch("/api/tries")).json();
-  let best = -1;
-  tries.forEach((t, i) => { if (t.won !== null && (best < 0 || t.won > tries[best].won)) best = i; });
-  $("tries").innerHTML = tries.map((t, i) => `<tr class="${i === best ? "best" : ""}"><td>${i + 1}</td><td>${esc(t.who)}</td><td>${esc(t.scenario)}</td><td><code>${esc(t.set.join(" ") || "nothing")}</code></td><td>${esc(t.prediction)}</td><td>${fmt("count", t.won)}${i === best ? " (best so far)" : ""}</td><td>${fmt("count", t.won_difference, true)} (${t.won_difference_ci ? fmt("count", t.won_difference_ci[0], true) + " to " + fmt("count", t.won_difference_ci[1], true) : "–"})</td></tr>`).join("");
+  const only = $("board-step").checked;
+  const label = (id) => {
+    const s = scenarios.find((x) => x.id === id);
+    return s ? (s.step ? "Step " + s.step + ": " + s.name.replace(/^\d+\.\s*/, "") : s.name) : id;
+  };
+  const order = (id) => { const i = scenarios.findIndex((x) => x.id === id); return i < 0 ? scenarios.length : i; };
+  const steps = [...new Set(tries.map((t) => t.scenario))]
+    .filter((id) => !only || id === current.id)
+    .sort((a, b) => order(a) - order(b) || (a < b ? -1 : 1));
+  let html = "";
+  for (const id of steps) {
+    html += `<tr class="step"><th colspan="7">${esc(label(id))}</th></tr>`;
+    tries.forEach((t, i) => {
+      if (t.scenario !== id) return;
+      const best = t.best_of_step;
+      html += `<tr class="${best ? "best" : ""}"><td>${i + 1}</td><td>${esc(t.who)}</td><td>${esc(t.scenario)}</td><td><code>${esc(t.set.join(" ") || "nothing")}</code></td><td>${esc(t.prediction)}</td><td>${fmt("count", t.won)}</td><td>${fmt("count", t.won_difference, true)} (${t.won_difference_ci ? fmt("count", t.won_difference_ci[0], true) + " to " + fmt("count", t.won_difference_ci[1], true) : "–"})${best ? " best of the step so far" : ""}</td></tr>`;
+    });
+  }
+  $("tries").innerHTML = html || `<tr><td colspan="7">${only ? "No tries of this step yet." : "No tries yet."}</td></tr>`;
 }
 
 // ---- start ------------------------------------------------------------------
@@ -347,7 +367,8 @@ async function start() {
   scenarios = list.scenarios;
   $("scenario").innerHTML = scenarios.map((s) => `<option value="${esc(s.id)}">${s.step ? "Step " + s.step + ": " + esc(s.name.replace(/^\d+\.\s*/, "")) : esc(s.name)}</option>`).join("");
   loadHash();
-  $("scenario").addEventListener("change", () => { chooseScenario($("scenario").value); changed(); });
+  $("scenario").addEventListener("change", () => { chooseScenario($("scenario").value); changed(); if ($("workshop").checked) refreshBoard(); });
+  $("board-step").addEventListener("change", refreshBoard);
   for (const el of document.querySelectorAll("#controls select, #controls input[type=number], #controls input[type=checkbox]")) el.addEventListener("change", changed);
   $("advanced").addEventListener("change", changed);
   $("workshop").addEventListener("change", () => { showWorkshop(); history.replaceState(null, "", stateHash(overrides(), +$("c-reps-n").value)); });
