@@ -185,12 +185,12 @@ function showAnswer(a) {
   const rows = [...a.configurations].sort((x, y) => rank(y) - rank(x) || x.configuration - y.configuration);
   $("o-table").innerHTML = rows.map((c) => {
     const [fate, cls] = state(c);
-    return `<tr class="${cls}"><td>${c.configuration}</td><td>${esc(c.varied.map(pretty).join(", "))}</td><td>${fmt("count", c.replications)}</td><td>${fmt(o.unit, c.objective.mean)}</td><td>${esc(fate)}</td></tr>`;
+    return `<tr class="${cls}"><td>${c.configuration}</td><td>${esc(c.varied.map(pretty).join(", "))}</td><td>${fmt("whole", c.replications)}</td><td>${fmt(o.unit, c.objective.mean)}</td><td>${esc(fate)}</td></tr>`;
   }).join("");
   $("o-objective-head").textContent = a.objective.replace(/_/g, " ");
   const spent = [{ label: "replications used", value: a.replications }];
   if (a.full_grid_replications !== null && a.stop === "guarantee") spent.push({ label: "full grid, same precision", value: a.full_grid_replications });
-  bars($("o-spent"), spent, "count");
+  bars($("o-spent"), spent, "whole");
   $("o-command").textContent = a.command;
   $("o-answer").hidden = false;
 }
