@@ -105,3 +105,17 @@ pub fn check_size(
         )
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_within_the_bound_passes_the_size_check_and_twice_it_does_not() {
+        let (buyers, minute) = (7300.0, 1.0 / 60.0);
+        let n = replications_within(buyers, minute);
+        assert!(n > 1);
+        assert!(check_size(buyers, u32::try_from(n - 1).unwrap(), 1, minute).is_ok());
+        assert!(check_size(buyers, u32::try_from(2 * n).unwrap(), 1, minute).is_err());
+    }
+}

@@ -449,3 +449,27 @@ fn command(entry: &Entry, req: &OptimiseRequest, o: &Optimisation) -> String {
     }
     words.join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_keep_text_bare_when_it_reads_back_the_same() {
+        let o = |s: &str| Override::parse(s).unwrap();
+        assert_eq!(
+            as_overrides(&[
+                o("outreach.approach=insight_led"),
+                o("outreach.reps=3"),
+                o("handoff.threshold=62.5"),
+            ]),
+            [
+                "outreach.approach=insight_led",
+                "outreach.reps=3",
+                "handoff.threshold=62.5"
+            ]
+        );
+        // Text that would read back as a boolean stays quoted.
+        assert_eq!(as_overrides(&[o(r#"name="true""#)]), [r#"name="true""#]);
+    }
+}
