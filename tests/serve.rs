@@ -862,10 +862,10 @@ fn optimise_refusals_are_the_command_line_s_and_the_work_is_bounded() {
     assert_eq!(first["cancelled"], true);
 }
 
-/// Opens "Find the best policy", varies reps 2–4, runs, and reports the
-/// chosen configuration, the table and the command; then "Explore this"
-/// and the Explore view's reps and address (at `#shot`, it stops at the
-/// answer, scrolled into view, for a screenshot).
+/// Opens "Find the best policy" from the header's link, varies reps 2–4,
+/// runs, and reports the chosen configuration, the table and the command;
+/// then "Explore this" and the Explore view's reps and address (at
+/// `#shot`, it stops at the answer, scrolled into view, for a screenshot).
 const OPTIMISE_HARNESS: &str = r#"<!DOCTYPE html>
 <html><body>
 <iframe id="f" src="URL" style="width:1920px;height:1080px"></iframe>
@@ -885,7 +885,7 @@ document.getElementById('f').addEventListener('load', async () => {
   try {
     const d = document.getElementById('f').contentDocument;
     await until(d, 'state', 'done');
-    d.querySelector('#optimise-box summary').click();
+    d.getElementById('optimise-link').click();
     await sleep(200);
     const set = (id, v) => { const el = d.getElementById(id); el.value = v; el.dispatchEvent(new Event('change')); };
     set('o-reps-from', '2'); set('o-reps-to', '4'); set('o-reps-step', '1');

@@ -87,7 +87,7 @@ function showGrid() {
   const n = varied().length;
   $("o-count").textContent = n === 0 ? "Tick what to vary." :
     n > MOST_VARIED ? `At most ${MOST_VARIED} at once.` : `${gridSize()} configurations.`;
-  $("o-run").disabled = n === 0 || n > MOST_VARIED;
+  $("o-run").disabled = n === 0 || n > MOST_VARIED || gridSize() === 0;
 }
 
 // Defaults from the scenario and the Explore view: its stages, its reps
@@ -215,6 +215,13 @@ function startOptimise() {
     `<option value="${k}"${k === "close_rate" ? " selected" : ""}>${esc(o.label)}</option>`).join("");
   $("optimise-box").addEventListener("toggle", () => { if ($("optimise-box").open) fillPanel(); });
   $("scenario").addEventListener("change", fillPanel);
+  // The header's link opens the panel where it is, below the results (the
+  // page's address keeps the Explore state, not the link's anchor).
+  $("optimise-link").addEventListener("click", (e) => {
+    e.preventDefault();
+    $("optimise-box").open = true;
+    $("optimise").scrollIntoView({ behavior: "smooth" });
+  });
   for (const el of document.querySelectorAll("#optimise-box fieldset input")) el.addEventListener("change", showGrid);
   // Threshold and stage are two handoff policies: one at a time.
   for (const [a, b] of [["o-threshold-on", "o-stage-on"], ["o-stage-on", "o-threshold-on"]]) {
