@@ -807,3 +807,376 @@ fn console_runs_in_headless_chromium() {
         eprintln!("screenshot: {}", shot.display());
     }
 }
+
+/// A console serving `paths` within `limits`, for the optimise tests.
+fn start_on(paths: &[PathBuf], limits: Limits) -> Server {
+    let entries = serve::entries(paths).expect("the scenarios load");
+    let console = Console::new(entries, limits, never).expect("worker pool");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+    let c = console.clone();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("runtime");
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            addr_tx
+                .send(listener.local_addr().expect("address"))
+                .expect("send");
+            serve::serve(listener, c, async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("serve");
+        });
+    });
+    Server {
+        addr: addr_rx.recv().expect("the server starts"),
+        console,
+        stop: Some(tx),
+        thread: Some(thread),
+    }
+}
+
+/// `POST /api/optimise` on the threshold fixture (optimum 60 by
+/// construction): the answer's reproducing command, run by the binary with
+/// `--json`, prints the same selection replication for replication, and
+/// the answer states the choice as overrides, each configuration's
+/// replications and when it was dropped, and the replications against the
+/// full grid's.
+#[test]
+fn optimise_chooses_what_the_command_line_chooses() {
+    let server = start_on(
+        &[root().join("tests/data/threshold_optimum.toml")],
+        Limits::default(),
+    );
+    let (status, a) = post(
+        server.addr,
+        "/api/optimise",
+        json!({"scenario": "threshold_optimum", "vary": ["handoff.threshold=10:100:10"],
+               "objective": "close_rate", "indifference": 0.02, "first_stage": 10, "budget": 2000}),
+    );
+    assert_eq!(status, 200, "{a}");
+    let file = root()
+        .join("tests/data/threshold_optimum.toml")
+        .display()
+        .to_string();
+    let command = a["command"].as_str().unwrap();
+    assert_eq!(
+        command,
+        format!(
+            "funnelsim optimise {file} --vary handoff.threshold=10:100:10 --objective close_rate --indifference 0.02 --budget 2000 --first-stage 10"
+        )
+    );
+    let args: Vec<&str> = command.split(' ').skip(1).chain(["--json"]).collect();
+    let out = cli(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let expected: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        a["optimise"], expected["optimise"],
+        "the console's selection is the command line's"
+    );
+    assert_eq!(a["seed"], expected["seed"]);
+    assert_eq!(
+        expected["optimise"]["chosen"]["settings"]["handoff.threshold"],
+        "60"
+    );
+    assert_eq!(a["chosen"]["set"], json!(["handoff.threshold=60"]));
+    assert_eq!(a["stop"], "guarantee");
+    assert_eq!(a["inseparable"], json!([]));
+    let configurations = a["configurations"].as_array().unwrap();
+    assert_eq!(configurations.len(), 10);
+    // The fatal threshold goes at the first screening; replications spent
+    // add up, and the full grid's is stated.
+    assert_eq!(configurations[0]["varied"], json!(["handoff.threshold=10"]));
+    assert_eq!(configurations[0]["eliminated_after"], 10);
+    assert_eq!(configurations[0]["fate"], "dominated");
+    assert!(configurations[5]["eliminated_after"].is_null());
+    let spent: u64 = configurations
+        .iter()
+        .map(|c| c["replications"].as_u64().unwrap())
+        .sum();
+    assert_eq!(a["replications"].as_u64(), Some(spent));
+    assert!(a["full_grid_replications"].as_u64().unwrap() >= spent, "{a}");
+    assert!(
+        a["sentences"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("Chosen: configuration 5 — handoff.threshold = 60"),
+        "{a}"
+    );
+}
+
+/// Refusals of `/api/optimise` are the command line's, word for word with
+/// the key path; the resource guard refuses an over-large grid or budget;
+/// and a page's new optimisation cancels its previous one.
+#[test]
+fn optimise_refusals_are_the_command_line_s_and_the_work_is_bounded() {
+    let threshold = root().join("tests/data/threshold_optimum.toml");
+    let server = start_on(
+        &[threshold.clone(), root().join("scenarios/baseline.toml")],
+        Limits {
+            max_seconds: 1.0,
+            ..Limits::default()
+        },
+    );
+    let file = threshold.display().to_string();
+    for (body, args) in [
+        (
+            json!({"scenario": "threshold_optimum", "vary": ["handoff.thresold=10:100:10"], "indifference": 0.02}),
+            vec!["--vary", "handoff.thresold=10:100:10", "--indifference", "0.02"],
+        ),
+        (
+            json!({"scenario": "threshold_optimum", "vary": ["handoff.threshold=10:100:0"], "indifference": 0.02}),
+            vec!["--vary", "handoff.threshold=10:100:0", "--indifference", "0.02"],
+        ),
+        (
+            json!({"scenario": "threshold_optimum", "vary": ["handoff.threshold=10:100:10"], "indifference": 0}),
+            vec!["--vary", "handoff.threshold=10:100:10", "--indifference", "0"],
+        ),
+        (
+            json!({"scenario": "threshold_optimum", "vary": ["handoff.threshold=10:100:10"], "indifference": 1, "budget": 50}),
+            vec![
+                "--vary",
+                "handoff.threshold=10:100:10",
+                "--indifference",
+                "1",
+                "--budget",
+                "50",
+            ],
+        ),
+        (
+            json!({"scenario": "threshold_optimum", "vary": ["handoff.threshold=10:100:10"], "indifference": 1, "objective": "won"}),
+            vec![
+                "--vary",
+                "handoff.threshold=10:100:10",
+                "--indifference",
+                "1",
+                "--objective",
+                "won",
+            ],
+        ),
+    ] {
+        let (status, a) = post(server.addr, "/api/optimise", body.clone());
+        assert_eq!(status, 400, "{body}: {a}");
+        let out = cli(&[&["optimise", file.as_str()], args.as_slice()].concat());
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let stderr = String::from_utf8(out.stderr).unwrap();
+        let message = format!("error: {}", a["error"].as_str().unwrap());
+        assert!(
+            stderr.lines().any(|l| l == message),
+            "{body}: the console words a refusal as the command line does:\n{message}\n{stderr}"
+        );
+    }
+    // A misspelt key names its path.
+    let (_, a) = post(
+        server.addr,
+        "/api/optimise",
+        json!({"scenario": "threshold_optimum", "vary": ["handoff.thresold=10:100:10"], "indifference": 0.02}),
+    );
+    assert!(
+        a["error"].as_str().unwrap().contains("--vary handoff.thresold"),
+        "{a}"
+    );
+    assert_eq!(a["problems"][0]["key"], "handoff.thresold", "{a}");
+    // The guard: 5,000 configurations' first stage, or a budget beyond the
+    // console's bound, is refused before anything runs.
+    let (status, a) = post(
+        server.addr,
+        "/api/optimise",
+        json!({"scenario": "baseline", "vary": ["outreach.reps=1:100:1", "outreach.max_unanswered_touches=1:50:1"],
+               "objective": "close_rate", "indifference": 0.01}),
+    );
+    assert_eq!(status, 400, "{a}");
+    assert!(
+        a["error"].as_str().unwrap().contains("would simulate about"),
+        "{a}"
+    );
+    let (status, a) = post(
+        server.addr,
+        "/api/optimise",
+        json!({"scenario": "baseline", "vary": ["outreach.reps=2:4:1"], "objective": "close_rate",
+               "indifference": 0.01, "budget": 1_000_000_000u64}),
+    );
+    assert_eq!(status, 400, "{a}");
+    assert!(
+        a["error"]
+            .as_str()
+            .unwrap()
+            .contains("more than this console simulates for one request"),
+        "{a}"
+    );
+    assert_eq!(server.console.admitted(), 0);
+
+    // A page's second optimisation cancels its first (an indifference of
+    // 0 runs to the budget; the guard's bound is raised for it).
+    let server = start_on(&[root().join("scenarios/baseline.toml")], Limits::default());
+    let addr = server.addr;
+    let first = std::thread::spawn(move || {
+        post(
+            addr,
+            "/api/optimise",
+            json!({"scenario": "baseline", "vary": ["outreach.reps=1:10:1"], "objective": "close_rate",
+                   "indifference": 0, "budget": 20_000, "page": "p1"}),
+        )
+    });
+    while server.console.admitted() == 0 {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let (status, second) = post(
+        addr,
+        "/api/optimise",
+        json!({"scenario": "baseline", "vary": ["outreach.reps=2:3:1"], "objective": "close_rate",
+               "indifference": 0.05, "first_stage": 5, "page": "p1"}),
+    );
+    assert_eq!(status, 200, "{second}");
+    let (status, first) = first.join().unwrap();
+    assert_eq!(status, 409, "{first}");
+    assert_eq!(first["cancelled"], true);
+}
+
+/// Opens "Find the best policy" from the header's link, varies reps 2–4,
+/// runs, and reports the chosen configuration, the table and the command;
+/// then "Explore this" and the Explore view's reps and address (at
+/// `#shot`, it stops at the answer, scrolled into view, for a screenshot).
+const OPTIMISE_HARNESS: &str = r#"<!DOCTYPE html>
+<html><body>
+<iframe id="f" src="URL" style="width:1920px;height:1080px"></iframe>
+<pre id="out">PENDING</pre>
+<script>
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function until(d, key, value) {
+  for (let i = 0; i < 600; i++) {
+    if (d.body.dataset[key] === value) return;
+    if (d.body.dataset[key] === 'error') throw new Error(d.getElementById(key === 'state' ? 'error' : 'o-error').textContent);
+    await sleep(100);
+  }
+  throw new Error('no ' + key);
+}
+document.getElementById('f').addEventListener('load', async () => {
+  const out = document.getElementById('out');
+  try {
+    const d = document.getElementById('f').contentDocument;
+    await until(d, 'state', 'done');
+    d.getElementById('optimise-link').click();
+    await sleep(200);
+    const set = (id, v) => { const el = d.getElementById(id); el.value = v; el.dispatchEvent(new Event('change')); };
+    set('o-reps-from', '2'); set('o-reps-to', '4'); set('o-reps-step', '1');
+    d.getElementById('o-reps-on').click();
+    const count = d.getElementById('o-count').textContent;
+    d.getElementById('o-run').click();
+    await until(d, 'optimise', 'done');
+    const chosen = d.getElementById('o-chosen').textContent;
+    const rows = d.querySelectorAll('#o-table tr').length;
+    const best = d.querySelector('#o-table tr.best td:nth-child(2)').textContent;
+    const command = d.getElementById('o-command').textContent;
+    const spent = d.querySelector('#o-spent svg') !== null;
+    // For the screenshot: the panel with its answer.
+    if (location.hash === '#shot') { d.getElementById('optimise').scrollIntoView(); return; }
+    d.getElementById('o-explore').click();
+    await sleep(300);
+    await until(d, 'state', 'done');
+    const reps = d.getElementById('c-reps').value;
+    const hash = d.defaultView.location.hash;
+    out.textContent = 'RESULT' + JSON.stringify({ count, chosen, rows, best, command, spent, reps, hash }) + 'END';
+  } catch (e) {
+    out.textContent = 'RESULT' + JSON.stringify({ error: String(e) }) + 'END';
+  }
+});
+</script>
+</body></html>
+"#;
+
+/// The "Find the best policy" panel in headless Chromium: it runs a small
+/// optimisation, shows the API's chosen configuration and command with
+/// its table, "Explore this" puts the choice into the Explore controls,
+/// and nothing is logged to the console; a screenshot is written under
+/// target/serve-browser-test/optimise.
+#[test]
+fn optimise_panel_runs_in_headless_chromium() {
+    let Some(browser) = crate::browser::chromium() else {
+        assert!(
+            std::env::var_os("FUNNELSIM_REQUIRE_BROWSER").is_none(),
+            "FUNNELSIM_REQUIRE_BROWSER is set but no chromium is installed"
+        );
+        eprintln!("skipped: chromium not found (CI installs it)");
+        return;
+    };
+    // Its own directory: the other browser test clears its own.
+    let target = root().join("target").join("serve-browser-test").join("optimise");
+    let _ = std::fs::remove_dir_all(&target);
+    std::fs::create_dir_all(&target).unwrap();
+    let server = start_on(&[root().join("scenarios/baseline.toml")], Limits::default());
+    let url = format!("http://{}/", server.addr);
+    let profile = target.join("profile");
+    let harness = serve_harness(OPTIMISE_HARNESS.replace("URL", &format!("{url}#scenario=baseline&n=20")));
+    let dump = crate::browser::headless(&browser, &profile)
+        .args([
+            "--disable-web-security",
+            "--disable-site-isolation-trials",
+            "--window-size=1920,1200",
+            "--virtual-time-budget=60000",
+            "--dump-dom",
+        ])
+        .arg(&harness)
+        .output()
+        .unwrap();
+    let dom = String::from_utf8_lossy(&dump.stdout);
+    let log = String::from_utf8_lossy(&dump.stderr);
+    let json = dom
+        .split_once("RESULT")
+        .and_then(|(_, r)| r.split_once("END"))
+        .map(|(j, _)| j.replace("&quot;", "\"").replace("&amp;", "&"))
+        .unwrap_or_else(|| panic!("harness produced no result:\n{dom}\n{log}"));
+    let v: Value = serde_json::from_str(&json).unwrap();
+    assert!(v["error"].is_null(), "{v}");
+    assert_eq!(v["count"], "3 configurations.", "{v}");
+    // The API's answer to the request the page made.
+    let (status, a) = post(
+        server.addr,
+        "/api/optimise",
+        json!({"scenario": "baseline", "vary": ["outreach.reps=2:4:1"], "objective": "close_rate", "indifference": 0.01}),
+    );
+    assert_eq!(status, 200, "{a}");
+    let chosen = a["chosen"]["varied"][0].as_str().unwrap();
+    let reps = chosen.strip_prefix("outreach.reps=").unwrap();
+    assert_eq!(v["chosen"], format!("reps {reps}"), "{v}");
+    assert_eq!(v["best"], format!("reps {reps}"), "{v}");
+    assert_eq!(v["rows"], 3, "{v}");
+    assert_eq!(v["command"], a["command"], "{v}");
+    assert_eq!(v["spent"], true, "{v}");
+    // "Explore this": the choice is now the Explore view's.
+    assert_eq!(v["reps"], reps, "{v}");
+    let expected_hash = if reps == "3" {
+        "#scenario=baseline&n=20".to_owned()
+    } else {
+        format!("#scenario=baseline&set=outreach.reps%3D{reps}&n=20")
+    };
+    assert_eq!(v["hash"], expected_hash, "{v}");
+    let console: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains("CONSOLE") || l.contains("Uncaught") || l.contains("Failed to load resource"))
+        .collect();
+    assert!(
+        console.is_empty(),
+        "console output from the page:\n{}",
+        console.join("\n")
+    );
+    let shot = target.join("console-optimise.png");
+    let run = crate::browser::headless(&browser, &profile)
+        .args([
+            "--disable-web-security",
+            "--disable-site-isolation-trials",
+            "--window-size=1920,1080",
+            "--virtual-time-budget=60000",
+        ])
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("{harness}#shot"))
+        .output()
+        .unwrap();
+    assert!(run.status.success());
+    eprintln!("screenshot: {}", shot.display());
+}

@@ -111,22 +111,7 @@ pub fn study_base(path: &Path, spec: &ScenarioSpec, overrides: &[Override]) -> R
 /// made of costs that `s` marks unknown: the answer would come from
 /// placeholder costs, not the company's.
 pub fn refuse_unknown_costs(path: &Path, s: &Scenario, flag: &str, metric: &str) -> Result<()> {
-    if s.costs_known() || !funnelsim::sim::metrics::Metric::made_of_costs(metric) {
-        return Ok(());
-    }
-    Err(BadInput(format!(
-        "{}: {flag} {metric}{} is made of costs, and this scenario's costs are unknown \
-         (unknown = [\"costs\"]: they are placeholders, not the company's); give the company's \
-         costs (`funnelsim calibrate --costs FILE`, or set them in the file and remove \"costs\" \
-         from `unknown`), or choose close_rate, win_rate or revenue",
-        origin(path),
-        if flag == "--objective" && metric == "profit" {
-            " (given, or the default)"
-        } else {
-            ""
-        }
-    ))
-    .into())
+    funnelsim::output::guard::unknown_costs(&origin(path), s, flag, metric).map_err(|m| BadInput(m).into())
 }
 
 /// Whether a key path is the company's policy: a key of `[marketing]`,

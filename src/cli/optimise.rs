@@ -6,15 +6,13 @@ use anyhow::Result;
 use clap::Args;
 use funnelsim::output::fs::Guard;
 use funnelsim::output::{self, charts};
-use funnelsim::sim::metrics::metric_names;
 use funnelsim::study::optimise::{self, Constraint, Procedure};
-use funnelsim::study::sensitivity::unknown_metric;
 use funnelsim::study::sweep::Objective;
 use std::path::PathBuf;
 
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
-use super::load::{BadInput, load_spec, refuse_unknown_costs, study_base, warn_if_policies_cannot_matter};
+use super::load::{BadInput, load_spec, origin, study_base, warn_if_policies_cannot_matter};
 use super::sweep::{parse_objective, parse_varies, point_refusal};
 
 /// `funnelsim optimise`.
@@ -61,17 +59,12 @@ pub struct OptimiseArgs {
 }
 
 fn parse_indifference(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x >= 0.0 && x.is_finite() => Ok(x),
-        _ => Err("must be a number ≥ 0, in the objective's units".into()),
-    }
+    // Not a number is refused with the same words as a negative one.
+    output::optimise::indifference(s.parse().unwrap_or(f64::NAN))
 }
 
 fn parse_confidence(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(x) if x > 0.0 && x < 1.0 => Ok(x),
-        _ => Err("must be strictly between 0 and 1, e.g. 0.95".into()),
-    }
+    output::optimise::confidence(s.parse().unwrap_or(f64::NAN))
 }
 
 fn parse_constraint(s: &str) -> Result<Constraint, String> {
@@ -94,47 +87,14 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
         first_stage: args.first_stage,
         budget: args.budget,
     };
+    output::optimise::check_procedure(&procedure, k).map_err(BadInput)?;
     let first = k as u64 * u64::from(args.first_stage);
-    if args.first_stage < 2 {
-        return Err(BadInput(format!(
-            "--first-stage {} is too few: variances need at least 2 replications (10 or more is usual)",
-            args.first_stage
-        ))
-        .into());
-    }
-    match args.budget {
-        Some(b) if b < first => {
-            return Err(BadInput(format!(
-                "--budget {b} cannot pay for the first stage: {k} configurations × --first-stage {} = {first} replications",
-                args.first_stage
-            ))
-            .into());
-        }
-        None if args.indifference == 0.0 => {
-            return Err(BadInput(
-                "--indifference 0 never ends by itself (no noisy difference is ever small enough to ignore); give --budget N or a positive DELTA".into(),
-            )
-            .into());
-        }
-        _ => {}
-    }
-    procedure.check(k).map_err(BadInput)?;
     // The scenario as the user set it, before the varied parameters.
     let base = study_base(&args.scenario, &spec, &overrides)?;
-    refuse_unknown_costs(&args.scenario, &base, "--objective", args.objective.metric())?;
+    output::optimise::check_metrics(&origin(&args.scenario), &base, args.objective, &args.constraints)
+        .map_err(BadInput)?;
     let varied: Vec<&str> = varies.iter().map(|v| v.path.as_str()).collect();
     warn_if_policies_cannot_matter(&args.scenario, &base, &varied);
-    let names = metric_names(&base);
-    for c in &args.constraints {
-        refuse_unknown_costs(&args.scenario, &base, "--constraint", &c.metric)?;
-        if !names.contains(&c.metric) {
-            return Err(BadInput(format!(
-                "--constraint '{c}': {}",
-                unknown_metric(&c.metric, &names)
-            ))
-            .into());
-        }
-    }
     check_size(base.expected_buyers_per_replication(), args.first_stage, k)?;
     let job = Job::start(
         args.output.out.as_deref(),

@@ -11,8 +11,7 @@ use std::path::{Path, PathBuf};
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
 use super::load::{
-    BadInput, flag, load_spec, origin, refusal, refuse_unknown_costs, study_base,
-    warn_if_policies_cannot_matter,
+    BadInput, load_spec, origin, refusal, refuse_unknown_costs, study_base, warn_if_policies_cannot_matter,
 };
 use super::shard::{ShardArgs, Source, share};
 
@@ -44,14 +43,8 @@ pub fn parse_objective(s: &str) -> Result<Objective, String> {
 
 /// A grid point of `scenario` that does not validate, in the command
 /// line's words.
-pub fn point_refusal(scenario: &Path, (point, e): PointError) -> BadInput {
-    let at: Vec<String> = point.iter().map(|o| format!("{}={}", o.path, o.value)).collect();
-    BadInput(format!(
-        "{}: at sweep point {}: {}",
-        origin(scenario),
-        at.join(" "),
-        e.render("", "", flag)
-    ))
+pub fn point_refusal(scenario: &Path, e: PointError) -> BadInput {
+    BadInput(funnelsim::output::guard::point_refusal(&origin(scenario), &e))
 }
 
 /// Parses every `--vary` and builds the grid, refusing a malformed one

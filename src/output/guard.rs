@@ -1,7 +1,8 @@
 //! Refusals shared by the command line and the console (`funnelsim serve`):
 //! the resource guard, and the words that name where a key path was given.
 
-use crate::model::scenario::Origin;
+use crate::model::scenario::{Origin, Scenario};
+use crate::study::sweep::PointError;
 
 /// Buyers one core simulates per second, roughly (see docs/performance.md).
 const BUYERS_PER_CORE_SECOND: f64 = 3.0e6;
@@ -18,6 +19,49 @@ pub fn flag(origin: Origin) -> Option<&'static str> {
         Origin::Sensitivity => Some("--params"),
         Origin::Metric => Some("--metric"),
     }
+}
+
+/// Most replications of `buyers_per_replication` buyers each that the
+/// resource guard lets a request simulate in `max_hours`, by the same
+/// estimate as [`check_size`]: the console's cap on an optimisation's
+/// budget, whose replications the procedure spends one at a time.
+pub fn replications_within(buyers_per_replication: f64, max_hours: f64) -> u64 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    let buyers = max_hours * 3600.0 * BUYERS_PER_CORE_SECOND * cores;
+    // A scenario without buyers costs next to nothing per replication.
+    (buyers / buyers_per_replication.max(1.0))
+        .floor()
+        .min(u64::MAX as f64) as u64
+}
+
+/// Refuses to optimise or rank by `metric` (given with `flag`) when it is
+/// made of costs that `s` marks unknown: the answer would come from
+/// placeholder costs, not the company's. `origin` names the scenario.
+pub fn unknown_costs(origin: &str, s: &Scenario, flag: &str, metric: &str) -> Result<(), String> {
+    if s.costs_known() || !crate::sim::metrics::Metric::made_of_costs(metric) {
+        return Ok(());
+    }
+    Err(format!(
+        "{origin}: {flag} {metric}{} is made of costs, and this scenario's costs are unknown \
+         (unknown = [\"costs\"]: they are placeholders, not the company's); give the company's \
+         costs (`funnelsim calibrate --costs FILE`, or set them in the file and remove \"costs\" \
+         from `unknown`), or choose close_rate, win_rate or revenue",
+        if flag == "--objective" && metric == "profit" {
+            " (given, or the default)"
+        } else {
+            ""
+        }
+    ))
+}
+
+/// A grid point of the scenario named `origin` that does not validate.
+pub fn point_refusal(origin: &str, (point, e): &PointError) -> String {
+    let at: Vec<String> = point.iter().map(|o| format!("{}={}", o.path, o.value)).collect();
+    format!(
+        "{origin}: at sweep point {}: {}",
+        at.join(" "),
+        e.render("", "", flag)
+    )
 }
 
 /// The resource guard: refuses work or memory that is absurd for the
@@ -60,4 +104,18 @@ pub fn check_size(
             indicatif::HumanDuration(std::time::Duration::from_secs_f64(seconds))
         )
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_budget_within_the_bound_passes_the_size_check_and_twice_it_does_not() {
+        let (buyers, minute) = (7300.0, 1.0 / 60.0);
+        let n = replications_within(buyers, minute);
+        assert!(n > 1);
+        assert!(check_size(buyers, u32::try_from(n - 1).unwrap(), 1, minute).is_ok());
+        assert!(check_size(buyers, u32::try_from(2 * n).unwrap(), 1, minute).is_err());
+    }
 }

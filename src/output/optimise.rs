@@ -1,4 +1,6 @@
-//! Formatting an optimisation: the terminal text, JSON and tables.
+//! Formatting an optimisation: the terminal text, JSON and tables; and the
+//! checks of its settings in the command line's words, which the console
+//! (`POST /api/optimise`) shares so both refuse alike.
 
 use std::fmt::Write as _;
 
@@ -7,12 +9,84 @@ use polars::prelude::{Column, DataFrame, NamedFrom, Series};
 use serde_json::{Value, json};
 
 use super::format::{self, human};
+use super::guard;
 use super::json::estimate;
 use super::sweep::{metric_diff, metric_value};
 use super::text::{Column as Col, Style, Table};
-use crate::sim::metrics::Metric;
+use crate::model::scenario::Scenario;
+use crate::sim::metrics::{Metric, metric_names};
 use crate::sim::stats::Estimate;
-use crate::study::optimise::{Fate, Optimisation, Stop};
+use crate::study::optimise::{Constraint, Fate, Optimisation, Procedure, Stop};
+use crate::study::sensitivity::unknown_metric;
+use crate::study::sweep::Objective;
+
+/// `--indifference`: a number ≥ 0 (`Err`: what it must be).
+pub fn indifference(x: f64) -> Result<f64, String> {
+    if x >= 0.0 && x.is_finite() {
+        Ok(x)
+    } else {
+        Err("must be a number ≥ 0, in the objective's units".into())
+    }
+}
+
+/// `--confidence`: strictly between 0 and 1 (`Err`: what it must be).
+pub fn confidence(x: f64) -> Result<f64, String> {
+    if x > 0.0 && x < 1.0 {
+        Ok(x)
+    } else {
+        Err("must be strictly between 0 and 1, e.g. 0.95".into())
+    }
+}
+
+/// Refuses settings the procedure cannot work with on a grid of `k`
+/// configurations, naming the flags: too small a first stage, a budget
+/// that cannot pay for it, an indifference of 0 without a budget.
+pub fn check_procedure(procedure: &Procedure, k: usize) -> Result<(), String> {
+    let n0 = procedure.first_stage;
+    if n0 < 2 {
+        return Err(format!(
+            "--first-stage {n0} is too few: variances need at least 2 replications (10 or more is usual)"
+        ));
+    }
+    let first = k as u64 * u64::from(n0);
+    match procedure.budget {
+        Some(b) if b < first => {
+            return Err(format!(
+                "--budget {b} cannot pay for the first stage: {k} configurations × --first-stage {n0} = {first} replications"
+            ));
+        }
+        None if procedure.indifference == 0.0 => {
+            return Err(
+                "--indifference 0 never ends by itself (no noisy difference is ever small enough to ignore); give --budget N or a positive DELTA".into(),
+            );
+        }
+        _ => {}
+    }
+    procedure.check(k)
+}
+
+/// Refuses an objective or constraint that `base` (the scenario named
+/// `origin`, with its overrides) cannot measure: costs it marks unknown, or
+/// a constraint on a metric it does not have.
+pub fn check_metrics(
+    origin: &str,
+    base: &Scenario,
+    objective: Objective,
+    constraints: &[Constraint],
+) -> Result<(), String> {
+    guard::unknown_costs(origin, base, "--objective", objective.metric())?;
+    let names = metric_names(base);
+    for c in constraints {
+        guard::unknown_costs(origin, base, "--constraint", &c.metric)?;
+        if !names.contains(&c.metric) {
+            return Err(format!(
+                "--constraint '{c}': {}",
+                unknown_metric(&c.metric, &names)
+            ));
+        }
+    }
+    Ok(())
+}
 
 /// Rows of the terminal table; the rest are in `--json` and `--out`.
 const SHOWN: usize = 20;
@@ -130,12 +204,25 @@ fn optimise_body(o: &Optimisation, style: &Style) -> String {
             order.len() - shown.len()
         );
     }
+    let _ = writeln!(out);
+    for line in sentences(o, style) {
+        let _ = writeln!(out, "{line}");
+    }
+    out
+}
+
+/// The sentences under the table, one a line: the choice, the guarantee
+/// or why it does not hold, the configurations not separated from the
+/// choice, and the replications against the full grid's.
+pub fn sentences(o: &Optimisation, style: &Style) -> Vec<String> {
+    let s = &o.selection;
+    let obj = o.objective.metric();
+    let mut out = String::new();
     // A difference: rates in percentage points, without a sign.
     let delta = format::difference(Metric::unit_of(obj), Some(o.procedure.indifference), 2)
         .trim_start_matches('+')
         .to_owned();
     let confidence = format!("{}%", human(o.procedure.confidence * 100.0));
-    let _ = writeln!(out);
     match s.chosen {
         Some(c) => {
             let _ = writeln!(
@@ -201,7 +288,7 @@ fn optimise_body(o: &Optimisation, style: &Style) -> String {
         "Replications: {} in all{grid}.",
         human(s.replications as f64)
     );
-    out
+    out.lines().map(str::to_owned).collect()
 }
 
 /// JSON of an optimisation.

@@ -1,5 +1,5 @@
 //! The console's routes: the page and its assets (compiled in), the list of
-//! scenarios, runs, and the scoreboard.
+//! scenarios, runs, optimisations (`optimise.rs`) and the scoreboard.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -23,6 +23,7 @@ use crate::study::{blame, compare};
 const PAGE: &str = include_str!("page/index.html");
 const SCRIPT: &str = include_str!("page/app.js");
 const STYLE: &str = include_str!("page/app.css");
+const OPTIMISE_SCRIPT: &str = include_str!("page/optimise.js");
 
 /// The console's routes. Nothing else is served: there is no route to a
 /// file, so no request can reach one.
@@ -34,11 +35,16 @@ pub fn router(console: Arc<Console>) -> Router {
             get(|| async { asset("text/javascript; charset=utf-8", SCRIPT) }),
         )
         .route(
+            "/optimise.js",
+            get(|| async { asset("text/javascript; charset=utf-8", OPTIMISE_SCRIPT) }),
+        )
+        .route(
             "/app.css",
             get(|| async { asset("text/css; charset=utf-8", STYLE) }),
         )
         .route("/api/scenarios", get(scenarios))
         .route("/api/run", post(run))
+        .route("/api/optimise", post(super::optimise::optimise))
         .route(
             "/api/tries",
             get(super::scoreboard::list).post(super::scoreboard::add),
@@ -106,7 +112,7 @@ struct RunRequest {
 
 /// Overrides in longer requests than this are refused (a page sends a
 /// dozen).
-const MAX_OVERRIDES: usize = 200;
+pub(super) const MAX_OVERRIDES: usize = 200;
 
 async fn run(State(c): State<Arc<Console>>, body: String) -> Response {
     let req: RunRequest = match serde_json::from_str(&body) {
@@ -171,7 +177,7 @@ async fn run(State(c): State<Arc<Console>>, body: String) -> Response {
     }
 }
 
-fn cancelled() -> Response {
+pub(super) fn cancelled() -> Response {
     refuse(
         StatusCode::CONFLICT,
         "cancelled: a newer request from the same page replaced this run",
@@ -402,7 +408,7 @@ fn open_pipeline(s: &Scenario, r: &RunResult) -> (Vec<f64>, Vec<f64>) {
 }
 
 /// `word` quoted for a POSIX shell when it needs it.
-fn quote(word: &str) -> String {
+pub(super) fn quote(word: &str) -> String {
     if !word.is_empty()
         && word
             .chars()

@@ -14,8 +14,11 @@
 //! the resource guard refuses runs that are too large, one run simulates at
 //! a time with a bounded queue behind it (beyond it: 503, "busy"), and a new
 //! request from the same page cancels that page's previous run.
+//! `funnelsim optimise` runs in the same queue, bounded the same way
+//! (`optimise.rs`).
 
 mod api;
+mod optimise;
 mod scoreboard;
 
 use std::collections::HashMap;

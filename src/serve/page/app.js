@@ -33,6 +33,7 @@ function fmt(unit, x, signed) {
     case "days":
       if (Math.abs(x) < 1) return sign + (24 * x).toFixed(1) + " hours";
       return sign + x.toFixed(1) + " days";
+    case "whole": return sign + Math.round(x).toLocaleString("en-US");
     default: return sign + (Math.abs(x) >= 100 ? x.toFixed(0) : x.toFixed(1));
   }
 }
