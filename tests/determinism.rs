@@ -105,24 +105,30 @@ fn optimise_does_not_depend_on_threads() {
         indifference: 0.002,
         confidence: 0.9,
         first_stage: 5,
-        budget: Some(120),
+        budget: Some(180),
     };
-    let selection = |threads| {
-        let o = pool(threads).install(|| {
-            run_optimise(
-                &sp,
-                &[],
-                &vary,
-                Objective::CloseRate,
-                std::slice::from_ref(&constraint),
-                &procedure,
-                &Silent,
-            )
-            .unwrap()
-        });
-        format!("{o:?}")
-    };
-    let one = selection(1);
-    assert_eq!(one, selection(2), "1 vs 2 threads");
-    assert_eq!(one, selection(5), "1 vs 5 threads");
+    // One KN over the grid, and a tournament of three groups (whose group
+    // rounds run side by side).
+    for groups in [1, 3] {
+        let selection = |threads| {
+            let o = pool(threads).install(|| {
+                run_optimise(
+                    &sp,
+                    &[],
+                    &vary,
+                    Objective::CloseRate,
+                    std::slice::from_ref(&constraint),
+                    &procedure,
+                    groups,
+                    &funnelsim::sim::shard::Simulate,
+                    &Silent,
+                )
+                .unwrap()
+            });
+            format!("{o:?}")
+        };
+        let one = selection(1);
+        assert_eq!(one, selection(2), "{groups} groups: 1 vs 2 threads");
+        assert_eq!(one, selection(5), "{groups} groups: 1 vs 5 threads");
+    }
 }

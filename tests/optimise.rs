@@ -6,7 +6,8 @@
 use funnelsim::model::scenario::parse_spec;
 use funnelsim::sim::engine::Silent;
 use funnelsim::sim::rng::{Seed, Stream};
-use funnelsim::study::optimise::{Fate, Procedure, Stop, run_optimise, select};
+use funnelsim::sim::shard::Simulate;
+use funnelsim::study::optimise::{Fate, Procedure, Stop, run_optimise, select, select_in_groups};
 use funnelsim::study::sweep::{Objective, Vary};
 use rand_distr::{Distribution, StandardNormal};
 
@@ -69,6 +70,55 @@ fn the_choice_is_within_the_indifference_zone_at_the_stated_confidence() {
     assert!(ratio < 0.5, "used {ratio:.3} of the full grid's replications");
 }
 
+#[test]
+fn a_tournament_of_groups_keeps_the_guarantee() {
+    // The slippage arrangement above in 4 groups of 5 (the best, 7, in the
+    // second group with two configurations exactly δ below it, the other
+    // three δ-close ones in the first): each round at δ/2 and α/2, so by
+    // Bonferroni the choice is within δ of the best at the stated
+    // confidence, however the groups fall.
+    let k = 20;
+    let delta = 1.0;
+    let mean = |i: usize| match i {
+        7 => 1.0,
+        0..=4 => 0.0,
+        _ => -1.0 - 0.5 * i as f64,
+    };
+    let confidence = 0.95;
+    let procedure = Procedure {
+        indifference: delta,
+        confidence,
+        first_stage: 10,
+        budget: None,
+    };
+    let seeds = 200u64;
+    let mut correct = 0u64;
+    for seed in 0..seeds {
+        let s = select_in_groups(
+            k,
+            &procedure,
+            4,
+            true,
+            &[],
+            |i, r| vec![mean(i) + 1.5 * normal(seed, 999, r) + 2.0 * normal(seed, i as u64, r)],
+            &Silent,
+        );
+        assert_eq!(s.stop, Stop::Guarantee, "seed {seed}");
+        if mean(s.chosen.expect("a choice")) > mean(7) - delta {
+            correct += 1;
+        }
+    }
+    let n = seeds as f64;
+    let rate = correct as f64 / n;
+    // Binomial test at 4 sigma, as above.
+    let floor = confidence - 4.0 * (confidence * (1.0 - confidence) / n).sqrt();
+    eprintln!("tournament: correct selections {correct}/{seeds} = {rate:.3} (floor {floor:.3})");
+    assert!(
+        rate >= floor,
+        "selected within δ in {rate:.3} of seeds, below {floor:.3}"
+    );
+}
+
 fn threshold_optimum() -> funnelsim::model::scenario::spec::ScenarioSpec {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -88,7 +138,18 @@ fn on_the_engine_it_finds_the_optimum_known_by_construction_and_drops_the_fatal_
         first_stage: 10,
         budget: None,
     };
-    let o = run_optimise(&sp, &[], &vary, Objective::CloseRate, &[], &procedure, &Silent).unwrap();
+    let o = run_optimise(
+        &sp,
+        &[],
+        &vary,
+        Objective::CloseRate,
+        &[],
+        &procedure,
+        1,
+        &Simulate,
+        &Silent,
+    )
+    .unwrap();
     let s = &o.selection;
     assert_eq!(s.stop, Stop::Guarantee);
     let chosen = s.chosen.unwrap();
@@ -115,7 +176,18 @@ fn identical_configurations_at_zero_indifference_stop_at_the_budget_inseparable(
         first_stage: 10,
         budget: Some(60),
     };
-    let o = run_optimise(&sp, &[], &vary, Objective::CloseRate, &[], &procedure, &Silent).unwrap();
+    let o = run_optimise(
+        &sp,
+        &[],
+        &vary,
+        Objective::CloseRate,
+        &[],
+        &procedure,
+        1,
+        &Simulate,
+        &Silent,
+    )
+    .unwrap();
     let s = &o.selection;
     assert_eq!(s.stop, Stop::Budget);
     assert_eq!(s.replications, 60);
@@ -147,7 +219,18 @@ fn on_the_engine_the_choice_is_within_the_indifference_zone_over_a_hundred_seeds
     for seed in 0..seeds {
         let mut sp = threshold_optimum();
         sp.simulation.seed = 1_000 + seed;
-        let o = run_optimise(&sp, &[], &vary, Objective::CloseRate, &[], &procedure, &Silent).unwrap();
+        let o = run_optimise(
+            &sp,
+            &[],
+            &vary,
+            Objective::CloseRate,
+            &[],
+            &procedure,
+            1,
+            &Simulate,
+            &Silent,
+        )
+        .unwrap();
         let s = &o.selection;
         assert_eq!(s.stop, Stop::Guarantee, "seed {seed}");
         let chosen = s.chosen.expect("a choice");

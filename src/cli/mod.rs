@@ -178,6 +178,12 @@ impl Command {
                 shard: &mut a.shard.shard,
                 threads: &mut a.sim.threads,
             }),
+            Command::Optimise(a) => Some(shard::Sharding {
+                out: shard::Out::Dir(&mut a.output.out),
+                force: &mut a.output.force,
+                shard: &mut a.shard.shard,
+                threads: &mut a.sim.threads,
+            }),
             Command::Calibrate(a) => Some(shard::Sharding {
                 out: shard::Out::File(&mut a.out),
                 force: &mut a.force,

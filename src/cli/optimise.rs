@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use super::args::{OutArgs, SimArgs};
 use super::job::{Job, Outputs, check_size, emit, manifest};
 use super::load::{BadInput, load_spec, origin, study_base, warn_if_policies_cannot_matter};
+use super::shard::{ShardArgs, Source};
 use super::sweep::{parse_objective, parse_varies, point_refusal};
 
 /// `funnelsim optimise`.
@@ -52,6 +53,13 @@ pub struct OptimiseArgs {
     /// repeatable)
     #[arg(long = "constraint", value_name = "LIMIT", value_parser = parse_constraint)]
     pub constraints: Vec<Constraint>,
+    /// Cut the grid into G groups, choose within each at DELTA/2, then
+    /// among the groups' choices at DELTA/2: the same guarantee, and the
+    /// groups can run on separate machines with --shard (docs/cluster.md)
+    #[arg(long, value_name = "G", default_value_t = 1)]
+    pub groups: u32,
+    #[command(flatten)]
+    pub shard: ShardArgs,
     #[command(flatten)]
     pub sim: SimArgs,
     #[command(flatten)]
@@ -88,6 +96,18 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
         budget: args.budget,
     };
     output::optimise::check_procedure(&procedure, k).map_err(BadInput)?;
+    procedure
+        .check_groups(k, args.groups)
+        .map_err(|e| BadInput(format!("--groups: {e}")))?;
+    if let Some(shard) = args.shard.shard
+        && args.groups < shard.count()
+    {
+        return Err(BadInput(format!(
+            "optimise shards by groups: --shard {shard} needs --groups {} or more (each shard runs whole groups; see docs/cluster.md)",
+            shard.count()
+        ))
+        .into());
+    }
     let first = k as u64 * u64::from(args.first_stage);
     // The scenario as the user set it, before the varied parameters.
     let base = study_base(&args.scenario, &spec, &overrides)?;
@@ -106,6 +126,12 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
         first,
         "optimise",
     )?;
+    let source = Source::new(
+        args.shard.shard,
+        &job,
+        &[args.scenario.as_path()],
+        args.output.force,
+    )?;
     let result = job
         .simulate(|bar| {
             optimise::run_optimise(
@@ -115,10 +141,18 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
                 args.objective,
                 &args.constraints,
                 &procedure,
+                args.groups,
+                source.runner(),
                 bar,
             )
         })?
         .map_err(|e| point_refusal(&args.scenario, e))?;
+    let Some(job) = source.finish(job, || {
+        manifest(&[&args.scenario], std::slice::from_ref(&args.sim.set), &[&base])
+    })?
+    else {
+        return Ok(());
+    };
     let summary = serde_json::json!({
         "scenario": spec.name, "seed": spec.simulation.seed,
         "optimise": output::optimise::optimise_json(&result),
@@ -140,8 +174,18 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
     emit(args.output.json, &summary, || {
         let style = super::term::style();
         style.lay_out(&format!(
-            "funnelsim optimise · {} · {k} configurations · seed {} (all share random numbers)\nKim–Nelson sequential selection: {} replications of each first, indifference {}, confidence {}\n",
-            spec.name, spec.simulation.seed, args.first_stage, args.indifference, args.confidence
+            "funnelsim optimise · {} · {k} configurations · seed {} (all share random numbers)\nKim–Nelson sequential selection: {} replications of each first, indifference {}, confidence {}\n{}",
+            spec.name, spec.simulation.seed, args.first_stage, args.indifference, args.confidence,
+            if args.groups > 1 {
+                format!(
+                    "a tournament of {} groups: each group, then the groups' choices, at indifference {} and confidence {}\n",
+                    args.groups,
+                    args.indifference / 2.0,
+                    1.0 - (1.0 - args.confidence) / 2.0
+                )
+            } else {
+                String::new()
+            }
         )) + &output::optimise::optimise_text(&result, &style)
     })
 }

@@ -878,18 +878,29 @@ fn frame_records(names: &[String], df: &DataFrame) -> Result<Vec<Record>> {
         .collect()
 }
 
-/// A study's per-replication numbers: `replication`, then `v.{j}`.
+/// A study's per-replication numbers: `replication`, then `v.{j}`; rows
+/// of differing lengths (an optimisation's groups, one a row) go into one
+/// list column, `values`, instead.
 fn values_frame(first: u32, values: &[Vec<f64>]) -> Result<DataFrame> {
     let width = values.first().map_or(0, Vec::len);
     let mut cols = vec![Column::new(
         "replication".into(),
         (first..first + values.len() as u32).collect::<Vec<_>>(),
     )];
-    for j in 0..width {
-        cols.push(Column::new(
-            format!("v.{j}").into(),
-            values.iter().map(|v| v[j]).collect::<Vec<_>>(),
-        ));
+    if values.iter().any(|v| v.len() != width) {
+        let lists: Vec<Series> = values.iter().map(|v| Series::new("".into(), v)).collect();
+        cols.push(
+            ListChunked::from_iter(lists)
+                .with_name("values".into())
+                .into_column(),
+        );
+    } else {
+        for j in 0..width {
+            cols.push(Column::new(
+                format!("v.{j}").into(),
+                values.iter().map(|v| v[j]).collect::<Vec<_>>(),
+            ));
+        }
     }
     DataFrame::new_infer_height(cols).context("cannot build a part's table")
 }
@@ -905,6 +916,16 @@ fn frame_values(df: &DataFrame) -> Result<(u32, Vec<Vec<f64>>)> {
             .get(0)
             .unwrap_or(0)
     };
+    if let Ok(list) = df.column("values") {
+        let list = list.list().map_err(|_| damaged())?;
+        let rows = (0..list.len())
+            .map(|i| {
+                let row = list.get_as_series(i).ok_or_else(damaged)?;
+                Ok(row.f64().map_err(|_| damaged())?.into_no_null_iter().collect())
+            })
+            .collect::<Result<Vec<Vec<f64>>>>()?;
+        return Ok((first, rows));
+    }
     let cols = numbered(df, "v.")
         .into_iter()
         .map(|c| {

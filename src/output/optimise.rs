@@ -105,6 +105,7 @@ fn fate_text(o: &Optimisation, fate: Fate) -> (Option<u32>, String) {
             Some(at),
             format!("undefined {} in replication {at}", o.objective.metric()),
         ),
+        Fate::RunnerUp { at } => (Some(at), format!("its group's runner-up after {at}")),
     }
 }
 
@@ -319,7 +320,12 @@ pub fn optimise_json(o: &Optimisation) -> Value {
     json!({
         "objective": o.objective.metric(), "maximise": o.objective.maximise(),
         "procedure": {
-            "method": "Kim & Nelson (2001) fully sequential, common random numbers, c = 1",
+            "method": if o.groups > 1 {
+                "a tournament of groups, each round Kim & Nelson (2001) fully sequential at half the indifference and half the error probability, common random numbers, c = 1"
+            } else {
+                "Kim & Nelson (2001) fully sequential, common random numbers, c = 1"
+            },
+            "groups": o.groups,
             "indifference": o.procedure.indifference, "confidence": o.procedure.confidence,
             "first_stage": o.procedure.first_stage, "budget": o.procedure.budget,
             "eta": s.eta, "h2": s.h2,

@@ -139,6 +139,8 @@ pub(super) async fn optimise(State(c): State<Arc<Console>>, body: String) -> Res
                 prepared.objective,
                 &prepared.constraints,
                 &prepared.procedure,
+                1,
+                &crate::sim::shard::Simulate,
                 &observer,
             )
         });

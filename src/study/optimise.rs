@@ -21,6 +21,26 @@
 //! procedure only uses paired differences. With constraints, half of α goes
 //! to selection and half to feasibility (see [`Constraint`]).
 //!
+//! # Groups: a tournament that shards
+//! KN is sequential: each screening decides which replications come next,
+//! so its work cannot be cut into independent shares. With `groups` G > 1
+//! the grid is cut into G contiguous groups of configurations instead
+//! (sizes differing by at most one). Each group runs KN on its own at
+//! indifference δ/2 and confidence 1 − α/2; then the G groups' choices run
+//! KN against each other at δ/2 and 1 − α/2, on fresh replications
+//! (indices from [`FINAL_ROUND`]), so that the final round's data is
+//! independent of the choice of who is in it. The guarantee is the same:
+//! the best configuration lies in some group, whose choice is within δ/2
+//! of it with probability ≥ 1 − α/2; the final's choice is within δ/2 of
+//! the best of the group choices with probability ≥ 1 − α/2; so, with
+//! probability ≥ 1 − α (Bonferroni), the final choice is within δ of the
+//! best. (The "knockout tournament" of Zhong & Hong, 2022, divides and
+//! conquers the same way.) The groups are independent, so each can run on
+//! its own machine ([`Runner::map`], one "replication" per group); the
+//! final round, over G configurations, runs where they are put together.
+//! A budget B is shared in proportion to configurations: group g gets
+//! ⌊B·k_g/(k + G)⌋, the final round the rest.
+//!
 //! # Replications
 //! Results depend only on (configuration, replication index) through the
 //! evaluation, so configurations share random numbers at the same index.
@@ -38,11 +58,17 @@ use crate::model::scenario::overrides::Override;
 use crate::model::scenario::spec::ScenarioSpec;
 use crate::sim::engine::{RunObserver, simulate_replication};
 use crate::sim::metrics::{metric_names, metric_row};
+use crate::sim::shard::Runner;
 use crate::sim::stats::{Estimate, paired_difference};
 use crate::study::sweep::{self, Objective, PointError, Vary};
 
 /// Replications simulated per batch, at least (spread over survivors).
 const BATCH: usize = 64;
+
+/// The first replication index of a tournament's final round: far beyond
+/// any index a group round reaches, so the final round's replications are
+/// fresh ones (see the module docs).
+pub const FINAL_ROUND: u64 = 1 << 40;
 
 /// Which side of a limit a constraint allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -166,6 +192,46 @@ impl Procedure {
             _ => Ok(()),
         }
     }
+
+    /// Checks the settings for a tournament of `groups` groups over `k`
+    /// configurations (see the module docs); one group is plain KN.
+    ///
+    /// # Errors
+    /// A message naming the setting that is out of range.
+    pub fn check_groups(&self, k: usize, groups: u32) -> Result<(), String> {
+        self.check(k)?;
+        let g = groups as usize;
+        if g == 0 || g > k {
+            return Err(format!(
+                "the groups must number from 1 to the {k} configurations, not {groups}"
+            ));
+        }
+        let first = (k + g) as u64 * u64::from(self.first_stage);
+        match self.budget {
+            Some(b) if g > 1 && b < first => Err(format!(
+                "a budget of {b} replications cannot pay for the first stages of {groups} groups and their final ({k} configurations + {groups} finalists) × {} = {first})",
+                self.first_stage
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// The settings of each round of a tournament: half the indifference,
+    /// half the error probability, and `budget`.
+    fn round(&self, budget: Option<u64>) -> Procedure {
+        Procedure {
+            indifference: self.indifference / 2.0,
+            confidence: 1.0 - (1.0 - self.confidence) / 2.0,
+            first_stage: self.first_stage,
+            budget,
+        }
+    }
+}
+
+/// The configurations of group `g` of `groups` over `k`: contiguous, in
+/// grid order, sizes differing by at most one.
+pub fn group_range(k: usize, groups: usize, g: usize) -> std::ops::Range<usize> {
+    g * k / groups..(g + 1) * k / groups
 }
 
 /// What happened to a configuration.
@@ -192,6 +258,13 @@ pub enum Fate {
     /// replication `at` (1-based); such a configuration cannot be ranked.
     Undefined {
         /// Replication where it happened.
+        at: u32,
+    },
+    /// In a tournament: still in contention in its group's round after
+    /// `at` replications, within δ/2 of the group's choice, but not chosen
+    /// to go on to the final round.
+    RunnerUp {
+        /// Replications when its group's round ended.
         at: u32,
     },
 }
@@ -285,6 +358,22 @@ pub fn select<F>(
     evaluate: F,
     observer: &dyn RunObserver,
 ) -> Selection
+where
+    F: Fn(usize, u64) -> Vec<f64> + Sync,
+{
+    select_with_values(k, procedure, maximise, constraints, evaluate, observer).0
+}
+
+/// [`select`], with every configuration's values in the order evaluated
+/// (`values[i][r]`).
+fn select_with_values<F>(
+    k: usize,
+    procedure: &Procedure,
+    maximise: bool,
+    constraints: &[(Bound, f64)],
+    evaluate: F,
+    observer: &dyn RunObserver,
+) -> (Selection, Vec<Vec<Vec<f64>>>)
 where
     F: Fn(usize, u64) -> Vec<f64> + Sync,
 {
@@ -547,7 +636,7 @@ where
                 .collect(),
         })
         .collect();
-    Selection {
+    let selection = Selection {
         candidates,
         chosen,
         inseparable,
@@ -557,7 +646,8 @@ where
         eta,
         h2,
         trace,
-    }
+    };
+    (selection, values)
 }
 
 /// An optimisation over a grid of scenario settings.
@@ -569,6 +659,8 @@ pub struct Optimisation {
     pub constraints: Vec<Constraint>,
     /// The procedure's settings.
     pub procedure: Procedure,
+    /// Groups of the tournament (1: plain KN over the whole grid).
+    pub groups: u32,
     /// Each configuration's `(path, value)` settings, in grid order.
     pub settings: Vec<Vec<(String, String)>>,
     /// What the procedure found.
@@ -577,14 +669,21 @@ pub struct Optimisation {
 
 /// Runs [`select`] over the grid of `varies` on top of `base` (as
 /// [`sweep::grid_scenarios`] builds it), each evaluation one replication of
-/// the engine. Every configuration uses the base's seed, so replication r
-/// shares its random numbers across configurations.
+/// the engine, in a tournament of `groups` groups (see the module docs; 1
+/// is plain KN). Every configuration uses the base's seed, so replication r
+/// shares its random numbers across configurations. The group rounds come
+/// from `runner` (one "replication" of [`Runner::map`] per group), so a
+/// shard runs its share of the groups and a merge reads them back; with
+/// fewer groups than asked for (a shard's share, or an interrupt) there is
+/// no final round and nothing is chosen.
 ///
 /// # Errors
 /// The first grid point that does not validate, before anything runs.
 ///
 /// # Panics
-/// If `procedure` does not pass [`Procedure::check`] for the grid's size.
+/// If `procedure` does not pass [`Procedure::check_groups`] for the grid's
+/// size and `groups`.
+#[allow(clippy::too_many_arguments)]
 pub fn run_optimise(
     base: &ScenarioSpec,
     base_overrides: &[Override],
@@ -592,6 +691,8 @@ pub fn run_optimise(
     objective: Objective,
     constraints: &[Constraint],
     procedure: &Procedure,
+    groups: u32,
+    runner: &dyn Runner,
     observer: &dyn RunObserver,
 ) -> Result<Optimisation, PointError> {
     let (points, scenarios) = sweep::grid_scenarios(base, base_overrides, varies)?;
@@ -608,28 +709,440 @@ pub fn run_optimise(
         })
         .collect();
     let bounds: Vec<(Bound, f64)> = constraints.iter().map(|c| (c.bound, c.limit)).collect();
-    let selection = select(
-        scenarios.len(),
-        procedure,
-        objective.maximise(),
-        &bounds,
-        |i, r| {
-            let s = &scenarios[i];
-            let row = metric_row(s, &simulate_replication(s, r).tally);
-            columns[i]
-                .iter()
-                .map(|c| c.map_or(f64::NAN, |c| row[c]))
-                .collect()
-        },
-        observer,
-    );
+    let evaluate = |i: usize, r: u64| -> Vec<f64> {
+        let s = &scenarios[i];
+        let row = metric_row(s, &simulate_replication(s, r).tally);
+        columns[i]
+            .iter()
+            .map(|c| c.map_or(f64::NAN, |c| row[c]))
+            .collect()
+    };
+    if let Err(e) = procedure.check_groups(scenarios.len(), groups) {
+        panic!("{e}");
+    }
+    let selection = if groups <= 1 {
+        select(
+            scenarios.len(),
+            procedure,
+            objective.maximise(),
+            &bounds,
+            evaluate,
+            observer,
+        )
+    } else {
+        Tournament {
+            procedure,
+            groups: groups as usize,
+            maximise: objective.maximise(),
+            constraints: &bounds,
+        }
+        .run(
+            scenarios.len(),
+            &evaluate,
+            &|count, observer, per_group| runner.map(&scenarios[0], count, observer, per_group),
+            observer,
+        )
+    };
     Ok(Optimisation {
         objective,
         constraints: constraints.to_vec(),
         procedure: procedure.clone(),
+        groups: groups.max(1),
         settings: points.iter().map(|p| sweep::settings_text(p)).collect(),
         selection,
     })
+}
+
+/// Forwards progress and interrupts, not plans or notes: rounds that run
+/// side by side would each announce their own plan.
+struct Progress<'a>(&'a dyn RunObserver);
+
+impl RunObserver for Progress<'_> {
+    fn replication_finished(&self) {
+        self.0.replication_finished();
+    }
+
+    fn cancelled(&self) -> bool {
+        self.0.cancelled()
+    }
+}
+
+/// Only the interrupts: rounds re-run from values already counted.
+struct Interrupts<'a>(&'a dyn RunObserver);
+
+impl RunObserver for Interrupts<'_> {
+    fn cancelled(&self) -> bool {
+        self.0.cancelled()
+    }
+}
+
+/// A group round's values as one row of numbers for [`Runner::map`]: per
+/// configuration, its count of replications, then each replication's
+/// values (the objective, then one per constraint).
+fn flatten(values: &[Vec<Vec<f64>>]) -> Vec<f64> {
+    let mut out = Vec::new();
+    for v in values {
+        out.push(v.len() as f64);
+        out.extend(v.iter().flatten());
+    }
+    out
+}
+
+/// The inverse of [`flatten`] for `k` configurations of `width` values
+/// each (`None`: the row does not hold them, a damaged part).
+fn unflatten(row: &[f64], k: usize, width: usize) -> Option<Vec<Vec<Vec<f64>>>> {
+    let mut at = 0;
+    let mut out = Vec::with_capacity(k);
+    for _ in 0..k {
+        let n = *row.get(at)?;
+        at += 1;
+        if !(n >= 0.0 && n.fract() == 0.0) {
+            return None;
+        }
+        let n = n as usize;
+        let cells = row.get(at..at + n * width)?;
+        out.push(cells.chunks(width).map(<[f64]>::to_vec).collect());
+        at += n * width;
+    }
+    (at == row.len()).then_some(out)
+}
+
+/// Runs `count` group rounds, `per_group(g)` for each, as [`Runner::map`].
+type RoundRunner<'a> = dyn Fn(u32, &dyn RunObserver, &(dyn Fn(u64) -> Vec<f64> + Sync)) -> Vec<Vec<f64>> + 'a;
+
+/// [`select`] as a tournament of `groups` groups (see the module docs):
+/// the group rounds run here, side by side.
+///
+/// # Panics
+/// If `procedure` does not pass [`Procedure::check_groups`].
+pub fn select_in_groups<F>(
+    k: usize,
+    procedure: &Procedure,
+    groups: u32,
+    maximise: bool,
+    constraints: &[(Bound, f64)],
+    evaluate: F,
+    observer: &dyn RunObserver,
+) -> Selection
+where
+    F: Fn(usize, u64) -> Vec<f64> + Sync,
+{
+    if let Err(e) = procedure.check_groups(k, groups) {
+        panic!("{e}");
+    }
+    if groups <= 1 {
+        return select(k, procedure, maximise, constraints, evaluate, observer);
+    }
+    Tournament {
+        procedure,
+        groups: groups as usize,
+        maximise,
+        constraints,
+    }
+    .run(
+        k,
+        &evaluate,
+        &|count, observer, per_group| crate::sim::shard::map_range(0..count, observer, per_group),
+        observer,
+    )
+}
+
+/// A tournament of groups (see the module docs).
+struct Tournament<'a> {
+    procedure: &'a Procedure,
+    groups: usize,
+    maximise: bool,
+    constraints: &'a [(Bound, f64)],
+}
+
+/// One group's round, re-run from its values.
+struct Round {
+    configurations: std::ops::Range<usize>,
+    selection: Selection,
+    values: Vec<Vec<Vec<f64>>>,
+}
+
+impl Tournament<'_> {
+    /// Each round's budget: the groups' in order, then the final's.
+    fn budgets(&self, k: usize) -> Vec<Option<u64>> {
+        let g = self.groups;
+        let Some(b) = self.procedure.budget else {
+            return vec![None; g + 1];
+        };
+        let shares: Vec<u64> = (0..g)
+            .map(|i| {
+                let n = group_range(k, g, i).len() as u128;
+                (u128::from(b) * n / (k + g) as u128) as u64
+            })
+            .collect();
+        let rest = b - shares.iter().sum::<u64>();
+        shares.into_iter().chain([rest]).map(Some).collect()
+    }
+
+    /// The tournament over `k` configurations; `rounds` runs the group
+    /// rounds as [`Runner::map`] does (group g its "replication" g).
+    fn run<F>(
+        &self,
+        k: usize,
+        evaluate: &F,
+        rounds: &RoundRunner<'_>,
+        observer: &dyn RunObserver,
+    ) -> Selection
+    where
+        F: Fn(usize, u64) -> Vec<f64> + Sync,
+    {
+        let g = self.groups;
+        let width = 1 + self.constraints.len();
+        let budgets = self.budgets(k);
+        let n0 = u64::from(self.procedure.first_stage);
+        observer.planned((k + g) as u64 * n0);
+        let progress = Progress(observer);
+        let rows = rounds(g as u32, &progress, &|group| {
+            let range = group_range(k, g, group as usize);
+            let values = select_with_values(
+                range.len(),
+                &self.procedure.round(budgets[group as usize]),
+                self.maximise,
+                self.constraints,
+                |i, r| evaluate(range.start + i, r),
+                &progress,
+            )
+            .1;
+            flatten(&values)
+        });
+        if rows.len() < g {
+            return undecided(k);
+        }
+        // Each round again from its values: the same decisions whether the
+        // values were simulated here or read back from a shard's part.
+        let quiet = Interrupts(observer);
+        let mut rounds = Vec::with_capacity(g);
+        for (group, row) in rows.iter().enumerate() {
+            let configurations = group_range(k, g, group);
+            let Some(values) = unflatten(row, configurations.len(), width) else {
+                return undecided(k);
+            };
+            let (selection, values) = select_with_values(
+                configurations.len(),
+                &self.procedure.round(budgets[group]),
+                self.maximise,
+                self.constraints,
+                |i, r| {
+                    values[i]
+                        .get(r as usize)
+                        .cloned()
+                        .unwrap_or_else(|| vec![f64::NAN; width])
+                },
+                &quiet,
+            );
+            rounds.push(Round {
+                configurations,
+                selection,
+                values,
+            });
+        }
+        let finalists: Vec<usize> = rounds
+            .iter()
+            .filter_map(|r| r.selection.chosen.map(|c| r.configurations.start + c))
+            .collect();
+        let interrupted = rounds.iter().any(|r| r.selection.stop == Stop::Interrupted);
+        let last = (finalists.len() > 1 && !interrupted).then(|| {
+            select_with_values(
+                finalists.len(),
+                &self.procedure.round(budgets[g]),
+                self.maximise,
+                self.constraints,
+                |j, r| evaluate(finalists[j], FINAL_ROUND + r),
+                observer,
+            )
+        });
+        self.combine(k, &rounds, &finalists, last, interrupted)
+    }
+
+    /// The tournament's result from its rounds.
+    fn combine(
+        &self,
+        k: usize,
+        rounds: &[Round],
+        finalists: &[usize],
+        last: Option<(Selection, Vec<Vec<Vec<f64>>>)>,
+        interrupted: bool,
+    ) -> Selection {
+        // Every configuration's values and fate over both rounds.
+        let mut values: Vec<Vec<Vec<f64>>> = Vec::with_capacity(k);
+        let mut fate = Vec::with_capacity(k);
+        for round in rounds {
+            let s = &round.selection;
+            for (i, v) in round.values.iter().enumerate() {
+                values.push(v.clone());
+                fate.push(match s.candidates[i].fate {
+                    Fate::Survived if s.chosen != Some(i) => Fate::RunnerUp { at: v.len() as u32 },
+                    other => other,
+                });
+            }
+        }
+        // The final round's replications follow the group round's: a fate
+        // there counts every replication the configuration had.
+        let mut finals: Vec<Vec<Vec<f64>>> = vec![Vec::new(); k];
+        let (chosen, inseparable, stop) = match &last {
+            Some((s, v)) => {
+                for (j, &i) in finalists.iter().enumerate() {
+                    let before = values[i].len() as u32;
+                    fate[i] = match s.candidates[j].fate {
+                        Fate::Survived => Fate::Survived,
+                        Fate::Dominated { at } => Fate::Dominated { at: before + at },
+                        Fate::Infeasible { at, constraint } => Fate::Infeasible {
+                            at: before + at,
+                            constraint,
+                        },
+                        Fate::Undefined { at } => Fate::Undefined { at: before + at },
+                        Fate::RunnerUp { at } => Fate::RunnerUp { at: before + at },
+                    };
+                    finals[i].clone_from(&v[j]);
+                }
+                let stop = match s.stop {
+                    Stop::Guarantee if rounds.iter().any(|r| r.selection.stop == Stop::Budget) => {
+                        Stop::Budget
+                    }
+                    other => other,
+                };
+                (
+                    s.chosen.map(|j| finalists[j]),
+                    s.inseparable.iter().map(|&j| finalists[j]).collect(),
+                    stop,
+                )
+            }
+            None if interrupted => (None, Vec::new(), Stop::Interrupted),
+            None => match finalists.first() {
+                None => (None, Vec::new(), Stop::NoneFeasible),
+                Some(&only) => {
+                    let budget = rounds.iter().any(|r| r.selection.stop == Stop::Budget);
+                    (
+                        Some(only),
+                        Vec::new(),
+                        if budget { Stop::Budget } else { Stop::Guarantee },
+                    )
+                }
+            },
+        };
+        let objective_of =
+            |i: usize| -> Vec<f64> { values[i].iter().chain(&finals[i]).map(|x| x[0]).collect() };
+        // Paired over the replications both had, in each round.
+        let paired = |c: usize, i: usize| -> Estimate {
+            let n = values[c].len().min(values[i].len());
+            let m = finals[c].len().min(finals[i].len());
+            let pick = |x: usize| -> Vec<f64> {
+                values[x][..n]
+                    .iter()
+                    .chain(&finals[x][..m])
+                    .map(|v| v[0])
+                    .collect()
+            };
+            paired_difference(&pick(c), &pick(i))
+        };
+        let width = 1 + self.constraints.len();
+        let candidates = (0..k)
+            .map(|i| Candidate {
+                versus_chosen: chosen.map_or_else(Estimate::undefined, |c| paired(c, i)),
+                replications: (values[i].len() + finals[i].len()) as u32,
+                fate: fate[i],
+                objective: Estimate::from_values(&objective_of(i)),
+                constraints: (1..width)
+                    .map(|j| {
+                        Estimate::from_values(
+                            &values[i]
+                                .iter()
+                                .chain(&finals[i])
+                                .map(|x| x[j])
+                                .collect::<Vec<_>>(),
+                        )
+                    })
+                    .collect(),
+            })
+            .collect();
+        // A uniform grid giving every configuration what the hardest
+        // comparison of any round needed.
+        let mut per_configuration = Some(0u64);
+        for (n, grid) in rounds
+            .iter()
+            .map(|r| (r.configurations.len(), r.selection.full_grid))
+            .chain(last.as_ref().map(|(s, _)| (finalists.len(), s.full_grid)))
+        {
+            per_configuration = per_configuration.zip(grid).map(|(a, b)| a.max(b / n as u64));
+        }
+        let group_spent: u64 = rounds.iter().map(|r| r.selection.replications).sum();
+        let (eta, h2) = last
+            .as_ref()
+            .map_or((rounds[0].selection.eta, rounds[0].selection.h2), |(s, _)| {
+                (s.eta, s.h2)
+            });
+        Selection {
+            candidates,
+            chosen,
+            inseparable,
+            stop,
+            replications: group_spent + last.as_ref().map_or(0, |(s, _)| s.replications),
+            full_grid: chosen.and(per_configuration).map(|p| p * k as u64),
+            eta,
+            h2,
+            trace: trace(rounds, last.as_ref().map(|(s, _)| s)),
+        }
+    }
+}
+
+/// Survivors over all groups after each screening of the group rounds (a
+/// group that has ended keeps its count), then the final round's.
+fn trace(rounds: &[Round], last: Option<&Selection>) -> Vec<Step> {
+    let mut stages: Vec<u32> = rounds
+        .iter()
+        .flat_map(|r| r.selection.trace.iter().map(|s| s.stage))
+        .collect();
+    stages.sort_unstable();
+    stages.dedup();
+    let mut out: Vec<Step> = stages
+        .iter()
+        .map(|&stage| {
+            let at = |r: &Round| r.selection.trace.iter().rev().find(|s| s.stage <= stage).copied();
+            Step {
+                stage,
+                spent: rounds.iter().filter_map(at).map(|s| s.spent).sum(),
+                survivors: rounds.iter().filter_map(at).map(|s| s.survivors).sum(),
+            }
+        })
+        .collect();
+    let (stage, spent) = out.last().map_or((0, 0), |s| (s.stage, s.spent));
+    if let Some(last) = last {
+        out.extend(last.trace.iter().map(|s| Step {
+            stage: stage + s.stage,
+            spent: spent + s.spent,
+            survivors: s.survivors,
+        }));
+    }
+    out
+}
+
+/// Nothing decided about `k` configurations: a shard's share of a
+/// tournament, or one interrupted before its rounds were in.
+fn undecided(k: usize) -> Selection {
+    Selection {
+        candidates: (0..k)
+            .map(|_| Candidate {
+                replications: 0,
+                fate: Fate::Survived,
+                objective: Estimate::undefined(),
+                constraints: Vec::new(),
+                versus_chosen: Estimate::undefined(),
+            })
+            .collect(),
+        chosen: None,
+        inseparable: Vec::new(),
+        stop: Stop::Interrupted,
+        replications: 0,
+        full_grid: None,
+        eta: 0.0,
+        h2: 0.0,
+        trace: Vec::new(),
+    }
 }
 
 #[cfg(test)]
@@ -767,5 +1280,74 @@ mod tests {
         );
         assert_eq!(s.candidates[0].fate, Fate::Undefined { at: 4 });
         assert_eq!(s.chosen, Some(1));
+    }
+
+    #[test]
+    fn groups_tile_the_grid_and_share_the_budget() {
+        for k in [2, 7, 18, 1000] {
+            for g in [1, 2, 3, 7] {
+                if g > k {
+                    continue;
+                }
+                let sizes: Vec<usize> = (0..g).map(|i| group_range(k, g, i).len()).collect();
+                assert_eq!(sizes.iter().sum::<usize>(), k);
+                assert!(
+                    sizes.iter().max().unwrap() - sizes.iter().min().unwrap() <= 1,
+                    "{sizes:?}"
+                );
+                let budget = (k + g) as u64 * 10 + 3;
+                let t = Tournament {
+                    procedure: &procedure(1.0, Some(budget)),
+                    groups: g,
+                    maximise: true,
+                    constraints: &[],
+                };
+                let b = t.budgets(k);
+                assert_eq!(b.iter().map(|x| x.unwrap()).sum::<u64>(), budget);
+                for (i, share) in b.iter().take(g).enumerate() {
+                    assert!(share.unwrap() >= 10 * sizes[i] as u64);
+                }
+                assert!(b[g].unwrap() >= 10 * g as u64);
+            }
+        }
+    }
+
+    #[test]
+    fn group_values_survive_their_row() {
+        let values = vec![
+            vec![vec![1.0, 2.0], vec![f64::NAN, 4.0]],
+            vec![],
+            vec![vec![5.0, 6.0]],
+        ];
+        let row = flatten(&values);
+        let back = unflatten(&row, 3, 2).unwrap();
+        assert_eq!(back.len(), 3);
+        assert_eq!(back[0][0], vec![1.0, 2.0]);
+        assert!(back[0][1][0].is_nan());
+        assert!(back[1].is_empty());
+        assert_eq!(back[2], vec![vec![5.0, 6.0]]);
+        assert!(unflatten(&row[..row.len() - 1], 3, 2).is_none());
+        assert!(unflatten(&row, 2, 2).is_none());
+    }
+
+    #[test]
+    fn a_tournament_finds_the_clear_best_in_any_group() {
+        // Ten configurations, the best (8) far ahead: the group rounds pick
+        // it in its group, and the final picks it among the groups' choices.
+        let s = select_in_groups(
+            10,
+            &procedure(0.5, None),
+            3,
+            true,
+            &[],
+            |i, r| vec![if i == 8 { 10.0 } else { i as f64 * 0.1 } + normal(11, i as u64, r)],
+            &Silent,
+        );
+        assert_eq!(s.chosen, Some(8));
+        assert_eq!(s.stop, Stop::Guarantee);
+        // Every configuration of another group was out before the final,
+        // as its group's choice, runner-up or eliminated.
+        assert!(s.candidates.iter().all(|c| c.replications >= 10));
+        assert!(s.trace.last().unwrap().survivors == 1);
     }
 }

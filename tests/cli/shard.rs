@@ -137,6 +137,51 @@ fn sweep_merges_byte_identically() {
 }
 
 #[test]
+fn optimise_in_groups_merges_byte_identically() {
+    let dir = work_dir();
+    // Five groups of the twelve configurations: 2 shards hold 3 and 2
+    // groups, 5 shards one each; the final round runs in the merge.
+    assert_merge_identical(
+        dir.path(),
+        &[
+            "optimise",
+            "baseline.toml",
+            "--vary",
+            "outreach.reps=1:4:1",
+            "--vary",
+            "outreach.approach=scripted,insight_led,consultative",
+            "--objective",
+            "close_rate",
+            "--indifference",
+            "0.003",
+            "--first-stage",
+            "6",
+            "--groups",
+            "5",
+        ],
+        &[2, 5],
+    );
+    // Fewer groups than shards would leave shards without work.
+    let out = funnelsim()
+        .current_dir(dir.path())
+        .args(["optimise", "baseline.toml", "--vary", "outreach.reps=1:4:1"])
+        .args([
+            "--indifference",
+            "0.01",
+            "--groups",
+            "2",
+            "--shard",
+            "1/3",
+            "--out",
+            "p",
+        ])
+        .assert()
+        .failure();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(err.contains("--shard 1/3 needs --groups 3 or more"), "{err}");
+}
+
+#[test]
 fn compare_merges_byte_identically() {
     let dir = work_dir();
     assert_merge_identical(
