@@ -100,11 +100,11 @@ pub fn optimise(args: OptimiseArgs) -> Result<()> {
         .check_groups(k, args.groups)
         .map_err(|e| BadInput(format!("--groups: {e}")))?;
     if let Some(shard) = args.shard.shard
-        && args.groups < shard.count()
+        && (args.groups < 2 || args.groups < shard.count())
     {
         return Err(BadInput(format!(
             "optimise shards by groups: --shard {shard} needs --groups {} or more (each shard runs whole groups; see docs/cluster.md)",
-            shard.count()
+            shard.count().max(2)
         ))
         .into());
     }

@@ -878,16 +878,18 @@ fn frame_records(names: &[String], df: &DataFrame) -> Result<Vec<Record>> {
         .collect()
 }
 
-/// A study's per-replication numbers: `replication`, then `v.{j}`; rows
-/// of differing lengths (an optimisation's groups, one a row) go into one
-/// list column, `values`, instead.
+/// A study's per-replication numbers: `replication`, then `v.{j}`; long
+/// rows, or rows of differing lengths (an optimisation's groups, one a
+/// row), go into one list column, `values`, instead.
 fn values_frame(first: u32, values: &[Vec<f64>]) -> Result<DataFrame> {
     let width = values.first().map_or(0, Vec::len);
     let mut cols = vec![Column::new(
         "replication".into(),
         (first..first + values.len() as u32).collect::<Vec<_>>(),
     )];
-    if values.iter().any(|v| v.len() != width) {
+    // A column per number would not do for long rows (an optimisation's
+    // group holds every replication its round ran).
+    if width > 64 || values.iter().any(|v| v.len() != width) {
         let lists: Vec<Series> = values.iter().map(|v| Series::new("".into(), v)).collect();
         cols.push(
             ListChunked::from_iter(lists)

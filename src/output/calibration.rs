@@ -785,7 +785,12 @@ pub fn report(
     from: &Provenance<'_>,
     style: &Style,
 ) -> String {
-    style.lay_out(&report_body(cal, data, checks, replications, from, style))
+    // Wrapped, but never in room words: its names are the CRM's stages and
+    // columns, which the reader types back into --map-stage and --*-col.
+    crate::output::text::wrap(
+        &report_body(cal, data, checks, replications, from, style),
+        style.width,
+    )
 }
 
 fn report_body(

@@ -153,8 +153,8 @@ fn optimise_body(o: &Optimisation, style: &Style) -> String {
     columns.extend([
         Col::right("replications", Col::ALWAYS),
         Col::right(&style.metric(obj), Col::ALWAYS),
-        Col::left("95% CI", 2),
-        Col::right("paired vs chosen", 1),
+        Col::left("95% CI", 1),
+        Col::right("vs chosen", 2),
         Col::left("fate", Col::ALWAYS),
     ]);
     let mut table = Table::new(columns);
@@ -247,10 +247,15 @@ pub fn sentences(o: &Optimisation, style: &Style) -> Vec<String> {
             out,
             "Guarantee: with probability at least {confidence}, its {obj} is within {delta} of the best configuration's (if each replication's {obj} is roughly normal)."
         ),
+        Stop::Budget if o.groups > 1 => writeln!(
+            out,
+            "A round's share of the budget of {} replications ran out first: a group's choice or the final choice is the best mean among the configurations still in contention there, without the guarantee.",
+            human(o.procedure.budget.unwrap_or(s.replications) as f64)
+        ),
         Stop::Budget => writeln!(
             out,
             "The budget of {} replications ran out first: the choice is the best mean among the {} configurations still in contention, without the guarantee.",
-            human(s.replications as f64),
+            human(o.procedure.budget.unwrap_or(s.replications) as f64),
             s.inseparable.len() + usize::from(s.chosen.is_some())
         ),
         Stop::NoneFeasible => writeln!(
@@ -270,6 +275,20 @@ pub fn sentences(o: &Optimisation, style: &Style) -> Vec<String> {
                 others(&s.inseparable)
             )
         };
+    }
+    // Runners-up were never compared with the final choice.
+    let runners_up: Vec<usize> = (0..s.candidates.len())
+        .filter(|&i| matches!(s.candidates[i].fate, Fate::RunnerUp { .. }))
+        .collect();
+    if !runners_up.is_empty() {
+        let _ = writeln!(
+            out,
+            "Not separated from their group's choice at {}, so not compared with the final choice: configuration{} {}.",
+            format::difference(Metric::unit_of(obj), Some(o.procedure.indifference / 2.0), 2)
+                .trim_start_matches('+'),
+            if runners_up.len() == 1 { "" } else { "s" },
+            others(&runners_up)
+        );
     }
     // The comparison only means something when the precision was reached.
     let grid = match s.full_grid.filter(|_| s.stop == Stop::Guarantee) {

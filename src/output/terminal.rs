@@ -163,21 +163,24 @@ pub fn summary(run: &Run<'_>, style: &Style) -> String {
         .map(|k| rows.iter().map(|r| width_of(&r[k])).max().unwrap_or(0))
         .collect();
     let before_bar = 2 + w[0] + 2 + w[1] + 2 + w[2] + 2 + w[3] + " handed off  ".len();
-    let bar_max = style.width.saturating_sub(before_bar).clamp(10, BAR);
+    // Bars too short to compare are left out rather than let the rows
+    // overflow the width.
+    let room = style.width.saturating_sub(before_bar);
+    let bar_max = if room >= 10 { room.min(BAR) } else { 0 };
     for (row, n) in rows.iter().zip(&reached_n) {
         let bar = if top > 0.0 {
             "█".repeat(((n / top) * bar_max as f64).round() as usize)
         } else {
             String::new()
         };
-        let _ = writeln!(
-            out,
+        let line = format!(
             "  {}  {}  {}  {} handed off  {bar}",
             pad(&row[0], w[0], false),
             pad(&row[1], w[1], true),
             pad(&row[2], w[2], true),
             pad(&row[3], w[3], true),
         );
+        let _ = writeln!(out, "{}", line.trim_end());
     }
 
     let _ = writeln!(out, "\nOutcomes (share of cohort leads)");

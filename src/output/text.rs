@@ -61,20 +61,25 @@ impl Style {
 
     /// A sentence as shown: for a room, every snake_case word in it
     /// ("building_requirements", "buyer_initiated") in plain words. A word
-    /// joined to others by `.`, `/` or `-` is a key, a path or a flag the
-    /// reader may type (`outreach.max_unanswered_touches`, `--set`) and is
-    /// kept as it is.
+    /// joined to others by `.`, `/`, `-`, `=` or `|` is a key, a path or a
+    /// flag the reader may type (`outreach.max_unanswered_touches`,
+    /// `--set`, `x=won|no_decision`), and text in single quotes or
+    /// backticks is a value to type as shown: both are kept as they are.
     pub fn prose(&self, text: &str) -> String {
         if !self.plain {
             return text.to_owned();
         }
-        let part_of_word = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-');
+        // `=` and `|` join a flag's value to its neighbours
+        // (`--map-outcome 'x=won|lost|no_decision'`): kept whole.
+        let part_of_word =
+            |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '/' | '-' | '=' | '|');
         let mut out = String::with_capacity(text.len());
         let mut word = String::new();
         let flush = |word: &mut String, out: &mut String| {
             // A word ending a sentence keeps its full stop outside the test.
             let body = word.trim_end_matches('.');
             let snake = body.contains('_')
+                && !body.contains(['=', '|'])
                 && body.split('_').all(|p| {
                     !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
                 });
@@ -86,15 +91,36 @@ impl Style {
             }
             word.clear();
         };
-        for c in text.chars() {
+        let chars: Vec<char> = text.chars().collect();
+        // The quote mark of the quoted text being read: an apostrophe
+        // inside a word ("scenario's") neither opens nor closes one.
+        let mut quoted: Option<char> = None;
+        for (i, &c) in chars.iter().enumerate() {
             if part_of_word(c) {
                 word.push(c);
+                continue;
+            }
+            if quoted.is_some() {
+                out.push_str(&word);
+                word.clear();
             } else {
                 flush(&mut word, &mut out);
-                out.push(c);
             }
+            let alnum = |j: Option<usize>| j.and_then(|j| chars.get(j)).is_some_and(|c| c.is_alphanumeric());
+            if matches!(c, '\'' | '`') {
+                match quoted {
+                    Some(q) if q == c && !alnum(Some(i + 1)) => quoted = None,
+                    None if !alnum(i.checked_sub(1)) => quoted = Some(c),
+                    _ => {}
+                }
+            }
+            out.push(c);
         }
-        flush(&mut word, &mut out);
+        if quoted.is_some() {
+            out.push_str(&word);
+        } else {
+            flush(&mut word, &mut out);
+        }
         out
     }
 
@@ -138,7 +164,10 @@ pub fn pad(s: &str, w: usize, right: bool) -> String {
 
 /// Every line of `text` longer than `width` broken at spaces; the
 /// continuation lines are indented two more than the line's own
-/// indentation. A word longer than a line keeps a line of its own.
+/// indentation. A word longer than a line keeps a line of its own. A table
+/// row (two spaces between words after the indentation: aligned columns)
+/// is never reflowed: a row that still overflows once its table has left
+/// out what it could stays one row, aligned with the others.
 pub fn wrap(text: &str, width: usize) -> String {
     let mut out = String::with_capacity(text.len());
     for line in text.split_inclusive('\n') {
@@ -146,7 +175,7 @@ pub fn wrap(text: &str, width: usize) -> String {
             Some(b) => (b, "\n"),
             None => (line, ""),
         };
-        if width_of(body) <= width {
+        if width_of(body) <= width || body.trim_start_matches(' ').contains("  ") {
             out.push_str(line);
             continue;
         }
@@ -390,6 +419,14 @@ mod tests {
             "outreach.approach = \"insight led\""
         );
         assert_eq!(room.value("\"insight_led\""), "insight led");
+        // Values to type as shown stay as they are.
+        let typed =
+            "did you mean 'building_requirements'? (--map-outcome 'x=won|lost|no_decision') `no_decision`";
+        assert_eq!(room.prose(typed), typed);
+        assert_eq!(
+            room.prose("the scenario's own buyer_initiated policy"),
+            "the scenario's own buyer initiated policy"
+        );
         let terminal = Style::new(80, false);
         assert_eq!(terminal.prose("building_requirements"), "building_requirements");
         assert_eq!(terminal.value("\"insight_led\""), "insight_led");

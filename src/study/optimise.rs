@@ -209,7 +209,7 @@ impl Procedure {
         let first = (k + g) as u64 * u64::from(self.first_stage);
         match self.budget {
             Some(b) if g > 1 && b < first => Err(format!(
-                "a budget of {b} replications cannot pay for the first stages of {groups} groups and their final ({k} configurations + {groups} finalists) × {} = {first})",
+                "a budget of {b} replications cannot pay for the first stages of {groups} groups and their final: ({k} configurations + {groups} finalists) × {} = {first}",
                 self.first_stage
             )),
             _ => Ok(()),
@@ -260,9 +260,10 @@ pub enum Fate {
         /// Replication where it happened.
         at: u32,
     },
-    /// In a tournament: still in contention in its group's round after
-    /// `at` replications, within δ/2 of the group's choice, but not chosen
-    /// to go on to the final round.
+    /// In a tournament: still in contention when its group's round ended
+    /// after `at` replications (tied with the group's choice within δ/2, or
+    /// the round's share of the budget spent), but not the choice that went
+    /// on to the final round.
     RunnerUp {
         /// Replications when its group's round ended.
         at: u32,
@@ -767,6 +768,30 @@ impl RunObserver for Progress<'_> {
     }
 }
 
+/// The final round's plans after the group rounds' replications.
+struct Offset<'a> {
+    observer: &'a dyn RunObserver,
+    before: u64,
+}
+
+impl RunObserver for Offset<'_> {
+    fn replication_finished(&self) {
+        self.observer.replication_finished();
+    }
+
+    fn cancelled(&self) -> bool {
+        self.observer.cancelled()
+    }
+
+    fn planned(&self, replications: u64) {
+        self.observer.planned(self.before + replications);
+    }
+
+    fn status(&self, note: &str) {
+        self.observer.status(note);
+    }
+}
+
 /// Only the interrupts: rounds re-run from values already counted.
 struct Interrupts<'a>(&'a dyn RunObserver);
 
@@ -922,19 +947,32 @@ impl Tournament<'_> {
             let Some(values) = unflatten(row, configurations.len(), width) else {
                 return undecided(k);
             };
-            let (selection, values) = select_with_values(
+            let replayed = select_with_values(
                 configurations.len(),
                 &self.procedure.round(budgets[group]),
                 self.maximise,
                 self.constraints,
                 |i, r| {
-                    values[i]
-                        .get(r as usize)
-                        .cloned()
-                        .unwrap_or_else(|| vec![f64::NAN; width])
+                    values[i].get(r as usize).cloned().unwrap_or_else(|| {
+                        panic!(
+                            "group {group}'s values lack replication {r} of configuration {}: they were made by another version of the procedure; run every shard again with this funnelsim",
+                            configurations.start + i
+                        )
+                    })
                 },
                 &quiet,
             );
+            // The round again asks for exactly what it stored (unless
+            // interrupted): the same procedure made them.
+            let (selection, replayed) = replayed;
+            if selection.stop != Stop::Interrupted
+                && replayed.iter().map(Vec::len).ne(values.iter().map(Vec::len))
+            {
+                panic!(
+                    "group {group}'s stored values do not match its round: they were made by another version of the procedure; run every shard again with this funnelsim"
+                );
+            }
+            let values = replayed;
             rounds.push(Round {
                 configurations,
                 selection,
@@ -953,10 +991,44 @@ impl Tournament<'_> {
                 self.maximise,
                 self.constraints,
                 |j, r| evaluate(finalists[j], FINAL_ROUND + r),
-                observer,
+                &Offset {
+                    observer,
+                    before: rounds.iter().map(|r| r.selection.replications).sum(),
+                },
             )
         });
         self.combine(k, &rounds, &finalists, last, interrupted)
+    }
+
+    /// [`Selection::full_grid`] as one KN over all of `values`' k
+    /// configurations would state it for the chosen `c`.
+    fn whole_grid(&self, values: &[Vec<Vec<f64>>], c: usize) -> Option<u64> {
+        let k = values.len();
+        let n0 = self.procedure.first_stage as usize;
+        let alpha = 1.0 - self.procedure.confidence;
+        let alpha = if self.constraints.is_empty() {
+            alpha
+        } else {
+            alpha / 2.0
+        };
+        let eta = 0.5 * ((2.0 * alpha / (k - 1) as f64).powf(-2.0 / (n0 - 1) as f64) - 1.0);
+        let h2 = 2.0 * eta * (n0 - 1) as f64;
+        let delta = self.procedure.indifference;
+        let mut most = n0 as f64;
+        for l in (0..k).filter(|&l| l != c) {
+            let d: Vec<f64> = (0..n0).map(|r| values[c][r][0] - values[l][r][0]).collect();
+            let mean = d.iter().sum::<f64>() / n0 as f64;
+            let v = d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n0 - 1) as f64;
+            let closes = if v == 0.0 {
+                0.0
+            } else if delta == 0.0 {
+                f64::INFINITY
+            } else {
+                h2 * v / (delta * delta)
+            };
+            most = most.max(closes.floor() + 1.0);
+        }
+        most.is_finite().then(|| k as u64 * most as u64)
     }
 
     /// The tournament's result from its rounds.
@@ -1060,16 +1132,11 @@ impl Tournament<'_> {
                     .collect(),
             })
             .collect();
-        // A uniform grid giving every configuration what the hardest
-        // comparison of any round needed.
-        let mut per_configuration = Some(0u64);
-        for (n, grid) in rounds
-            .iter()
-            .map(|r| (r.configurations.len(), r.selection.full_grid))
-            .chain(last.as_ref().map(|(s, _)| (finalists.len(), s.full_grid)))
-        {
-            per_configuration = per_configuration.zip(grid).map(|(a, b)| a.max(b / n as u64));
-        }
+        // The grid one KN over the whole grid would be compared with: at δ
+        // and α (not a round's halves), from the first-stage variances of
+        // the differences with the chosen one, which every configuration
+        // has at the same replication indices.
+        let full_grid = chosen.and_then(|c| self.whole_grid(&values, c));
         let group_spent: u64 = rounds.iter().map(|r| r.selection.replications).sum();
         let (eta, h2) = last
             .as_ref()
@@ -1082,7 +1149,7 @@ impl Tournament<'_> {
             inseparable,
             stop,
             replications: group_spent + last.as_ref().map_or(0, |(s, _)| s.replications),
-            full_grid: chosen.and(per_configuration).map(|p| p * k as u64),
+            full_grid,
             eta,
             h2,
             trace: trace(rounds, last.as_ref().map(|(s, _)| s)),

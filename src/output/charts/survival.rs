@@ -26,16 +26,24 @@ enum Legend {
     Headroom { top: f64 },
 }
 
-/// The legend's place for curves `points` (days, survival) on an x axis
-/// to `x_max`, when the legend covers the share `fx` of the plot's width
-/// and `fy` of its height. Survival curves fall from the upper left, so the
-/// upper right is empty when they have fallen by then and the lower left
-/// when they have not yet.
-fn legend_place(points: &[(f64, f64)], x_max: f64, fx: f64, fy: f64) -> Legend {
+/// The legend's place for `curves` (each a line through (days, survival)
+/// points) on an x axis to `x_max`, when the legend covers the share `fx`
+/// of the plot's width and `fy` of its height. Survival curves fall from
+/// the upper left, so the upper right is empty when they have fallen by
+/// then and the lower left when they have not yet. A segment counts as in
+/// the way when its bounding box meets the legend's (a long flat step of a
+/// Kaplan–Meier curve between two distant events included).
+fn legend_place(curves: &[Vec<(f64, f64)>], x_max: f64, fx: f64, fy: f64) -> Legend {
     let clear = |xs: (f64, f64), ys: (f64, f64)| {
-        !points
-            .iter()
-            .any(|&(x, y)| (xs.0..=xs.1).contains(&x) && (ys.0..=ys.1).contains(&y))
+        !curves.iter().any(|c| {
+            c.windows(2).any(|w| {
+                let (x0, x1) = (w[0].0.min(w[1].0), w[0].0.max(w[1].0));
+                let (y0, y1) = (w[0].1.min(w[1].1), w[0].1.max(w[1].1));
+                x1 >= xs.0 && x0 <= xs.1 && y1 >= ys.0 && y0 <= ys.1
+            }) || c
+                .iter()
+                .any(|&(x, y)| (xs.0..=xs.1).contains(&x) && (ys.0..=ys.1).contains(&y))
+        })
     };
     let (x_in, y_in) = (x_max * fx, Y_TOP * fy);
     if clear((x_max - x_in, x_max), (Y_TOP - y_in, Y_TOP)) {
@@ -99,9 +107,13 @@ impl Draw for SurvivalData {
             let longest = p.fit_label.chars().count().max("Kaplan–Meier 95% CI".len());
             let fx = ((40.0 + 6.3 * longest as f64 + 10.0) / plot.0).min(1.0);
             let fy = ((3.0 * 18.0 + 14.0 + 10.0) / plot.1).min(0.9);
-            let mut points: Vec<(f64, f64)> = p.km.iter().flat_map(|q| [(q.0, q.2), (q.0, q.3)]).collect();
-            points.extend(p.fitted.iter().copied());
-            let place = legend_place(&points, p.x_max, fx, fy);
+            let curves = [
+                p.km.iter().map(|q| (q.0, q.1)).collect(),
+                p.km.iter().map(|q| (q.0, q.2)).collect(),
+                p.km.iter().map(|q| (q.0, q.3)).collect(),
+                p.fitted.clone(),
+            ];
+            let place = legend_place(&curves, p.x_max, fx, fy);
             let top = match place {
                 Legend::Headroom { top } => top,
                 _ => Y_TOP,
@@ -231,13 +243,16 @@ mod tests {
     fn the_legend_goes_where_the_curves_are_not() {
         // Fallen by the right half: the upper right is empty.
         let fast = curve(|t| (-t / 10.0).exp());
-        assert_eq!(legend_place(&fast, 100.0, 0.45, 0.25), Legend::UpperRight);
+        assert_eq!(legend_place(&[fast], 100.0, 0.45, 0.25), Legend::UpperRight);
         // Still high at the right (most stays never end): the lower left.
         let slow = curve(|t| 1.0 - 0.002 * t);
-        assert_eq!(legend_place(&slow, 100.0, 0.45, 0.25), Legend::LowerLeft);
+        assert_eq!(legend_place(&[slow], 100.0, 0.45, 0.25), Legend::LowerLeft);
+        // One long flat step at 90% from day 10 to the end, no point in
+        // the upper right: the step itself is in the way.
+        let step = vec![(0.0, 1.0), (10.0, 1.0), (10.0, 0.9), (100.0, 0.9)];
+        assert_eq!(legend_place(&[step], 100.0, 0.45, 0.25), Legend::LowerLeft);
         // A band from 0 to 1 everywhere: room above the curves.
-        let mut wide = curve(|_| 0.0);
-        wide.extend(curve(|_| 1.0));
+        let wide = [curve(|_| 0.0), curve(|_| 1.0)];
         match legend_place(&wide, 100.0, 0.45, 0.25) {
             Legend::Headroom { top } => assert!(top * 0.75 >= Y_TOP, "{top}"),
             other => panic!("{other:?}"),
