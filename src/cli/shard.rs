@@ -706,6 +706,10 @@ impl Runner for Reader {
         }
         out
     }
+
+    fn damaged(&self, why: &str) {
+        self.fail(why);
+    }
 }
 
 /// Writes `df` as Parquet to `path` and records its hash in `config`.

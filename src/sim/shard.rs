@@ -112,6 +112,14 @@ pub trait Runner: Sync {
         observer: &dyn RunObserver,
         per_replication: &(dyn Fn(u64) -> Vec<f64> + Sync),
     ) -> Vec<Vec<f64>>;
+
+    /// Told that values [`Runner::map`] gave do not fit the study that
+    /// asked for them (a part written by another version of the study): a
+    /// runner that reads parts refuses them with `why`. Values simulated
+    /// here always fit, so other runners need do nothing.
+    fn damaged(&self, why: &str) {
+        let _ = why;
+    }
 }
 
 /// The runner that simulates every replication here, on the current rayon

@@ -741,6 +741,7 @@ pub fn run_optimise(
             scenarios.len(),
             &evaluate,
             &|count, observer, per_group| runner.map(&scenarios[0], count, observer, per_group),
+            &|why| runner.damaged(why),
             observer,
         )
     };
@@ -868,6 +869,8 @@ where
         k,
         &evaluate,
         &|count, observer, per_group| crate::sim::shard::map_range(0..count, observer, per_group),
+        // Values simulated here always fit their round.
+        &|why| unreachable!("{why}"),
         observer,
     )
 }
@@ -906,11 +909,14 @@ impl Tournament<'_> {
 
     /// The tournament over `k` configurations; `rounds` runs the group
     /// rounds as [`Runner::map`] does (group g its "replication" g).
+    /// Values that do not fit their round (read back from a part another
+    /// version wrote) are reported to `damaged`, and nothing is chosen.
     fn run<F>(
         &self,
         k: usize,
         evaluate: &F,
         rounds: &RoundRunner<'_>,
+        damaged: &dyn Fn(&str),
         observer: &dyn RunObserver,
     ) -> Selection
     where
@@ -945,8 +951,13 @@ impl Tournament<'_> {
         for (group, row) in rows.iter().enumerate() {
             let configurations = group_range(k, g, group);
             let Some(values) = unflatten(row, configurations.len(), width) else {
+                damaged(&format!(
+                    "group {}'s stored values do not have its shape: the part is damaged",
+                    group + 1
+                ));
                 return undecided(k);
             };
+            let missing = std::sync::atomic::AtomicBool::new(false);
             let replayed = select_with_values(
                 configurations.len(),
                 &self.procedure.round(budgets[group]),
@@ -954,10 +965,8 @@ impl Tournament<'_> {
                 self.constraints,
                 |i, r| {
                     values[i].get(r as usize).cloned().unwrap_or_else(|| {
-                        panic!(
-                            "group {group}'s values lack replication {r} of configuration {}: they were made by another version of the procedure; run every shard again with this funnelsim",
-                            configurations.start + i
-                        )
+                        missing.store(true, std::sync::atomic::Ordering::Relaxed);
+                        vec![f64::NAN; width]
                     })
                 },
                 &quiet,
@@ -965,12 +974,15 @@ impl Tournament<'_> {
             // The round again asks for exactly what it stored (unless
             // interrupted): the same procedure made them.
             let (selection, replayed) = replayed;
-            if selection.stop != Stop::Interrupted
-                && replayed.iter().map(Vec::len).ne(values.iter().map(Vec::len))
+            if missing.into_inner()
+                || (selection.stop != Stop::Interrupted
+                    && replayed.iter().map(Vec::len).ne(values.iter().map(Vec::len)))
             {
-                panic!(
-                    "group {group}'s stored values do not match its round: they were made by another version of the procedure; run every shard again with this funnelsim"
-                );
+                damaged(&format!(
+                    "group {}'s stored values do not match its round: another version of optimise wrote them; run every shard again with this funnelsim",
+                    group + 1
+                ));
+                return undecided(k);
             }
             let values = replayed;
             rounds.push(Round {
@@ -1416,5 +1428,41 @@ mod tests {
         // as its group's choice, runner-up or eliminated.
         assert!(s.candidates.iter().all(|c| c.replications >= 10));
         assert!(s.trace.last().unwrap().survivors == 1);
+    }
+
+    #[test]
+    fn values_that_do_not_fit_their_round_are_reported_and_nothing_is_chosen() {
+        let p = procedure(0.5, None);
+        let t = Tournament {
+            procedure: &p,
+            groups: 2,
+            maximise: true,
+            constraints: &[],
+        };
+        let evaluate = |i: usize, r: u64| vec![i as f64 + normal(3, i as u64, r)];
+        // A part holding too few replications of its group: the round asks
+        // for more than it stored.
+        let short =
+            |count: u32, _: &dyn RunObserver, _: &(dyn Fn(u64) -> Vec<f64> + Sync)| -> Vec<Vec<f64>> {
+                (0..count)
+                    .map(|_| flatten(&[vec![vec![1.0]; 3], vec![vec![2.0]; 3]]))
+                    .collect()
+            };
+        let said = std::sync::Mutex::new(Vec::new());
+        let s = t.run(
+            4,
+            &evaluate,
+            &short,
+            &|why| said.lock().unwrap().push(why.to_owned()),
+            &Silent,
+        );
+        assert_eq!(s.chosen, None);
+        assert_eq!(s.stop, Stop::Interrupted);
+        let said = said.into_inner().unwrap();
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(
+            said[0].contains("group 1's stored values do not match its round"),
+            "{said:?}"
+        );
     }
 }
