@@ -21,6 +21,8 @@ use super::sweep::{parse_objective, parse_varies, point_refusal};
 // The procedure chooses each configuration's replications: --replications
 // is refused with a pointer to --first-stage and --budget, so not shown.
 #[command(mut_arg("replications", |a| a.hide(true)))]
+// Sharded by groups, not by replications.
+#[command(mut_arg("shard", |a| a.help("Run only shard K of N of the --groups (each shard whole groups; G ≥ N) and write a partial result into --out; `funnelsim merge` plays the final round (see docs/cluster.md)")))]
 pub struct OptimiseArgs {
     /// Scenario file (TOML; '-' reads it from standard input)
     pub scenario: PathBuf,
