@@ -1069,14 +1069,8 @@ fn report_body(
 fn put(t: &mut String, table: &Table, style: &Style) {
     let rendered = table.render(style.width);
     t.push_str(&rendered.text);
-    if !rendered.left_out.is_empty() {
-        let names: Vec<&str> = rendered.left_out.iter().map(|h| h.trim()).collect();
-        let _ = writeln!(
-            t,
-            "  ({} left out to fit; in --json, and here at {} columns)",
-            names.join(", "),
-            rendered.full_width
-        );
+    if let Some(note) = rendered.left_out_note("--json") {
+        let _ = writeln!(t, "{note}");
     }
 }
 

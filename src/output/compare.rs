@@ -149,13 +149,8 @@ pub fn text(vs: &[Versus<'_>], style: &Style) -> String {
         let rendered = table.render(style.width);
         out.push_str(&rendered.text);
         let _ = writeln!(out, "  * the 95% interval of the difference excludes zero");
-        if !rendered.left_out.is_empty() {
-            let _ = writeln!(
-                out,
-                "  ({} left out to fit; in --json and --out, and here at {} columns)",
-                rendered.left_out.join(", "),
-                rendered.full_width
-            );
+        if let Some(note) = rendered.left_out_note("--json and --out") {
+            let _ = writeln!(out, "{note}");
         }
         let _ = writeln!(out, "\n  In words:");
         for line in v.findings() {

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 use super::format::{self, human};
 use super::guard;
 use super::json::estimate;
-use super::sweep::{metric_diff, metric_value};
+use super::sweep::{metric_diff, metric_value, setting_columns};
 use super::text::{Column as Col, Style, Table};
 use crate::model::scenario::Scenario;
 use crate::sim::metrics::{Metric, metric_names};
@@ -136,20 +136,8 @@ fn optimise_body(o: &Optimisation, style: &Style) -> String {
     let mut out = String::new();
     let order = ranked(o);
     let shown = &order[..order.len().min(SHOWN)];
-    // A column per varied parameter, headed by the last part of its path
-    // (the whole path where two would read alike), as `sweep` does.
-    let paths: Vec<&str> = o
-        .settings
-        .first()
-        .map(|p| p.iter().map(|(k, _)| k.as_str()).collect())
-        .unwrap_or_default();
-    let short = |path: &str| path.rsplit('.').next().unwrap_or(path).to_owned();
     let mut columns = vec![Col::right("config", Col::ALWAYS)];
-    for path in &paths {
-        let alike = paths.iter().filter(|p| short(p) == short(path)).count() > 1;
-        let header = if alike { (*path).to_owned() } else { short(path) };
-        columns.push(Col::left(&header, Col::ALWAYS));
-    }
+    columns.extend(setting_columns(o.settings.first().map_or(&[][..], Vec::as_slice)));
     columns.extend([
         Col::right("replications", Col::ALWAYS),
         Col::right(&style.metric(obj), Col::ALWAYS),
@@ -190,13 +178,8 @@ fn optimise_body(o: &Optimisation, style: &Style) -> String {
     }
     let rendered = table.render(style.width);
     out.push_str(&rendered.text);
-    if !rendered.left_out.is_empty() {
-        let _ = writeln!(
-            out,
-            "  ({} left out to fit; in --json and --out, and here at {} columns)",
-            rendered.left_out.join(", "),
-            rendered.full_width
-        );
+    if let Some(note) = rendered.left_out_note("--json and --out") {
+        let _ = writeln!(out, "{note}");
     }
     if order.len() > shown.len() {
         let _ = writeln!(

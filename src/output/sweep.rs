@@ -32,6 +32,21 @@ fn metric_value_abs(metric: &str, x: f64) -> String {
         .to_owned()
 }
 
+/// A column per varied parameter of `settings` (one point's), headed by
+/// the last part of its path, or the whole path where two would read
+/// alike.
+pub(crate) fn setting_columns(settings: &[(String, String)]) -> Vec<Col> {
+    let short = |path: &str| path.rsplit('.').next().unwrap_or(path).to_owned();
+    settings
+        .iter()
+        .map(|(path, _)| {
+            let alike = settings.iter().filter(|(p, _)| short(p) == short(path)).count() > 1;
+            let header = if alike { path.clone() } else { short(path) };
+            Col::left(&header, Col::ALWAYS)
+        })
+        .collect()
+}
+
 /// A metric's mean with its 95% CI, in the metric's unit.
 pub(crate) fn with_ci(metric: &str, e: &Estimate) -> String {
     match (e.ci_low, e.ci_high) {
@@ -63,20 +78,8 @@ fn sweep_body(r: &SweepResult, style: &Style) -> String {
                 .collect()
         })
         .unwrap_or_default();
-    // A column per swept parameter, headed by the last part of its path
-    // (the whole path where two would read alike).
-    let paths: Vec<&str> = r
-        .points
-        .first()
-        .map(|p| p.settings.iter().map(|(k, _)| k.as_str()).collect())
-        .unwrap_or_default();
-    let short = |path: &str| path.rsplit('.').next().unwrap_or(path).to_owned();
     let mut columns = vec![Col::right("point", Col::ALWAYS)];
-    for path in &paths {
-        let alike = paths.iter().filter(|p| short(p) == short(path)).count() > 1;
-        let header = if alike { (*path).to_owned() } else { short(path) };
-        columns.push(Col::left(&header, Col::ALWAYS));
-    }
+    columns.extend(setting_columns(r.points.first().map_or(&[][..], |p| &p.settings)));
     columns.push(Col::left(&format!("{} (95% CI)", style.metric(obj)), Col::ALWAYS));
     // The metrics further right are left out first.
     let n = others.len();
@@ -107,13 +110,8 @@ fn sweep_body(r: &SweepResult, style: &Style) -> String {
     }
     let rendered = table.render(style.width);
     out.push_str(&rendered.text);
-    if !rendered.left_out.is_empty() {
-        let _ = writeln!(
-            out,
-            "  ({} left out to fit; in --json and --out, and here at {} columns)",
-            rendered.left_out.join(", "),
-            rendered.full_width
-        );
+    if let Some(note) = rendered.left_out_note("--json and --out") {
+        let _ = writeln!(out, "{note}");
     }
     if r.no_effect() {
         let _ = writeln!(
@@ -368,14 +366,8 @@ pub fn sensitivity_text(s: &Sensitivity, top: Option<usize>, style: &Style) -> S
         let rendered = table.render(style.width);
         out.push_str(&rendered.text);
         bars = rendered.left_out.iter().all(|h| !h.is_empty());
-        let named: Vec<&String> = rendered.left_out.iter().filter(|h| !h.is_empty()).collect();
-        if !named.is_empty() {
-            let _ = writeln!(
-                out,
-                "  ({} left out to fit; in --json and --out, and here at {} columns)",
-                named.iter().map(|h| h.as_str()).collect::<Vec<_>>().join(", "),
-                rendered.full_width
-            );
+        if let Some(note) = rendered.left_out_note("--json and --out") {
+            let _ = writeln!(out, "{note}");
         }
     }
     let unclear = shown.iter().filter(|e| !e.clear()).count();

@@ -287,6 +287,28 @@ pub struct Rendered {
     pub full_width: usize,
 }
 
+impl Rendered {
+    /// The line naming the columns left out to fit (those with a header),
+    /// where they can be read instead (`elsewhere`: "--json and --out"),
+    /// and the width that shows them all; `None` when nothing named was
+    /// left out.
+    pub fn left_out_note(&self, elsewhere: &str) -> Option<String> {
+        let named: Vec<&str> = self
+            .left_out
+            .iter()
+            .map(|h| h.trim())
+            .filter(|h| !h.is_empty())
+            .collect();
+        (!named.is_empty()).then(|| {
+            format!(
+                "  ({} left out to fit; in {elsewhere}, and here at {} columns)",
+                named.join(", "),
+                self.full_width
+            )
+        })
+    }
+}
+
 impl Table {
     /// A table with the given columns, no rows yet, indented by two and
     /// with two spaces between columns.

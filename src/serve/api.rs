@@ -129,51 +129,72 @@ async fn run(State(c): State<Arc<Console>>, body: String) -> Response {
         Ok(p) => p,
         Err(r) => return *r,
     };
-    // Admission: one place in the bounded queue, or "busy".
+    match queued(&c, req.page.as_deref(), "run", move |c, flag| {
+        simulate(c, prepared, flag)
+    })
+    .await
+    {
+        Ok(v) => axum::Json(v).into_response(),
+        Err(r) => r,
+    }
+}
+
+/// Runs `work` (a run or an optimisation, named by `what`) on the
+/// console's queue: a place in the bounded queue or "busy" (503), one
+/// simulation at a time, and `page`'s previous request cancelled (its flag
+/// set). `work` gets the console and this request's flag and returns
+/// `None` when it stopped early; the answer is then "cancelled" (409).
+pub(super) async fn queued<T: Send + 'static>(
+    c: &Arc<Console>,
+    page: Option<&str>,
+    what: &str,
+    work: impl FnOnce(&Console, &AtomicBool) -> Option<T> + Send + 'static,
+) -> Result<T, Response> {
     let limit = c.limits.running.max(1) + c.limits.queued;
     if c.admitted.fetch_add(1, Ordering::SeqCst) >= limit {
         c.admitted.fetch_sub(1, Ordering::SeqCst);
-        return refuse(
+        return Err(refuse(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("busy: {limit} runs are already running or waiting; try again in a moment"),
             json!({ "busy": true }),
-        );
+        ));
     }
     let admission = Admission(&c.admitted);
     let flag = Arc::new(AtomicBool::new(false));
-    if let Some(page) = &req.page {
+    if let Some(page) = page {
         let mut pages = c.pages.lock().expect("no panics while held");
         // Bounded: pages of a long workshop come and go.
         if pages.len() > 10_000 {
             pages.retain(|_, f| !f.load(Ordering::Relaxed) && Arc::strong_count(f) > 1);
         }
-        if let Some(previous) = pages.insert(page.clone(), flag.clone()) {
+        if let Some(previous) = pages.insert(page.to_owned(), flag.clone()) {
             previous.store(true, Ordering::SeqCst);
         }
     }
     let permit = c.slots.acquire().await.expect("the semaphore is never closed");
-    if flag.load(Ordering::SeqCst) {
-        return cancelled();
-    }
-    let worker = c.clone();
-    let job_flag = flag.clone();
-    let outcome = tokio::task::spawn_blocking(move || simulate(&worker, prepared, &job_flag)).await;
+    let outcome = if flag.load(Ordering::SeqCst) {
+        Ok(None)
+    } else {
+        let worker = c.clone();
+        let job_flag = flag.clone();
+        tokio::task::spawn_blocking(move || work(&worker, &job_flag)).await
+    };
     drop(permit);
     drop(admission);
-    if let Some(page) = &req.page {
+    if let Some(page) = page {
         let mut pages = c.pages.lock().expect("no panics while held");
         if pages.get(page).is_some_and(|f| Arc::ptr_eq(f, &flag)) {
             pages.remove(page);
         }
     }
     match outcome {
-        Ok(Some(v)) => axum::Json(v).into_response(),
-        Ok(None) => cancelled(),
-        Err(e) => refuse(
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(cancelled()),
+        Err(e) => Err(refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the run failed: {e}"),
+            format!("the {what} failed: {e}"),
             Value::Null,
-        ),
+        )),
     }
 }
 

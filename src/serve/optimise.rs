@@ -17,7 +17,6 @@
 //! command prints the same choice from the same replications.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -25,8 +24,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::api::{MAX_OVERRIDES, cancelled, quote, refuse};
-use super::{Admission, Cancel, Console, Entry};
+use super::api::{MAX_OVERRIDES, queued, quote, refuse};
+use super::{Cancel, Console, Entry};
 use crate::model::scenario::overrides::{self, Override, parse_value};
 use crate::model::scenario::{Scenario, ScenarioError, parse_spec, spec::ScenarioSpec};
 use crate::output::{self, guard};
@@ -126,7 +125,7 @@ pub(super) async fn optimise(State(c): State<Arc<Console>>, body: String) -> Res
         Err(r) => return *r,
     };
     let (index, seed) = (prepared.index, prepared.spec.simulation.seed);
-    let outcome = queued(&c, req.page.as_deref(), move |c, flag| {
+    let outcome = queued(&c, req.page.as_deref(), "optimisation", move |c, flag| {
         let observer = Cancel {
             flag,
             stopping: c.stopping,
@@ -267,64 +266,6 @@ fn prepare(c: &Console, req: &OptimiseRequest) -> Result<Prepared, Refusal> {
         constraints,
         procedure,
     })
-}
-
-/// Runs `work` on the console's queue as `/api/run` runs a simulation: a
-/// place in the bounded queue or "busy" (503), one simulation at a time,
-/// and `page`'s previous request cancelled (its flag set). `work` gets the
-/// console and this request's flag and returns `None` when it stopped
-/// early; the answer is then "cancelled" (409).
-async fn queued<T: Send + 'static>(
-    c: &Arc<Console>,
-    page: Option<&str>,
-    work: impl FnOnce(&Console, &AtomicBool) -> Option<T> + Send + 'static,
-) -> Result<T, Response> {
-    let limit = c.limits.running.max(1) + c.limits.queued;
-    if c.admitted.fetch_add(1, Ordering::SeqCst) >= limit {
-        c.admitted.fetch_sub(1, Ordering::SeqCst);
-        return Err(refuse(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("busy: {limit} runs are already running or waiting; try again in a moment"),
-            json!({ "busy": true }),
-        ));
-    }
-    let admission = Admission(&c.admitted);
-    let flag = Arc::new(AtomicBool::new(false));
-    if let Some(page) = page {
-        let mut pages = c.pages.lock().expect("no panics while held");
-        // Bounded: pages of a long workshop come and go.
-        if pages.len() > 10_000 {
-            pages.retain(|_, f| !f.load(Ordering::Relaxed) && Arc::strong_count(f) > 1);
-        }
-        if let Some(previous) = pages.insert(page.to_owned(), flag.clone()) {
-            previous.store(true, Ordering::SeqCst);
-        }
-    }
-    let permit = c.slots.acquire().await.expect("the semaphore is never closed");
-    let outcome = if flag.load(Ordering::SeqCst) {
-        Ok(None)
-    } else {
-        let worker = c.clone();
-        let job_flag = flag.clone();
-        tokio::task::spawn_blocking(move || work(&worker, &job_flag)).await
-    };
-    drop(permit);
-    drop(admission);
-    if let Some(page) = page {
-        let mut pages = c.pages.lock().expect("no panics while held");
-        if pages.get(page).is_some_and(|f| Arc::ptr_eq(f, &flag)) {
-            pages.remove(page);
-        }
-    }
-    match outcome {
-        Ok(Some(v)) => Ok(v),
-        Ok(None) => Err(cancelled()),
-        Err(e) => Err(refuse(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!("the optimisation failed: {e}"),
-            Value::Null,
-        )),
-    }
 }
 
 /// A grid point's settings as `--set` overrides: text values bare when

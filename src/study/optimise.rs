@@ -343,6 +343,47 @@ pub struct Selection {
     pub trace: Vec<Step>,
 }
 
+/// KN's η and h² = 2η(n0 − 1) (c = 1) for `k` configurations, `n0`
+/// first-stage replications and a selection error probability `alpha`.
+fn kn_constants(k: usize, n0: usize, alpha: f64) -> (f64, f64) {
+    let eta = if k > 1 {
+        0.5 * ((2.0 * alpha / (k - 1) as f64).powf(-2.0 / (n0 - 1) as f64) - 1.0)
+    } else {
+        0.0
+    };
+    (eta, 2.0 * eta * (n0 - 1) as f64)
+}
+
+/// The sample variance S² of two configurations' paired objective
+/// differences over the first `n0` replications (its sign does not matter).
+fn first_stage_variance(a: &[Vec<f64>], b: &[Vec<f64>], n0: usize) -> f64 {
+    let d: Vec<f64> = (0..n0).map(|r| a[r][0] - b[r][0]).collect();
+    let mean = d.iter().sum::<f64>() / n0 as f64;
+    d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n0 - 1) as f64
+}
+
+/// Replications after which a pair's continuation region has closed, for
+/// first-stage variance `v` at indifference `delta` (infinite: never).
+fn closing(h2: f64, v: f64, delta: f64) -> f64 {
+    if v == 0.0 {
+        0.0
+    } else if delta == 0.0 {
+        f64::INFINITY
+    } else {
+        h2 * v / (delta * delta)
+    }
+}
+
+/// [`Selection::full_grid`] for the chosen `c` of `k` configurations, when
+/// its comparison with `l` closes after `closes(l)` replications.
+fn grid(k: usize, n0: usize, c: usize, closes: impl Fn(usize) -> f64) -> Option<u64> {
+    let most = (0..k)
+        .filter(|&l| l != c)
+        .map(|l| closes(l).floor() + 1.0)
+        .fold(n0 as f64, f64::max);
+    most.is_finite().then(|| k as u64 * most as u64)
+}
+
 /// Runs the KN procedure over `k` configurations. `evaluate(i, r)` gives
 /// configuration `i`'s values in replication `r` (0-based): the objective
 /// first, then one value per entry of `constraints`; it must be a pure
@@ -391,12 +432,7 @@ where
     } else {
         (alpha, 0.0)
     };
-    let eta = if k > 1 {
-        0.5 * ((2.0 * alpha_select / (k - 1) as f64).powf(-2.0 / (n0 - 1) as f64) - 1.0)
-    } else {
-        0.0
-    };
-    let h2 = 2.0 * eta * (n0 - 1) as f64;
+    let (eta, h2) = kn_constants(k, n0, alpha_select);
     let budget = procedure.budget.unwrap_or(u64::MAX);
     let sign = if maximise { 1.0 } else { -1.0 };
 
@@ -435,32 +471,18 @@ where
     }
 
     let score = |values: &[Vec<f64>], r: usize| sign * values[r][0];
-    // Pairwise variances of the first-stage differences (of scores).
+    // Pairwise variances of the first-stage differences.
     let mut s2 = vec![0.0; k * k];
     if !interrupted {
         for i in 0..k {
             for l in i + 1..k {
-                let d: Vec<f64> = (0..n0)
-                    .map(|r| score(&values[i], r) - score(&values[l], r))
-                    .collect();
-                let mean = d.iter().sum::<f64>() / n0 as f64;
-                let v = d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n0 - 1) as f64;
+                let v = first_stage_variance(&values[i], &values[l], n0);
                 s2[i * k + l] = v;
                 s2[l * k + i] = v;
             }
         }
     }
-    // Replications after which the pair's continuation region is closed.
-    let closes = |i: usize, l: usize| -> f64 {
-        let v = s2[i * k + l];
-        if v == 0.0 {
-            0.0
-        } else if delta == 0.0 {
-            f64::INFINITY
-        } else {
-            h2 * v / (delta * delta)
-        }
-    };
+    let closes = |i: usize, l: usize| closing(h2, s2[i * k + l], delta);
     let region = |i: usize, l: usize, r: usize| -> f64 {
         let c = closes(i, l);
         if c.is_infinite() {
@@ -611,13 +633,7 @@ where
     let inseparable = survivors.iter().copied().filter(|&i| Some(i) != chosen).collect();
     // A grid must run every configuration until its comparison with the
     // chosen one is resolved at δ.
-    let full_grid = chosen.and_then(|c| {
-        let most = (0..k)
-            .filter(|&l| l != c)
-            .map(|l| closes(c, l).floor() + 1.0)
-            .fold(n0 as f64, f64::max);
-        most.is_finite().then(|| k as u64 * most as u64)
-    });
+    let full_grid = chosen.and_then(|c| grid(k, n0, c, |l| closes(c, l)));
     let objective_of = |i: usize| values[i].iter().map(|x| x[0]).collect::<Vec<f64>>();
     let chosen_values = chosen.map(objective_of);
     let candidates = values
@@ -1018,29 +1034,17 @@ impl Tournament<'_> {
         let k = values.len();
         let n0 = self.procedure.first_stage as usize;
         let alpha = 1.0 - self.procedure.confidence;
+        // As in `select`: with constraints, half of α goes to selection.
         let alpha = if self.constraints.is_empty() {
             alpha
         } else {
             alpha / 2.0
         };
-        let eta = 0.5 * ((2.0 * alpha / (k - 1) as f64).powf(-2.0 / (n0 - 1) as f64) - 1.0);
-        let h2 = 2.0 * eta * (n0 - 1) as f64;
+        let (_, h2) = kn_constants(k, n0, alpha);
         let delta = self.procedure.indifference;
-        let mut most = n0 as f64;
-        for l in (0..k).filter(|&l| l != c) {
-            let d: Vec<f64> = (0..n0).map(|r| values[c][r][0] - values[l][r][0]).collect();
-            let mean = d.iter().sum::<f64>() / n0 as f64;
-            let v = d.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n0 - 1) as f64;
-            let closes = if v == 0.0 {
-                0.0
-            } else if delta == 0.0 {
-                f64::INFINITY
-            } else {
-                h2 * v / (delta * delta)
-            };
-            most = most.max(closes.floor() + 1.0);
-        }
-        most.is_finite().then(|| k as u64 * most as u64)
+        grid(k, n0, c, |l| {
+            closing(h2, first_stage_variance(&values[c], &values[l], n0), delta)
+        })
     }
 
     /// The tournament's result from its rounds.
